@@ -1,0 +1,464 @@
+/*
+ * control: Unix socket transport for the control protocol.
+ *
+ * Each client owns two libuv handles (the pipe and an idle timer) and is
+ * freed when the second of them has closed.  Input is split into lines of
+ * at most PROTO_MAX_LINE bytes; replies are queued with uv_write.  When a
+ * client's unsent output passes CONTROL_PAUSE_OUTPUT we stop reading from
+ * it (it only stalls itself); past CONTROL_MAX_OUTPUT it is dropped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+#include "ctl_cmds.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define CONTROL_PAUSE_OUTPUT (1u * 1024 * 1024)
+#define CONTROL_READ_CHUNK (64 * 1024)
+
+struct control {
+	struct daemon *daemon;
+	uv_pipe_t server;
+	char *path; /* owned: unlinked on close when we bound it */
+	struct control_client *clients; /* doubly linked list */
+	size_t nclients;
+	size_t max_clients;
+	uint64_t idle_ms;
+	int closing;
+};
+
+struct control_client {
+	struct control *c;
+	struct control_client *prev, *next;
+	uv_pipe_t pipe;
+	uv_timer_t idle;
+	int open_handles;
+	struct buf in;
+	size_t out_pending;
+	struct control_peer peer;
+	bool closing;
+	bool eof;
+	bool reading;
+	bool close_after_write; /* error that ends the connection */
+};
+
+struct control_write {
+	uv_write_t req;
+	struct control_client *cl;
+	char *data;
+	size_t len;
+};
+
+static void control_client_close(struct control_client *cl);
+static void control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+static void
+control_client_handle_closed_cb(uv_handle_t *h)
+{
+	struct control_client *cl = h->data;
+	if (--cl->open_handles > 0)
+		return;
+	buf_free(&cl->in);
+	free(cl);
+}
+
+static void
+control_client_close(struct control_client *cl)
+{
+	struct control *c = cl->c;
+
+	if (cl->closing)
+		return;
+	cl->closing = true;
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		c->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	c->nclients--;
+	uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
+	uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+}
+
+static void
+control_client_idle_cb(uv_timer_t *t)
+{
+	struct control_client *cl = t->data;
+	log_debug("control: client pid %ld idle for %llu ms, closing", (long)cl->peer.pid,
+		  (unsigned long long)cl->c->idle_ms);
+	control_client_close(cl);
+}
+
+static void
+control_client_touch(struct control_client *cl)
+{
+	if (!cl->closing)
+		uv_timer_start(&cl->idle, control_client_idle_cb, cl->c->idle_ms, 0);
+}
+
+static void
+control_client_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	static char chunk[CONTROL_READ_CHUNK];
+	/* The loop is single-threaded and read callbacks copy out at once,
+	 * so one static chunk serves every client. */
+	*b = uv_buf_init(chunk, sizeof(chunk));
+}
+
+static void
+control_client_set_reading(struct control_client *cl, bool on)
+{
+	if (cl->closing || cl->eof || on == cl->reading)
+		return;
+	if (on)
+		uv_read_start((uv_stream_t *)&cl->pipe, control_client_alloc_cb,
+			      control_client_read_cb);
+	else
+		uv_read_stop((uv_stream_t *)&cl->pipe);
+	cl->reading = on;
+}
+
+static void
+control_client_finish_if_done(struct control_client *cl)
+{
+	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0)
+		control_client_close(cl);
+}
+
+static void
+control_write_cb(uv_write_t *req, int status)
+{
+	struct control_write *w = (struct control_write *)req;
+	struct control_client *cl = w->cl;
+
+	cl->out_pending -= w->len;
+	free(w->data);
+	free(w);
+	if (cl->closing)
+		return;
+	if (status < 0) {
+		log_debug("control: write to client pid %ld failed: %s", (long)cl->peer.pid,
+			  uv_strerror(status));
+		control_client_close(cl);
+		return;
+	}
+	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2)
+		control_client_set_reading(cl, true);
+	control_client_finish_if_done(cl);
+}
+
+bool
+control_client_send(struct control_client *cl, char *line)
+{
+	struct control_write *w;
+	uv_buf_t b;
+	int rc;
+
+	if (cl->closing) {
+		free(line);
+		return false;
+	}
+	w = xmalloc(sizeof(*w));
+	w->cl = cl;
+	w->data = line;
+	w->len = strlen(line);
+	if (cl->out_pending + w->len > CONTROL_MAX_OUTPUT) {
+		log_warn("control: client pid %ld is not reading its replies, dropping it",
+			 (long)cl->peer.pid);
+		free(line);
+		free(w);
+		control_client_close(cl);
+		return false;
+	}
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	if ((rc = uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, control_write_cb)) < 0) {
+		free(line);
+		free(w);
+		control_client_close(cl);
+		return false;
+	}
+	cl->out_pending += w->len;
+	if (cl->out_pending > CONTROL_PAUSE_OUTPUT)
+		control_client_set_reading(cl, false);
+	return true;
+}
+
+const struct control_peer *
+control_client_peer(const struct control_client *cl)
+{
+	return &cl->peer;
+}
+
+/* Hand every complete line to the command layer. */
+static void
+control_client_process(struct control_client *cl)
+{
+	size_t start = 0;
+
+	while (!cl->closing && !cl->close_after_write) {
+		char *nl = memchr(cl->in.data + start, '\n', cl->in.len - start);
+		if (nl == NULL)
+			break;
+		size_t len = (size_t)(nl - (cl->in.data + start));
+		if (len > 0 && cl->in.data[start + len - 1] == '\r')
+			len--;
+		if (len > 0)
+			ctl_cmds_dispatch(cl->c->daemon, cl, cl->in.data + start, len);
+		start = (size_t)(nl - cl->in.data) + 1;
+	}
+	buf_consume(&cl->in, start);
+	if (cl->in.len > PROTO_MAX_LINE && !cl->close_after_write) {
+		control_client_send(cl, proto_reply_error(NULL, PROTO_E_TOO_LARGE,
+							  "request line longer than 1 MiB; closing"));
+		cl->close_after_write = true;
+		control_client_set_reading(cl, false);
+		buf_free(&cl->in);
+	}
+}
+
+static void
+control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct control_client *cl = s->data;
+
+	if (n > 0) {
+		if (cl->close_after_write)
+			return; /* draining toward a close: ignore further input */
+		buf_append(&cl->in, b->base, (size_t)n);
+		control_client_touch(cl);
+		control_client_process(cl);
+		return;
+	}
+	if (n == 0)
+		return;
+	/* EOF or error: answer a last unterminated line, then close once
+	 * the replies are out. */
+	uv_read_stop(s);
+	cl->reading = false;
+	cl->eof = true;
+	if (n == UV_EOF && cl->in.len > 0 && !cl->close_after_write) {
+		buf_append(&cl->in, "\n", 1);
+		control_client_process(cl);
+	}
+	if (n != UV_EOF)
+		control_client_close(cl);
+	else
+		control_client_finish_if_done(cl);
+}
+
+static void
+control_client_read_peer(struct control_client *cl)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	/* Unknown peers get an impossible uid, so they are never admins. */
+	cl->peer.pid = 0;
+	cl->peer.uid = (uid_t)-1;
+	cl->peer.gid = (gid_t)-1;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		cl->peer.pid = cred.pid;
+		cl->peer.uid = cred.uid;
+		cl->peer.gid = cred.gid;
+	}
+}
+
+static void
+control_rejected_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* Over the client cap: accept, say why, close.  Never leave it hanging. */
+static void
+control_reject(struct control *c)
+{
+	uv_pipe_t *p = xmalloc(sizeof(*p));
+	char msg[160];
+
+	uv_pipe_init(c->server.loop, p, 0);
+	if (uv_accept((uv_stream_t *)&c->server, (uv_stream_t *)p) == 0) {
+		snprintf(msg, sizeof(msg),
+			 "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
+			 "\"too many clients (%zu); try again later\"}}\n",
+			 c->max_clients);
+		uv_buf_t b = uv_buf_init(msg, (unsigned)strlen(msg));
+		uv_try_write((uv_stream_t *)p, &b, 1);
+	}
+	uv_close((uv_handle_t *)p, control_rejected_closed_cb);
+}
+
+static void
+control_connection_cb(uv_stream_t *server, int status)
+{
+	struct control *c = server->data;
+	struct control_client *cl;
+
+	if (status < 0) {
+		log_warn("control: accept failed: %s", uv_strerror(status));
+		return;
+	}
+	if (c->nclients >= c->max_clients) {
+		log_warn("control: %zu clients connected, refusing another", c->nclients);
+		control_reject(c);
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->c = c;
+	uv_pipe_init(server->loop, &cl->pipe, 0);
+	uv_timer_init(server->loop, &cl->idle);
+	cl->pipe.data = cl->idle.data = cl;
+	cl->open_handles = 2;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
+		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
+		uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+		return;
+	}
+	cl->next = c->clients;
+	if (c->clients)
+		c->clients->prev = cl;
+	c->clients = cl;
+	c->nclients++;
+	control_client_read_peer(cl);
+	control_client_touch(cl);
+	control_client_set_reading(cl, true);
+}
+
+/* Remove a stale socket file left by a crash, but never steal a live one. */
+static int
+control_clear_stale(const char *path, char **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat sb;
+	int fd, rc;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : (*err = xasprintf("%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(sb.st_mode)) {
+		*err = xasprintf("%s: exists and is not a socket; not replacing it", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (rc == 0) {
+		*err = xasprintf("%s: another ftmond is already listening there", path);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+static int
+control_bind(struct control *c, const char *path, unsigned mode, char **err)
+{
+	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		*err = xasprintf("%s: socket path too long", path);
+		return -1;
+	}
+	if (control_clear_stale(path, err) < 0)
+		return -1;
+	/* Create the socket with no more permission than asked, so there is
+	 * no window in which it is wider than `mode`. */
+	old = umask(~mode & 0777);
+	rc = uv_pipe_bind(&c->server, path);
+	umask(old);
+	if (rc < 0) {
+		*err = xasprintf("%s: cannot bind: %s", path, uv_strerror(rc));
+		return -1;
+	}
+	c->path = xstrdup(path);
+	if (chmod(path, mode) < 0) {
+		*err = xasprintf("%s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct control *
+control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **err)
+{
+	struct control *c = xcalloc(1, sizeof(*c));
+	int rc;
+
+	*err = NULL;
+	c->daemon = d;
+	c->max_clients = CONTROL_MAX_CLIENTS;
+	c->idle_ms = CONTROL_IDLE_TIMEOUT_MS;
+	uv_pipe_init(d->loop, &c->server, 0);
+	c->server.data = c;
+	if (fd >= 0) {
+		if ((rc = uv_pipe_open(&c->server, fd)) < 0) {
+			*err = xasprintf("inherited socket fd %d: %s", fd, uv_strerror(rc));
+			goto fail;
+		}
+	} else if (control_bind(c, path, mode, err) < 0) {
+		goto fail;
+	}
+	if ((rc = uv_listen((uv_stream_t *)&c->server, 128, control_connection_cb)) < 0) {
+		*err = xasprintf("%s: listen: %s", path, uv_strerror(rc));
+		goto fail;
+	}
+	return c;
+fail:
+	control_free(c);
+	return NULL;
+}
+
+void
+control_set_limits(struct control *c, size_t max_clients, uint64_t idle_ms)
+{
+	if (max_clients > 0)
+		c->max_clients = max_clients;
+	if (idle_ms > 0)
+		c->idle_ms = idle_ms;
+}
+
+size_t
+control_nclients(const struct control *c)
+{
+	return c->nclients;
+}
+
+static void
+control_server_closed_cb(uv_handle_t *h)
+{
+	struct control *c = h->data;
+	free(c->path);
+	free(c);
+}
+
+void
+control_free(struct control *c)
+{
+	if (c == NULL)
+		return;
+	while (c->clients)
+		control_client_close(c->clients);
+	if (c->path)
+		unlink(c->path);
+	uv_close((uv_handle_t *)&c->server, control_server_closed_cb);
+}

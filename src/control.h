@@ -1,0 +1,49 @@
+/*
+ * control: the control socket's transport.  A Unix stream socket (bound
+ * here, or inherited through socket activation) served on the loop: line
+ * framing (1 MiB per request), a cap on clients, capped per-client output,
+ * an idle timeout, and the peer's credentials.  What a request means is
+ * ctl_cmds' business; a client that stops reading never stalls the loop.
+ */
+#ifndef FTMON_CONTROL_H
+#define FTMON_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+struct daemon;
+struct control;
+struct control_client;
+
+#define CONTROL_MAX_CLIENTS 1024
+#define CONTROL_MAX_OUTPUT (64u * 1024 * 1024)
+#define CONTROL_IDLE_TIMEOUT_MS 60000
+
+/* Start serving.  fd >= 0 is an inherited listening socket; otherwise bind
+ * path (replacing a stale socket file, refusing a live one) with mode.
+ * Returns NULL with *err set (malloc'd). */
+struct control *control_new(struct daemon *d, int fd, const char *path, unsigned mode,
+			     char **err);
+/* Close the listener and every client; memory goes in close callbacks. */
+void control_free(struct control *c);
+size_t control_nclients(const struct control *c);
+/* Limits, overridable for tests through FTMON_MAX_CLIENTS and
+ * FTMON_IDLE_TIMEOUT_MS in the daemon's environment. */
+void control_set_limits(struct control *c, size_t max_clients, uint64_t idle_ms);
+
+/* For ctl_cmds: who is asking, and a way to answer later. */
+struct control_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+const struct control_peer *control_client_peer(const struct control_client *cl);
+/* Queue a reply line (taken over; must end in '\n').  Returns false if the
+ * client has gone or its output is over the cap (it is then closed). */
+bool control_client_send(struct control_client *cl, char *line);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * daemon: the state ftmond's modules share on the loop.  main() in
+ * ftmond.c owns it; modules receive a pointer and never free it.
+ */
+#ifndef FTMON_DAEMON_H
+#define FTMON_DAEMON_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+struct conf;
+struct store;
+struct http;
+struct control;
+struct source;
+
+struct daemon {
+	uv_loop_t *loop;
+	struct conf *conf;     /* owned; replaced whole on a successful reload */
+	struct store *store;   /* owned */
+	struct http *http;     /* owned: the one HTTP engine */
+	struct control *control; /* owned */
+	struct source **sources; /* owned: one per [source] */
+	size_t nsources;
+	int64_t started_at;    /* Unix seconds */
+	char *config_error;    /* owned: why the last reload failed, or NULL */
+	int64_t config_error_at;
+	int stopping;
+};
+
+/* Re-read the configuration file; swap only on success.  Returns 0, or -1
+ * with *err set to a malloc'd message (the old config stays). */
+int daemon_reload(struct daemon *d, char **err);
+/* Begin an orderly shutdown (SIGTERM). */
+void daemon_stop(struct daemon *d);
+
+#endif

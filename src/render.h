@@ -1,0 +1,110 @@
+/*
+ * render: pure text formatting for ftmonctl.  Aligned tables, numbers,
+ * relative times and the terminal plot are built into a struct buf, so the
+ * client's output can be unit tested without a daemon or a terminal.  No
+ * I/O, no logging, no locale or environment lookups: the caller decides
+ * about colour and Unicode.
+ */
+#ifndef FTMON_RENDER_H
+#define FTMON_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Display width of a UTF-8 string, counted in code points (every code point
+ * is taken to fill one column). */
+size_t render_width(const char *s);
+
+/* Replace bytes a terminal would act on (C0 controls, DEL, and the UTF-8
+ * encoded C1 controls U+0080..U+009F such as CSI) with '?', in place.  Text
+ * from the daemon comes from remote APIs and must not move the cursor. */
+void render_sanitize(char *s);
+
+/* Numbers as "%.4g", or "nan", "inf", "-inf".  Writes into buf (size >= 32)
+ * and returns it. */
+char *render_number(double v, char *buf, size_t size);
+
+/* How long ago t was, seen at now: "just now", "12s ago", "5m ago",
+ * "3h ago", "2d ago"; a time in the future gives "in 12s".  Writes into buf
+ * (size >= 32) and returns it. */
+char *render_reltime(int64_t t, int64_t now, char *buf, size_t size);
+
+/* A duration in seconds as at most two units: "45s", "3m 20s", "5h 2m",
+ * "2d 4h".  Writes into buf (size >= 32) and returns it. */
+char *render_duration(int64_t secs, char *buf, size_t size);
+
+/* A byte count with a binary unit: "512 B", "1.5 KiB", "12.3 MiB".  Writes
+ * into buf (size >= 32) and returns it. */
+char *render_bytes(uint64_t bytes, char *buf, size_t size);
+
+/*
+ * Tables.  Column widths come from the widest cell (header included); cells
+ * are separated by two spaces and the last column is never padded, so no
+ * line ends in blanks.  Cell text is copied and sanitized.
+ */
+enum render_align {
+	RENDER_LEFT,
+	RENDER_RIGHT,
+};
+
+struct render_table;
+
+/* A table of ncols columns.  headers is NULL (no header line) or ncols
+ * strings, copied. */
+struct render_table *render_table_new(size_t ncols, const char *const *headers);
+/* Frees the table; accepts NULL and returns NULL. */
+struct render_table *render_table_free(struct render_table *t);
+void render_table_align(struct render_table *t, size_t col, enum render_align align);
+/* Start a new row; cells added afterwards fill it left to right.  Cells
+ * beyond ncols are dropped; cells never added print empty. */
+void render_table_row(struct render_table *t);
+/* Add one cell to the current row (a row is started if there is none).
+ * NULL prints as an empty cell. */
+void render_table_cell(struct render_table *t, const char *text);
+void render_table_cellf(struct render_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+size_t render_table_rows(const struct render_table *t);
+/* Append the table, one line per row, each ending in '\n'. */
+void render_table_print(const struct render_table *t, struct buf *out);
+
+/*
+ * The terminal plot.  Every series is a curve of (x, y) points in x order;
+ * points with a non-finite y are skipped (counted in nan_count of the
+ * result) and break the line.  Consecutive points are joined.
+ *
+ * The drawing is height rows of plot area plus an x axis line and an x label
+ * line, then one legend line per series; every line fits in width columns
+ * (y labels included).  With braille, each character cell holds 2x4 dots
+ * (U+2800 block), otherwise one mark per cell using the series' marker
+ * ('*', '+', 'o', 'x', '#', '@', '%', '&', then again).  With colour, each
+ * series gets an ANSI colour and its cells are wrapped in escape sequences;
+ * where curves cross, the series drawn last wins the cell.
+ */
+struct render_series {
+	const char *name;  /* borrowed; shown in the legend */
+	const double *x;   /* borrowed; n values, ascending */
+	const double *y;   /* borrowed; n values, NaN allowed */
+	size_t n;
+};
+
+struct render_plot_opts {
+	int width;    /* total columns, >= 20 */
+	int height;   /* plot rows, >= 2 */
+	bool braille; /* Unicode braille dots and box-drawing axes */
+	bool color;   /* ANSI colours */
+};
+
+/* Append the plot to out.  Returns 0, -EINVAL when width or height is too
+ * small, or -ENODATA when no series has a finite point (nothing is
+ * appended then). */
+int render_plot(const struct render_series *series, size_t nseries,
+		const struct render_plot_opts *opts, struct buf *out);
+
+/* The marker character and ANSI colour code (e.g. 31 for red) of series i. */
+char render_plot_marker(size_t i);
+int render_plot_color(size_t i);
+
+#endif

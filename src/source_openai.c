@@ -1,0 +1,1348 @@
+/*
+ * source_openai: the OpenAI fine-tuning source.
+ *
+ * Each tracked job runs a poll cycle, one request at a time:
+ *   job object -> events (newest first, paged until the stored cursor) ->
+ *   checkpoints (when events arrived or the job finished) ->
+ *   result file (once, when the job has finished)
+ * and then sleeps for poll_interval (with jitter) unless it is done.  Every
+ * step commits its own transaction: the event cursor with the points and
+ * events it produced, the result file's points with the results_done flag,
+ * so a kill -9 anywhere repeats at most one step and never loses or
+ * doubles a point.
+ *
+ * Requests go through a per-source queue so at most max_connections are in
+ * flight.  Failures back off per job (retry-after honoured); a 429 also
+ * holds the whole source until its retry time.  401/403 stop the source
+ * until a slow re-check succeeds or the configuration is reloaded.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "openai_parse.h"
+#include "source.h"
+#include "source_openai.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define OAI_EVENTS_PAGE 100
+#define OAI_MAX_EVENT_PAGES 1000
+#define OAI_MAX_CHECKPOINT_PAGES 20
+#define OAI_MAX_DISCOVERY_PAGES 200
+#define OAI_BACKOFF_CAP_MS (5 * 60 * 1000)
+#define OAI_HINT_CAP_MS (15 * 60 * 1000)
+#define OAI_AUTH_RECHECK_MIN_MS (60 * 1000)
+#define OAI_MAX_KEY 4096
+
+enum oai_phase {
+	OAI_PH_JOB,
+	OAI_PH_EVENTS,
+	OAI_PH_CHECKPOINTS,
+	OAI_PH_RESULTS,
+};
+
+struct oai_src;
+
+struct oai_watch {
+	struct oai_src *src;
+	struct oai_watch *next;       /* all jobs of the source */
+	struct oai_watch *qnext;      /* ready queue */
+	int64_t id;                 /* store job id */
+	char *external_id;
+	char *status;
+	char *cursor;               /* newest stored event id */
+	char *result_file;          /* from the last job object */
+	bool results_done;
+	bool queued;
+	bool done;                  /* finished and result file stored */
+	bool missing;               /* 404: not polled until asked */
+	bool untracked;
+	bool new_events;            /* this cycle stored events */
+	enum oai_phase phase;
+	unsigned attempt;           /* failures in a row */
+	unsigned ckpt_pages;
+	char *ckpt_after;
+	struct oai_walk walk;
+	struct http_request *req;   /* in flight, or NULL */
+	uv_timer_t timer;
+};
+
+struct oai_src {
+	struct source base;
+	struct daemon *d;
+	struct oai_watch *jobs;
+	size_t njobs;
+	struct oai_watch *qhead, *qtail;
+	size_t inflight;
+	char *auth_header;          /* "Authorization: Bearer ..." (secret) */
+	char *org_header, *project_header;
+	bool unauthorized;
+	bool destroying;
+	int open_handles;           /* timers still to close on destroy */
+	uint64_t hold_until;        /* monotonic ms: a 429 holds every request */
+	uv_timer_t discover_timer;
+	uv_timer_t pump_timer;
+	uv_timer_t auth_timer;
+	char *key_error;            /* why there is no usable key, or NULL */
+	struct http_request *discover_req;
+	char *discover_after;
+	unsigned discover_pages;
+	int64_t last_poll;
+	char *last_error;
+	uint64_t requests, errors, malformed, retries, auth_failures, not_found;
+	uint64_t last_warn_ms;
+};
+
+static void oai_job_schedule(struct oai_watch *j, uint64_t delay_ms);
+static void oai_job_request(struct oai_watch *j);
+static void oai_pump(struct oai_src *s);
+static void oai_discover_start(struct oai_src *s);
+
+/* ---- helpers ---- */
+
+static const struct conf_source *
+oai_conf(struct oai_src *s)
+{
+	return s->base.conf;
+}
+
+/* Random jitter in [0, range). */
+static uint64_t
+oai_jitter(uint64_t range)
+{
+	return range ? (uint64_t)((double)range * ((double)random() / ((double)RAND_MAX + 1))) : 0;
+}
+
+static uint64_t
+oai_poll_delay(struct oai_src *s)
+{
+	uint64_t iv = oai_conf(s)->poll_interval_ms;
+	/* poll_interval +-10% so jobs found together drift apart. */
+	return iv - iv / 10 + oai_jitter(iv / 5 + 1);
+}
+
+/* Record an error for `status`, and log it without flooding: at most one
+ * warning every 10 s per source, the rest at debug level. */
+static void
+oai_error(struct oai_src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+oai_error(struct oai_src *s, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+	uint64_t now = util_monotonic_ms();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->errors++;
+	free(s->last_error);
+	s->last_error = xstrdup(msg);
+	if (now - s->last_warn_ms >= 10000 || s->last_warn_ms == 0) {
+		s->last_warn_ms = now;
+		log_warn("source %s: %s", s->base.name, msg);
+	} else {
+		log_debug("source %s: %s", s->base.name, msg);
+	}
+}
+
+/* Percent-encode an id from the server before it goes into a URL path. */
+static void
+oai_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			buf_append(b, s, 1);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
+/* base_url + path (+ "/" + escaped id + suffix) + query + api-version. */
+static char *
+oai_url(struct oai_src *s, const char *path, const char *id, const char *suffix,
+	const char *query_key, const char *query_value, int limit)
+{
+	const struct conf_source *cs = oai_conf(s);
+	struct buf b = BUF_INIT;
+	char sep = '?';
+
+	buf_printf(&b, "%s%s", cs->base_url, path);
+	if (id) {
+		buf_puts(&b, "/");
+		oai_escape(&b, id);
+	}
+	if (suffix)
+		buf_puts(&b, suffix);
+	if (limit > 0) {
+		buf_printf(&b, "%climit=%d", sep, limit);
+		sep = '&';
+	}
+	if (query_key && query_value) {
+		buf_printf(&b, "%c%s=", sep, query_key);
+		oai_escape(&b, query_value);
+		sep = '&';
+	}
+	if (cs->api_version) {
+		buf_printf(&b, "%capi-version=", sep);
+		oai_escape(&b, cs->api_version);
+	}
+	return buf_steal(&b);
+}
+
+typedef void (*oai_response_cb)(struct http_response *resp, void *data);
+
+static struct http_request *
+oai_get(struct oai_src *s, char *url, oai_response_cb cb, void *data)
+{
+	const char *headers[5];
+	size_t n = 0;
+	struct http_request_opts o = {0};
+	struct http_request *req;
+
+	headers[n++] = s->auth_header;
+	if (s->org_header)
+		headers[n++] = s->org_header;
+	if (s->project_header)
+		headers[n++] = s->project_header;
+	headers[n++] = "Accept: application/json";
+	headers[n] = NULL;
+	o.url = url;
+	o.headers = headers;
+	o.timeout_ms = oai_conf(s)->timeout_ms;
+	req = http_request_start(s->d->http, &o, cb, data);
+	free(url);
+	if (req) {
+		s->requests++;
+		s->inflight++;
+		s->last_poll = util_now();
+	}
+	return req;
+}
+
+/* ---- the API key ---- */
+
+static char *
+oai_read_key_file(const char *path, char **err)
+{
+	char buf[OAI_MAX_KEY + 1];
+	struct stat sb;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		*err = xasprintf("api key file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH))
+		log_warn("api key file %s is readable by every user; chmod o-r it", path);
+	n = read(fd, buf, OAI_MAX_KEY + 1);
+	close(fd);
+	if (n < 0 || n > OAI_MAX_KEY) {
+		*err = xasprintf("api key file %s: %s", path, n < 0 ? strerror(errno) : "too large");
+		return NULL;
+	}
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* The key, trimmed, from file, environment or systemd credential. */
+static char *
+oai_load_key(const struct conf_source *cs, char **err)
+{
+	char *key = NULL;
+
+	if (cs->api_key_file) {
+		key = oai_read_key_file(cs->api_key_file, err);
+	} else if (cs->api_key_env) {
+		const char *v = getenv(cs->api_key_env);
+		if (v == NULL || *v == '\0')
+			*err = xasprintf("environment variable %s is not set", cs->api_key_env);
+		else
+			key = xstrdup(v);
+	} else if (cs->api_key_credential) {
+		const char *dir = getenv("CREDENTIALS_DIRECTORY");
+		if (dir == NULL) {
+			*err = xasprintf("credential %s: CREDENTIALS_DIRECTORY is not set "
+					 "(use LoadCredential= in the unit)",
+					 cs->api_key_credential);
+		} else {
+			char *path = xasprintf("%s/%s", dir, cs->api_key_credential);
+			key = oai_read_key_file(path, err);
+			free(path);
+		}
+	}
+	if (key == NULL)
+		return NULL;
+	size_t len = strlen(key);
+	while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' ' ||
+			   key[len - 1] == '\t'))
+		key[--len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f) {
+			/* A newline inside would let the key inject headers. */
+			*err = xstrdup("api key contains whitespace or control characters");
+			free(key);
+			return NULL;
+		}
+	}
+	if (len == 0) {
+		*err = xstrdup("api key is empty");
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
+static int
+oai_setup_auth(struct oai_src *s, char **err)
+{
+	const struct conf_source *cs = oai_conf(s);
+	char *key = oai_load_key(cs, err);
+
+	if (key == NULL)
+		return -EINVAL;
+	if (s->auth_header)
+		explicit_bzero(s->auth_header, strlen(s->auth_header));
+	free(s->auth_header);
+	s->auth_header = cs->auth == CONF_AUTH_API_KEY ? xasprintf("api-key: %s", key)
+						       : xasprintf("Authorization: Bearer %s", key);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(s->org_header);
+	free(s->project_header);
+	s->org_header = cs->organization ? xasprintf("OpenAI-Organization: %s", cs->organization)
+					 : NULL;
+	s->project_header = cs->project ? xasprintf("OpenAI-Project: %s", cs->project) : NULL;
+	return 0;
+}
+
+/* ---- outcome of a request: retry, auth failure, not found ---- */
+
+/* Classify a response.  Returns true when the body may be used; otherwise
+ * arranges what happens next for job j (NULL: discovery). */
+static bool
+oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response *r,
+		   const char *what)
+{
+	enum oai_http_class cls = oai_classify_status(r->curl_code ? 0 : r->status);
+	uint64_t delay;
+
+	if (r->error && r->curl_code == 0 && r->status >= 200 && r->status < 300)
+		cls = OAI_HTTP_RETRY; /* e.g. body over the cap: treat as transient */
+	switch (cls) {
+	case OAI_HTTP_OK:
+		return true;
+	case OAI_HTTP_AUTH:
+		s->auth_failures++;
+		if (!s->unauthorized) {
+			s->unauthorized = true;
+			free(s->last_error);
+			s->last_error = xasprintf("HTTP %ld: the API key was refused", r->status);
+			log_err("source %s: HTTP %ld on %s: the API key was refused; pausing this "
+				"source (re-checked every few minutes and on reload)",
+				s->base.name, r->status, what);
+		}
+		if (j)
+			oai_job_schedule(j, 0); /* parked: the pump skips it while unauthorized */
+		return false;
+	case OAI_HTTP_NOT_FOUND:
+		if (j == NULL) {
+			oai_error(s, "HTTP 404 on %s: check base_url", what);
+			return false;
+		}
+		s->not_found++;
+		return false; /* the caller marks the job missing */
+	case OAI_HTTP_RETRY:
+	case OAI_HTTP_FATAL:
+	default:
+		break;
+	}
+	s->retries++;
+	delay = oai_retry_delay_ms(j ? j->attempt : 0, r->retry_after_ms, r->retry_after,
+				   util_now(), (double)random() / ((double)RAND_MAX + 1),
+				   r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS
+								       : OAI_BACKOFF_CAP_MS);
+	if (r->status == 429)
+		s->hold_until = util_monotonic_ms() + delay;
+	if (r->curl_code)
+		oai_error(s, "%s: %s; retrying in %llu ms", what, r->error ? r->error : "transfer failed",
+			  (unsigned long long)delay);
+	else
+		oai_error(s, "%s: HTTP %ld%s%s; retrying in %llu ms", what, r->status,
+			  r->request_id ? " request " : "", r->request_id ? r->request_id : "",
+			  (unsigned long long)delay);
+	if (j) {
+		j->attempt++;
+		oai_job_schedule(j, delay);
+	}
+	return false;
+}
+
+/* A 200 whose body could not be used: retry it like a transient error. */
+static void
+oai_malformed(struct oai_src *s, struct oai_watch *j, const char *what, const char *why)
+{
+	uint64_t delay = oai_retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0,
+					    (double)random() / ((double)RAND_MAX + 1),
+					    OAI_BACKOFF_CAP_MS);
+	s->malformed++;
+	oai_error(s, "%s: unusable response (%s); retrying in %llu ms", what, why,
+		  (unsigned long long)delay);
+	if (j) {
+		j->attempt++;
+		oai_job_schedule(j, delay);
+	}
+}
+
+static void
+oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int rc)
+{
+	store_rollback(s->d->store);
+	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
+		  rc == -ENOSPC ? "disk full" : strerror(-rc), store_errmsg(s->d->store));
+	j->attempt++;
+	oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
+}
+
+/* ---- job status bookkeeping ---- */
+
+/* Insert ftmon's own job.* event. */
+static int
+oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const char *status,
+	      const char *previous)
+{
+	cJSON *data = cJSON_CreateObject();
+	char *json, *msg;
+	int rc;
+
+	cJSON_AddStringToObject(data, "status", status);
+	if (previous)
+		cJSON_AddStringToObject(data, "previous", previous);
+	json = cJSON_PrintUnformatted(data);
+	cJSON_Delete(data);
+	msg = previous ? xasprintf("status %s -> %s", previous, status)
+		       : xasprintf("status %s", status);
+	rc = store_insert_event(s->d->store, j->id, NULL, type, "info", msg, json, util_now());
+	free(msg);
+	cJSON_free(json);
+	return rc;
+}
+
+/* Store a status change and the events it implies (inside a transaction). */
+static int
+oai_job_status_events(struct oai_src *s, struct oai_watch *j, const char *previous)
+{
+	int rc = oai_job_event(s, j, "job.status", j->status, previous);
+	if (rc >= 0 && oai_status_finished(j->status) &&
+	    (previous == NULL || !oai_status_finished(previous)))
+		rc = oai_job_event(s, j, "job.finished", j->status, previous);
+	return rc;
+}
+
+/* Mark a job that answered 404. */
+static void
+oai_job_missing(struct oai_src *s, struct oai_watch *j)
+{
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	char *prev = NULL;
+	int rc;
+
+	info.status = "missing";
+	if ((rc = store_begin(s->d->store)) < 0 ||
+	    (rc = store_job_update(s->d->store, j->id, &info, &prev)) < 0 ||
+	    (rc > 0 && (rc = oai_job_event(s, j, "job.status", "missing", prev)) < 0) ||
+	    (rc = store_commit(s->d->store)) < 0) {
+		free(prev);
+		oai_store_failed(s, j, "marking job missing", rc);
+		return;
+	}
+	free(prev);
+	free(j->status);
+	j->status = xstrdup("missing");
+	j->missing = true;
+	log_warn("source %s: job %s is gone (HTTP 404); marked missing", s->base.name,
+		 j->external_id);
+}
+
+/* ---- the poll cycle ---- */
+
+/* The cycle ended: sleep until the next one, or stop for good. */
+static void
+oai_job_cycle_done(struct oai_watch *j)
+{
+	j->attempt = 0;
+	j->phase = OAI_PH_JOB;
+	if (j->done) {
+		log_debug("source %s: job %s finished and complete; no more polls",
+			  j->src->base.name, j->external_id);
+		return;
+	}
+	oai_job_schedule(j, oai_poll_delay(j->src));
+}
+
+static void
+oai_job_after_events(struct oai_watch *j)
+{
+	bool finished = oai_status_finished(j->status);
+
+	if (j->new_events || finished) {
+		j->phase = OAI_PH_CHECKPOINTS;
+		j->ckpt_pages = 0;
+		free(j->ckpt_after);
+		j->ckpt_after = NULL;
+		oai_job_request(j);
+		return;
+	}
+	oai_job_cycle_done(j);
+}
+
+static void
+oai_job_after_checkpoints(struct oai_watch *j)
+{
+	if (oai_status_finished(j->status) && !j->results_done) {
+		if (j->result_file) {
+			j->phase = OAI_PH_RESULTS;
+			oai_job_request(j);
+			return;
+		}
+		/* Finished without a result file (failed early, cancelled):
+		 * the events are all there is. */
+		if (store_job_set_results_done(j->src->d->store, j->id, true) == 0)
+			j->results_done = true;
+	}
+	j->done = oai_status_finished(j->status) && j->results_done;
+	oai_job_cycle_done(j);
+}
+
+/* The job object arrived: store what changed, then walk the events. */
+static void
+oai_job_on_job(struct oai_watch *j, struct http_response *r)
+{
+	struct oai_src *s = j->src;
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	struct oai_job job;
+	const char *why;
+	char *prev = NULL;
+	int rc;
+
+	if (oai_parse_job_body(r->body.data, r->body.len, &job, &why) < 0) {
+		oai_malformed(s, j, "job object", why);
+		return;
+	}
+	info.status = job.status;
+	info.model = job.model;
+	info.fine_tuned_model = job.fine_tuned_model;
+	info.error = job.error ? job.error : "";
+	info.created_at = job.created_at;
+	info.finished_at = job.finished_at;
+	info.trained_tokens = job.trained_tokens;
+	info.estimated_finish = job.estimated_finish;
+	if ((rc = store_begin(s->d->store)) < 0 ||
+	    (rc = store_job_update(s->d->store, j->id, &info, &prev)) < 0)
+		goto fail;
+	free(j->status);
+	j->status = xstrdup(job.status);
+	if (rc > 0 && (rc = oai_job_status_events(s, j, prev)) < 0)
+		goto fail;
+	if ((rc = store_commit(s->d->store)) < 0)
+		goto fail;
+	if (prev)
+		log_info("source %s: job %s: %s -> %s", s->base.name, j->external_id, prev,
+			 job.status);
+	free(prev);
+	free(j->result_file);
+	j->result_file = xstrdup(job.result_files[0]);
+	oai_job_clear(&job);
+	j->phase = OAI_PH_EVENTS;
+	j->new_events = false;
+	oai_walk_clear(&j->walk);
+	oai_walk_init(&j->walk, j->cursor, OAI_MAX_EVENT_PAGES);
+	oai_job_request(j);
+	return;
+fail:
+	free(prev);
+	oai_job_clear(&job);
+	oai_store_failed(s, j, "job object", rc);
+}
+
+/* Store the collected events, oldest first, with the new cursor. */
+static int
+oai_store_events(struct oai_watch *j, int64_t *total_steps)
+{
+	struct oai_src *s = j->src;
+	struct store *st = s->d->store;
+	int64_t now = util_now();
+	int rc = 0;
+
+	for (size_t i = 0; i < j->walk.n && rc >= 0; i++) {
+		struct oai_event *e = &j->walk.events[i];
+		if (e->total_steps >= 0)
+			*total_steps = e->total_steps;
+		if (!e->is_metrics) {
+			rc = store_insert_event(st, j->id, e->id, "message", e->level, e->message, NULL,
+						e->created_at);
+			continue;
+		}
+		for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
+			rc = store_insert_point(st, j->id, e->metrics[m].name, e->step,
+						e->metrics[m].value, now);
+	}
+	return rc;
+}
+
+static void
+oai_job_on_events(struct oai_watch *j, struct http_response *r)
+{
+	struct oai_src *s = j->src;
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	struct oai_event_page page;
+	const char *why, *newest;
+	int64_t total_steps = -1;
+	int rc;
+
+	if (oai_parse_event_page(r->body.data, r->body.len, &page, &why) < 0) {
+		oai_malformed(s, j, "events page", why);
+		return;
+	}
+	if (page.nbad)
+		oai_error(s, "job %s: %zu events could not be read, skipped", j->external_id, page.nbad);
+	if (oai_walk_feed(&j->walk, &page) == OAI_WALK_MORE) {
+		oai_event_page_clear(&page);
+		j->attempt = 0;
+		oai_job_request(j); /* next page, same phase */
+		return;
+	}
+	oai_event_page_clear(&page);
+	if (j->walk.truncated)
+		oai_error(s, "job %s: event pages stopped early (page cap or repeated cursor)",
+			  j->external_id);
+	newest = oai_walk_newest_id(&j->walk);
+	oai_walk_finish(&j->walk);
+	if (newest == NULL) {
+		oai_job_after_events(j);
+		return;
+	}
+	if ((rc = store_begin(s->d->store)) < 0 || (rc = oai_store_events(j, &total_steps)) < 0)
+		goto fail;
+	info.total_steps = total_steps;
+	if (total_steps >= 0 && (rc = store_job_update(s->d->store, j->id, &info, NULL)) < 0)
+		goto fail;
+	if ((rc = store_job_set_cursor(s->d->store, j->id, newest)) < 0 ||
+	    (rc = store_commit(s->d->store)) < 0)
+		goto fail;
+	free(j->cursor);
+	j->cursor = xstrdup(newest);
+	j->new_events = true;
+	oai_walk_clear(&j->walk);
+	oai_job_after_events(j);
+	return;
+fail:
+	oai_walk_clear(&j->walk);
+	j->phase = OAI_PH_JOB;
+	oai_store_failed(s, j, "events", rc);
+}
+
+static void
+oai_job_on_checkpoints(struct oai_watch *j, struct http_response *r)
+{
+	struct oai_src *s = j->src;
+	struct oai_checkpoint_page page;
+	const char *why;
+	int rc = 0;
+
+	if (oai_parse_checkpoint_page(r->body.data, r->body.len, &page, &why) < 0) {
+		oai_malformed(s, j, "checkpoints page", why);
+		return;
+	}
+	if ((rc = store_begin(s->d->store)) < 0)
+		goto fail;
+	for (size_t i = 0; i < page.n && rc >= 0; i++) {
+		struct oai_checkpoint *c = &page.checkpoints[i];
+		rc = store_upsert_checkpoint(s->d->store, j->id, c->id, c->step, c->model,
+					     c->metrics_json, c->created_at);
+	}
+	if (rc < 0 || (rc = store_commit(s->d->store)) < 0)
+		goto fail;
+	j->ckpt_pages++;
+	/* Follow the pages unless the server repeats itself or never ends. */
+	if (page.has_more && page.n > 0 && j->ckpt_pages < OAI_MAX_CHECKPOINT_PAGES &&
+	    (j->ckpt_after == NULL || strcmp(j->ckpt_after, page.checkpoints[page.n - 1].id) != 0)) {
+		free(j->ckpt_after);
+		j->ckpt_after = xstrdup(page.checkpoints[page.n - 1].id);
+		oai_checkpoint_page_clear(&page);
+		oai_job_request(j);
+		return;
+	}
+	oai_checkpoint_page_clear(&page);
+	oai_job_after_checkpoints(j);
+	return;
+fail:
+	oai_checkpoint_page_clear(&page);
+	oai_store_failed(s, j, "checkpoints", rc);
+}
+
+static void
+oai_job_on_results(struct oai_watch *j, struct http_response *r)
+{
+	struct oai_src *s = j->src;
+	struct oai_result res;
+	const char *why;
+	int64_t now = util_now();
+	size_t added = 0;
+	int rc;
+
+	if (oai_parse_result_file(r->body.data, r->body.len, &res, &why) < 0) {
+		oai_malformed(s, j, "result file", why);
+		return;
+	}
+	if ((rc = store_begin(s->d->store)) < 0)
+		goto fail;
+	for (size_t i = 0; i < res.n; i++) {
+		rc = store_insert_point(s->d->store, j->id, res.points[i].name, res.points[i].step,
+					res.points[i].value, now);
+		if (rc < 0)
+			goto fail;
+		added += (size_t)rc;
+	}
+	if ((rc = store_job_set_results_done(s->d->store, j->id, true)) < 0 ||
+	    (rc = store_commit(s->d->store)) < 0)
+		goto fail;
+	log_info("source %s: job %s: result file stored (%zu points, %zu new)", s->base.name,
+		 j->external_id, res.n, added);
+	oai_result_clear(&res);
+	j->results_done = true;
+	j->done = true;
+	oai_job_cycle_done(j);
+	return;
+fail:
+	oai_result_clear(&res);
+	oai_store_failed(s, j, "result file", rc);
+}
+
+static void
+oai_job_response_cb(struct http_response *r, void *data)
+{
+	struct oai_watch *j = data;
+	struct oai_src *s = j->src;
+	static const char *const what[] = {
+		[OAI_PH_JOB] = "job",
+		[OAI_PH_EVENTS] = "events",
+		[OAI_PH_CHECKPOINTS] = "checkpoints",
+		[OAI_PH_RESULTS] = "result file",
+	};
+
+	j->req = NULL;
+	s->inflight--;
+	if (!oai_check_response(s, j, r, what[j->phase])) {
+		if (r->status == 404 && r->curl_code == 0 && j->phase == OAI_PH_JOB)
+			oai_job_missing(s, j);
+		else if (r->status == 404 && r->curl_code == 0)
+			oai_job_cycle_done(j); /* a vanished file or list: next cycle */
+		oai_pump(s);
+		return;
+	}
+	if (s->unauthorized) {
+		s->unauthorized = false;
+		log_info("source %s: the API accepts the key again", s->base.name);
+	}
+	switch (j->phase) {
+	case OAI_PH_JOB:
+		oai_job_on_job(j, r);
+		break;
+	case OAI_PH_EVENTS:
+		oai_job_on_events(j, r);
+		break;
+	case OAI_PH_CHECKPOINTS:
+		oai_job_on_checkpoints(j, r);
+		break;
+	case OAI_PH_RESULTS:
+		oai_job_on_results(j, r);
+		break;
+	}
+	oai_pump(s);
+}
+
+/* Issue the request for the job's current phase (or queue it). */
+static void
+oai_job_request(struct oai_watch *j)
+{
+	struct oai_src *s = j->src;
+	char *url = NULL;
+
+	if (s->inflight >= oai_conf(s)->max_connections || s->unauthorized ||
+	    util_monotonic_ms() < s->hold_until) {
+		oai_job_schedule(j, 0);
+		return;
+	}
+	switch (j->phase) {
+	case OAI_PH_JOB:
+		url = oai_url(s, "/fine_tuning/jobs", j->external_id, NULL, NULL, NULL, 0);
+		break;
+	case OAI_PH_EVENTS:
+		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/events", "after", j->walk.after,
+			      OAI_EVENTS_PAGE);
+		break;
+	case OAI_PH_CHECKPOINTS:
+		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/checkpoints", "after",
+			      j->ckpt_after, 100);
+		break;
+	case OAI_PH_RESULTS:
+		url = oai_url(s, "/files", j->result_file, "/content", NULL, NULL, 0);
+		break;
+	}
+	j->req = oai_get(s, url, oai_job_response_cb, j);
+	if (j->req == NULL) {
+		oai_error(s, "job %s: could not start a request", j->external_id);
+		j->attempt++;
+		oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5,
+						       OAI_BACKOFF_CAP_MS));
+	}
+}
+
+/* ---- scheduling ---- */
+
+static void
+oai_enqueue(struct oai_watch *j)
+{
+	struct oai_src *s = j->src;
+
+	if (j->queued || j->req || j->untracked || s->destroying)
+		return;
+	j->queued = true;
+	j->qnext = NULL;
+	if (s->qtail)
+		s->qtail->qnext = j;
+	else
+		s->qhead = j;
+	s->qtail = j;
+}
+
+static void
+oai_job_timer_cb(uv_timer_t *t)
+{
+	struct oai_watch *j = t->data;
+	oai_enqueue(j);
+	oai_pump(j->src);
+}
+
+/* Run the job's next request after delay_ms; 0 queues it now. */
+static void
+oai_job_schedule(struct oai_watch *j, uint64_t delay_ms)
+{
+	uv_timer_stop(&j->timer);
+	if (delay_ms == 0)
+		oai_enqueue(j);
+	else
+		uv_timer_start(&j->timer, oai_job_timer_cb, delay_ms, 0);
+}
+
+static void oai_pump_timer_cb(uv_timer_t *t);
+
+/* Start queued requests while there is room. */
+static void
+oai_pump(struct oai_src *s)
+{
+	uint64_t now = util_monotonic_ms();
+
+	if (s->destroying || s->unauthorized)
+		return;
+	if (now < s->hold_until) {
+		/* Wake when the rate-limit hold ends, with a little spread. */
+		uv_timer_start(&s->pump_timer, oai_pump_timer_cb,
+			       s->hold_until - now + oai_jitter(250), 0);
+		return;
+	}
+	while (s->qhead && s->inflight < oai_conf(s)->max_connections) {
+		struct oai_watch *j = s->qhead;
+		s->qhead = j->qnext;
+		if (s->qhead == NULL)
+			s->qtail = NULL;
+		j->queued = false;
+		if (j->untracked || j->req)
+			continue;
+		oai_job_request(j);
+	}
+}
+
+static void
+oai_pump_timer_cb(uv_timer_t *t)
+{
+	oai_pump(t->data);
+}
+
+/* ---- watched jobs ---- */
+
+static void
+oai_watch_closed_cb(uv_handle_t *h)
+{
+	struct oai_watch *j = h->data;
+	struct oai_src *s = j->src;
+
+	oai_walk_clear(&j->walk);
+	free(j->external_id);
+	free(j->status);
+	free(j->cursor);
+	free(j->result_file);
+	free(j->ckpt_after);
+	free(j);
+	s->open_handles--;
+}
+
+static struct oai_watch *
+oai_watch_add(struct oai_src *s, int64_t id, const char *external_id, const char *status,
+	      const char *cursor, bool results_done)
+{
+	struct oai_watch *j = xcalloc(1, sizeof(*j));
+
+	j->src = s;
+	j->id = id;
+	j->external_id = xstrdup(external_id);
+	j->status = xstrdup(status);
+	j->cursor = xstrdup(cursor);
+	j->results_done = results_done;
+	j->missing = strcmp(status, "missing") == 0;
+	uv_timer_init(s->d->loop, &j->timer);
+	j->timer.data = j;
+	s->open_handles++;
+	j->next = s->jobs;
+	s->jobs = j;
+	s->njobs++;
+	return j;
+}
+
+/* Stop watching a job and free it once its timer has closed. */
+static void
+oai_watch_remove(struct oai_watch *j)
+{
+	struct oai_src *s = j->src;
+	struct oai_watch **pp;
+
+	for (pp = &s->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			s->njobs--;
+			break;
+		}
+	}
+	j->untracked = true;
+	if (j->req) {
+		http_request_cancel(j->req);
+		j->req = NULL;
+		s->inflight--;
+	}
+	/* A queued entry is skipped by the pump; unlink it here so the
+	 * queue never points at freed memory. */
+	for (pp = &s->qhead; *pp; pp = &(*pp)->qnext) {
+		if (*pp == j) {
+			*pp = j->qnext;
+			break;
+		}
+	}
+	s->qtail = NULL;
+	for (struct oai_watch *q = s->qhead; q; q = q->qnext)
+		s->qtail = q;
+	uv_close((uv_handle_t *)&j->timer, oai_watch_closed_cb);
+}
+
+static struct oai_watch *
+oai_watch_find(struct oai_src *s, int64_t id)
+{
+	for (struct oai_watch *j = s->jobs; j; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+/* ---- discovery ---- */
+
+static void
+oai_discover_timer_cb(uv_timer_t *t)
+{
+	oai_discover_start(t->data);
+}
+
+static void
+oai_discover_schedule(struct oai_src *s, uint64_t delay)
+{
+	if (oai_conf(s)->discover && !s->destroying)
+		uv_timer_start(&s->discover_timer, oai_discover_timer_cb, delay, 0);
+}
+
+/* Track every job of a list page that is new to the store. */
+static int
+oai_discover_page(struct oai_src *s, struct oai_job_page *page)
+{
+	struct store *st = s->d->store;
+	int rc;
+
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	for (size_t i = 0; i < page->n; i++) {
+		struct oai_job *job = &page->jobs[i];
+		int64_t id;
+		if ((rc = store_job_ensure(st, s->base.name, job->id, job->status, &id)) < 0)
+			goto fail;
+		if (rc == 0)
+			continue; /* known: watched already, complete, or untracked */
+		struct oai_watch *j = oai_watch_add(s, id, job->id, job->status, NULL, false);
+		if ((rc = oai_job_event(s, j, "job.discovered", job->status, NULL)) < 0)
+			goto fail;
+		log_info("source %s: discovered job %s (%s)", s->base.name, job->id, job->status);
+		oai_job_schedule(j, oai_jitter(1000));
+	}
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+static void
+oai_discover_cb(struct http_response *r, void *data)
+{
+	struct oai_src *s = data;
+	struct oai_job_page page;
+	const char *why;
+	int rc;
+
+	s->discover_req = NULL;
+	s->inflight--;
+	if (!oai_check_response(s, NULL, r, "job list")) {
+		oai_discover_schedule(s, oai_poll_delay(s));
+		oai_pump(s);
+		return;
+	}
+	if (s->unauthorized) {
+		s->unauthorized = false;
+		log_info("source %s: the API accepts the key again", s->base.name);
+	}
+	if (oai_parse_job_page(r->body.data, r->body.len, &page, &why) < 0) {
+		s->malformed++;
+		oai_error(s, "job list: unusable response (%s)", why);
+		oai_discover_schedule(s, oai_poll_delay(s));
+		oai_pump(s);
+		return;
+	}
+	if ((rc = oai_discover_page(s, &page)) < 0)
+		oai_error(s, "job list: storing failed: %s", store_errmsg(s->d->store));
+	s->discover_pages++;
+	if (rc == 0 && page.has_more && page.n > 0 && s->discover_pages < OAI_MAX_DISCOVERY_PAGES &&
+	    (s->discover_after == NULL ||
+	     strcmp(s->discover_after, page.jobs[page.n - 1].id) != 0)) {
+		free(s->discover_after);
+		s->discover_after = xstrdup(page.jobs[page.n - 1].id);
+		oai_job_page_clear(&page);
+		oai_discover_start(s);
+		return;
+	}
+	oai_job_page_clear(&page);
+	free(s->discover_after);
+	s->discover_after = NULL;
+	oai_discover_schedule(s, oai_poll_delay(s));
+	oai_pump(s);
+}
+
+/* Fetch the next page of the job list (the first when after is NULL). */
+static void
+oai_discover_start(struct oai_src *s)
+{
+	if (s->discover_req || s->destroying)
+		return;
+	if (s->unauthorized || s->auth_header == NULL) {
+		oai_discover_schedule(s, oai_poll_delay(s));
+		return;
+	}
+	if (s->discover_after == NULL)
+		s->discover_pages = 0;
+	s->discover_req = oai_get(s, oai_url(s, "/fine_tuning/jobs", NULL, NULL, "after",
+					     s->discover_after, 100),
+				  oai_discover_cb, s);
+	if (s->discover_req == NULL)
+		oai_discover_schedule(s, oai_poll_delay(s));
+}
+
+/* ---- authorisation re-checks ---- */
+
+static uint64_t
+oai_auth_recheck_ms(struct oai_src *s)
+{
+	uint64_t v = 10 * oai_conf(s)->poll_interval_ms;
+	if (v < 5000)
+		v = 5000;
+	return v > 15 * 60 * 1000 ? 15 * 60 * 1000 : v;
+}
+
+/* While refused, try one job (or the list) slowly; success resumes all. */
+static void
+oai_auth_timer_cb(uv_timer_t *t)
+{
+	struct oai_src *s = t->data;
+
+	if (s->unauthorized && s->auth_header) {
+		log_debug("source %s: re-checking the API key", s->base.name);
+		s->unauthorized = false;
+		if (s->qhead)
+			oai_pump(s); /* the first response decides */
+		else if (!s->discover_req)
+			oai_discover_start(s);
+	}
+	uv_timer_start(&s->auth_timer, oai_auth_timer_cb, oai_auth_recheck_ms(s), 0);
+}
+
+/* ---- source_ops ---- */
+
+static int
+oai_start(struct source *src, char **err)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	struct store_job_state *jobs;
+	size_t n;
+	int rc;
+
+	if ((rc = store_jobs_of_source(s->d->store, src->name, &jobs, &n)) < 0) {
+		*err = xasprintf("reading its jobs: %s", store_errmsg(s->d->store));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_job_state *js = &jobs[i];
+		bool complete = oai_status_finished(js->status) && js->results_done;
+		if (js->tracked && !complete && strcmp(js->status, "missing") != 0) {
+			struct oai_watch *j = oai_watch_add(s, js->id, js->external_id, js->status,
+							    js->cursor, js->results_done);
+			/* Spread the first polls over one interval. */
+			oai_job_schedule(j, 1 + oai_jitter(oai_conf(s)->poll_interval_ms));
+		}
+		store_job_state_clear(js);
+	}
+	free(jobs);
+	oai_discover_schedule(s, 1 + oai_jitter(200));
+	uv_timer_start(&s->auth_timer, oai_auth_timer_cb, oai_auth_recheck_ms(s), 0);
+	log_info("source %s: watching %zu unfinished jobs at %s%s", src->name, s->njobs,
+		 oai_conf(s)->base_url, oai_conf(s)->discover ? " (discovering new jobs)" : "");
+	return 0;
+}
+
+static int
+oai_poll_now(struct source *src, int64_t job_id)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	struct oai_watch *j;
+
+	if (job_id == 0) {
+		for (j = s->jobs; j; j = j->next)
+			if (!j->req && !j->missing)
+				oai_job_schedule(j, 0);
+		if (!s->discover_req && oai_conf(s)->discover)
+			oai_discover_schedule(s, 1);
+		oai_pump(s);
+		return 0;
+	}
+	if ((j = oai_watch_find(s, job_id)) == NULL)
+		return -ENOENT;
+	j->missing = false;
+	if (!j->req)
+		oai_job_schedule(j, 0);
+	oai_pump(s);
+	return 0;
+}
+
+static int
+oai_track(struct source *src, const char *external_id, int64_t *job_id, char **err)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	struct store *st = s->d->store;
+	struct oai_watch *j;
+	int rc, created;
+
+	if (strlen(external_id) > OAI_MAX_ID) {
+		*err = xstrdup("job id too long");
+		return -EINVAL;
+	}
+	if ((rc = store_begin(st)) < 0 ||
+	    (rc = created = store_job_ensure(st, src->name, external_id, "queued", job_id)) < 0 ||
+	    (rc = store_job_set_tracked(st, *job_id, true)) < 0)
+		goto fail;
+	if ((j = oai_watch_find(s, *job_id)) == NULL) {
+		j = oai_watch_add(s, *job_id, external_id, "queued", NULL, false);
+		if (created && (rc = oai_job_event(s, j, "job.discovered", "queued", NULL)) < 0) {
+			oai_watch_remove(j);
+			goto fail;
+		}
+	}
+	if ((rc = store_commit(st)) < 0)
+		goto fail;
+	/* A job that was complete is re-read once; nothing is doubled. */
+	j->missing = false;
+	j->done = false;
+	if (!j->req)
+		oai_job_schedule(j, 0);
+	oai_pump(s);
+	log_info("source %s: tracking job %s", src->name, external_id);
+	return 0;
+fail:
+	store_rollback(st);
+	*err = xasprintf("database error: %s", store_errmsg(st));
+	return rc;
+}
+
+static int
+oai_untrack(struct source *src, int64_t job_id)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	struct oai_watch *j = oai_watch_find(s, job_id);
+	int rc = store_job_set_tracked(s->d->store, job_id, false);
+
+	if (rc < 0)
+		return rc;
+	if (j)
+		oai_watch_remove(j);
+	return 0;
+}
+
+static cJSON *
+oai_status(struct source *src)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	cJSON *o = cJSON_CreateObject(), *c;
+	const char *health = "ok";
+
+	if (s->key_error)
+		health = "error";
+	else if (s->unauthorized)
+		health = "unauthorized";
+	else if (s->last_error && s->requests == 0)
+		health = "error";
+	else if (s->requests == 0)
+		health = "idle";
+	cJSON_AddStringToObject(o, "health", health);
+	if (s->last_poll)
+		cJSON_AddNumberToObject(o, "last_poll", (double)s->last_poll);
+	else
+		cJSON_AddNullToObject(o, "last_poll");
+	if (s->key_error || s->last_error)
+		cJSON_AddStringToObject(o, "last_error", s->key_error ? s->key_error : s->last_error);
+	else
+		cJSON_AddNullToObject(o, "last_error");
+	cJSON_AddNumberToObject(o, "jobs", (double)s->njobs);
+	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
+	cJSON_AddNumberToObject(o, "inflight", (double)s->inflight);
+	c = cJSON_AddObjectToObject(o, "counters");
+	cJSON_AddNumberToObject(c, "malformed", (double)s->malformed);
+	cJSON_AddNumberToObject(c, "retries", (double)s->retries);
+	cJSON_AddNumberToObject(c, "auth_failures", (double)s->auth_failures);
+	cJSON_AddNumberToObject(c, "not_found", (double)s->not_found);
+	return o;
+}
+
+static void
+oai_reload(struct source *src)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	char *err = NULL;
+
+	free(s->key_error);
+	s->key_error = NULL;
+	if (oai_setup_auth(s, &err) < 0) {
+		s->key_error = err;
+		log_err("source %s: %s", src->name, err);
+		return;
+	}
+	if (s->unauthorized) {
+		log_info("source %s: retrying with the reloaded key", src->name);
+		s->unauthorized = false;
+		for (struct oai_watch *j = s->jobs; j; j = j->next)
+			if (!j->req && !j->missing)
+				oai_job_schedule(j, 0);
+		oai_discover_schedule(s, 1);
+		oai_pump(s);
+	}
+}
+
+static void
+oai_src_closed_cb(uv_handle_t *h)
+{
+	struct oai_src *s = h->data;
+
+	if (--s->open_handles > 0)
+		return;
+	if (s->auth_header)
+		explicit_bzero(s->auth_header, strlen(s->auth_header));
+	free(s->auth_header);
+	free(s->org_header);
+	free(s->project_header);
+	free(s->discover_after);
+	free(s->last_error);
+	free(s->key_error);
+	free(s->base.name);
+	free(s);
+}
+
+static void
+oai_destroy(struct source *src)
+{
+	struct oai_src *s = (struct oai_src *)src;
+
+	s->destroying = true;
+	if (s->discover_req)
+		http_request_cancel(s->discover_req);
+	s->discover_req = NULL;
+	while (s->jobs)
+		oai_watch_remove(s->jobs);
+	/* The source's own three timers close last and free it; watch
+	 * timers closed above decrement open_handles first. */
+	s->open_handles += 3;
+	uv_close((uv_handle_t *)&s->discover_timer, oai_src_closed_cb);
+	uv_close((uv_handle_t *)&s->pump_timer, oai_src_closed_cb);
+	uv_close((uv_handle_t *)&s->auth_timer, oai_src_closed_cb);
+}
+
+static const struct source_ops oai_ops = {
+	.start = oai_start,
+	.poll_now = oai_poll_now,
+	.track = oai_track,
+	.untrack = oai_untrack,
+	.reload = oai_reload,
+	.status = oai_status,
+	.destroy = oai_destroy,
+};
+
+struct source *
+source_openai_new(struct daemon *d, const struct conf_source *cs, char **err)
+{
+	struct oai_src *s = xcalloc(1, sizeof(*s));
+	char *kerr = NULL;
+
+	s->base.ops = &oai_ops;
+	s->base.name = xstrdup(cs->name);
+	s->base.conf = cs;
+	s->base.daemon = d;
+	s->d = d;
+	if (oai_setup_auth(s, &kerr) < 0) {
+		/* Keep the source so `status` shows why; reload may fix it. */
+		s->key_error = kerr;
+		log_err("source %s: %s", cs->name, kerr);
+	}
+	uv_timer_init(d->loop, &s->discover_timer);
+	uv_timer_init(d->loop, &s->pump_timer);
+	uv_timer_init(d->loop, &s->auth_timer);
+	s->discover_timer.data = s->pump_timer.data = s->auth_timer.data = s;
+	return &s->base;
+}

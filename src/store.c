@@ -1,0 +1,576 @@
+/*
+ * store: SQLite storage, migrations and writes.  Read-side queries that
+ * build JSON for the control socket live in store_query.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "schema.h"
+#include "store.h"
+#include "store_internal.h"
+#include "xmalloc.h"
+
+/* Statements prepared once at open and reused for every write. */
+enum store_stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_JOB_FIND,
+	ST_JOB_INSERT,
+	ST_JOB_GET_STATUS,
+	ST_JOB_UPDATE,
+	ST_JOB_SET_CURSOR,
+	ST_JOB_SET_RESULTS,
+	ST_JOB_SET_TRACKED,
+	ST_METRIC_FIND,
+	ST_METRIC_INSERT,
+	ST_POINT_INSERT,
+	ST_LATEST_UPSERT,
+	ST_JOB_LAST_STEP,
+	ST_EVENT_INSERT,
+	ST_CKPT_UPSERT,
+	ST__COUNT,
+};
+
+static const char *const store_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_JOB_FIND] = "SELECT id FROM jobs WHERE source = ?1 AND external_id = ?2",
+	[ST_JOB_INSERT] = "INSERT INTO jobs (source, external_id, status, discovered_at, updated_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?4)",
+	[ST_JOB_GET_STATUS] = "SELECT status FROM jobs WHERE id = ?1",
+	[ST_JOB_UPDATE] =
+		"UPDATE jobs SET status = coalesce(?2, status), model = coalesce(?3, model),"
+		" fine_tuned_model = coalesce(?4, fine_tuned_model),"
+		" error = CASE WHEN ?5 IS NULL THEN error WHEN ?5 = '' THEN NULL ELSE ?5 END,"
+		" created_at = coalesce(?6, created_at), finished_at = coalesce(?7, finished_at),"
+		" total_steps = coalesce(?8, total_steps),"
+		" trained_tokens = coalesce(?9, trained_tokens),"
+		" estimated_finish = coalesce(?10, estimated_finish), updated_at = ?11"
+		" WHERE id = ?1",
+	[ST_JOB_SET_CURSOR] = "UPDATE jobs SET event_cursor = ?2 WHERE id = ?1",
+	[ST_JOB_SET_RESULTS] = "UPDATE jobs SET results_done = ?2 WHERE id = ?1",
+	[ST_JOB_SET_TRACKED] = "UPDATE jobs SET tracked = ?2, updated_at = ?3 WHERE id = ?1",
+	[ST_METRIC_FIND] = "SELECT id FROM metric_names WHERE name = ?1",
+	[ST_METRIC_INSERT] = "INSERT INTO metric_names (name) VALUES (?1)",
+	[ST_POINT_INSERT] = "INSERT OR IGNORE INTO points (job_id, metric_id, step, value,"
+			    " recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_LATEST_UPSERT] =
+		"INSERT INTO latest_metrics (job_id, metric_id, step, value) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (job_id, metric_id) DO UPDATE SET step = excluded.step,"
+		" value = excluded.value WHERE excluded.step >= latest_metrics.step",
+	[ST_JOB_LAST_STEP] = "UPDATE jobs SET last_step = ?2, updated_at = ?3 WHERE id = ?1"
+			     " AND (last_step IS NULL OR last_step < ?2)",
+	[ST_EVENT_INSERT] = "INSERT OR IGNORE INTO events (job_id, source_event_id, type, level,"
+			    " message, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_CKPT_UPSERT] =
+		"INSERT INTO checkpoints (job_id, checkpoint_id, step, model, metrics, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, checkpoint_id) DO UPDATE"
+		" SET step = excluded.step, model = excluded.model, metrics = excluded.metrics,"
+		" created_at = excluded.created_at",
+};
+
+/* A small cache of metric name ids: jobs report the same handful of names. */
+#define STORE_METRIC_CACHE 256
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST__COUNT];
+	struct {
+		char *name;
+		int64_t id;
+	} metrics[STORE_METRIC_CACHE];
+	size_t nmetrics;
+};
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+int
+store_rc(struct store *st, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+}
+
+int
+store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+/* Run the migrations from the file's user_version up to ours, each in its
+ * own transaction together with the version bump. */
+static int
+store_migrate(struct store *st, char **err)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto sqlerr;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > SCHEMA_VERSION) {
+		*err = xasprintf("%s: database schema version %d is newer than this ftmond "
+				 "understands (%d); refusing to touch it (upgrade ftmon)",
+				 st->path, version, SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
+				      schema_migrations[v], v + 1);
+		char *msg = NULL;
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			*err = xasprintf("%s: migration to schema version %d failed: %s", st->path,
+					 v + 1, msg ? msg : sqlite3_errstr(rc));
+			sqlite3_free(msg);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return store_rc(st, rc);
+		}
+	}
+	return 0;
+sqlerr:
+	*err = xasprintf("%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	char *msg = NULL;
+	int rc;
+
+	*err = NULL;
+	st->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: cannot open database: %s", path,
+				 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	/* WAL lets readers work while we write; NORMAL syncs at checkpoints,
+	 * which loses at most the last commits on power loss, never corrupts. */
+	rc = sqlite3_exec(st->db,
+			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			  " PRAGMA foreign_keys = ON;",
+			  NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (store_migrate(st, err) < 0)
+		goto fail;
+	for (int i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			*err = xasprintf("%s: preparing statement %d: %s", path, i,
+					 sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	for (size_t i = 0; i < st->nmetrics; i++)
+		free(st->metrics[i].name);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int64_t
+store_size_bytes(struct store *st)
+{
+	struct stat sb;
+	int64_t total = 0;
+	char *wal = xasprintf("%s-wal", st->path);
+
+	if (stat(st->path, &sb) == 0)
+		total += sb.st_size;
+	if (stat(wal, &sb) == 0)
+		total += sb.st_size;
+	free(wal);
+	return total;
+}
+
+/* Step a prepared statement to completion and reset it. */
+static int
+store_exec(struct store *st, enum store_stmt_id id)
+{
+	int rc = sqlite3_step(st->stmt[id]);
+	int ret = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_rc(st, rc);
+	sqlite3_reset(st->stmt[id]);
+	sqlite3_clear_bindings(st->stmt[id]);
+	return ret;
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec(st, ST_BEGIN);
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = store_exec(st, ST_COMMIT);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec(st, ST_ROLLBACK);
+	/* Cached metric ids may name rows that were just rolled back. */
+	for (size_t i = 0; i < st->nmetrics; i++)
+		free(st->metrics[i].name);
+	st->nmetrics = 0;
+}
+
+static void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* -1 means "not reported" and binds NULL. */
+static void
+store_bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int
+store_job_ensure(struct store *st, const char *source, const char *external_id,
+		 const char *initial_status, int64_t *job_id)
+{
+	sqlite3_stmt *s = st->stmt[ST_JOB_FIND];
+	int rc;
+
+	store_bind_text(s, 1, source);
+	store_bind_text(s, 2, external_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*job_id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_rc(st, rc);
+	s = st->stmt[ST_JOB_INSERT];
+	store_bind_text(s, 1, source);
+	store_bind_text(s, 2, external_id);
+	store_bind_text(s, 3, initial_status);
+	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+	if ((rc = store_exec(st, ST_JOB_INSERT)) < 0)
+		return rc;
+	*job_id = sqlite3_last_insert_rowid(st->db);
+	return 1;
+}
+
+int
+store_job_update(struct store *st, int64_t job_id, const struct store_job_info *info,
+		 char **old_status)
+{
+	sqlite3_stmt *s = st->stmt[ST_JOB_GET_STATUS];
+	char *prev = NULL;
+	int rc, changed = 0;
+
+	if (old_status)
+		*old_status = NULL;
+	sqlite3_bind_int64(s, 1, job_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		prev = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : store_rc(st, rc);
+	if (info->status && strcmp(prev, info->status) != 0)
+		changed = 1;
+
+	s = st->stmt[ST_JOB_UPDATE];
+	sqlite3_bind_int64(s, 1, job_id);
+	store_bind_text(s, 2, info->status);
+	store_bind_text(s, 3, info->model);
+	store_bind_text(s, 4, info->fine_tuned_model);
+	store_bind_text(s, 5, info->error);
+	store_bind_opt_int(s, 6, info->created_at);
+	store_bind_opt_int(s, 7, info->finished_at);
+	store_bind_opt_int(s, 8, info->total_steps);
+	store_bind_opt_int(s, 9, info->trained_tokens);
+	store_bind_opt_int(s, 10, info->estimated_finish);
+	sqlite3_bind_int64(s, 11, (int64_t)time(NULL));
+	if ((rc = store_exec(st, ST_JOB_UPDATE)) < 0) {
+		free(prev);
+		return rc;
+	}
+	if (changed && old_status)
+		*old_status = prev;
+	else
+		free(prev);
+	return changed;
+}
+
+static int
+store_job_set(struct store *st, enum store_stmt_id id, int64_t job_id, int64_t v,
+	      const char *text)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	sqlite3_bind_int64(s, 1, job_id);
+	if (id == ST_JOB_SET_CURSOR)
+		store_bind_text(s, 2, text);
+	else
+		sqlite3_bind_int64(s, 2, v);
+	if (id == ST_JOB_SET_TRACKED)
+		sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	int rc = store_exec(st, id);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+int
+store_job_set_cursor(struct store *st, int64_t job_id, const char *cursor)
+{
+	return store_job_set(st, ST_JOB_SET_CURSOR, job_id, 0, cursor);
+}
+
+int
+store_job_set_results_done(struct store *st, int64_t job_id, bool done)
+{
+	return store_job_set(st, ST_JOB_SET_RESULTS, job_id, done, NULL);
+}
+
+int
+store_job_set_tracked(struct store *st, int64_t job_id, bool tracked)
+{
+	return store_job_set(st, ST_JOB_SET_TRACKED, job_id, tracked, NULL);
+}
+
+void
+store_job_state_clear(struct store_job_state *s)
+{
+	free(s->external_id);
+	free(s->status);
+	free(s->cursor);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+store_jobs_of_source(struct store *st, const char *source, struct store_job_state **out,
+		     size_t *n)
+{
+	sqlite3_stmt *s;
+	struct store_job_state *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT id, external_id, status, event_cursor, results_done, tracked"
+				" FROM jobs WHERE source = ?1 ORDER BY id",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_rc(st, rc);
+	store_bind_text(s, 1, source);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof(*v));
+		struct store_job_state *j = &v[len++];
+		j->id = sqlite3_column_int64(s, 0);
+		j->external_id = xstrdup((const char *)sqlite3_column_text(s, 1));
+		j->status = xstrdup((const char *)sqlite3_column_text(s, 2));
+		j->cursor = xstrdup((const char *)sqlite3_column_text(s, 3));
+		j->results_done = sqlite3_column_int(s, 4) != 0;
+		j->tracked = sqlite3_column_int(s, 5) != 0;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < len; i++)
+			store_job_state_clear(&v[i]);
+		free(v);
+		return store_rc(st, rc);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* The id of a metric name, inserting it when new. */
+static int
+store_metric_id(struct store *st, const char *name, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (size_t i = 0; i < st->nmetrics; i++) {
+		if (strcmp(st->metrics[i].name, name) == 0) {
+			*id = st->metrics[i].id;
+			return 0;
+		}
+	}
+	s = st->stmt[ST_METRIC_FIND];
+	store_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		store_bind_text(st->stmt[ST_METRIC_INSERT], 1, name);
+		if ((rc = store_exec(st, ST_METRIC_INSERT)) < 0)
+			return rc;
+		*id = sqlite3_last_insert_rowid(st->db);
+	} else if (rc != SQLITE_ROW) {
+		return store_rc(st, rc);
+	}
+	if (st->nmetrics < STORE_METRIC_CACHE) {
+		st->metrics[st->nmetrics].name = xstrdup(name);
+		st->metrics[st->nmetrics++].id = *id;
+	}
+	return 0;
+}
+
+int
+store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
+		   double value, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_POINT_INSERT];
+	int64_t metric_id = 0;
+	int rc;
+
+	if ((rc = store_metric_id(st, metric, &metric_id)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_int64(s, 2, metric_id);
+	sqlite3_bind_int64(s, 3, step);
+	if (isnan(value))
+		sqlite3_bind_null(s, 4);
+	else
+		sqlite3_bind_double(s, 4, value);
+	sqlite3_bind_int64(s, 5, now);
+	if ((rc = store_exec(st, ST_POINT_INSERT)) < 0)
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+
+	s = st->stmt[ST_LATEST_UPSERT];
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_int64(s, 2, metric_id);
+	sqlite3_bind_int64(s, 3, step);
+	if (isnan(value))
+		sqlite3_bind_null(s, 4);
+	else
+		sqlite3_bind_double(s, 4, value);
+	if ((rc = store_exec(st, ST_LATEST_UPSERT)) < 0)
+		return rc;
+	s = st->stmt[ST_JOB_LAST_STEP];
+	sqlite3_bind_int64(s, 1, job_id);
+	sqlite3_bind_int64(s, 2, step);
+	sqlite3_bind_int64(s, 3, now);
+	if ((rc = store_exec(st, ST_JOB_LAST_STEP)) < 0)
+		return rc;
+	return 1;
+}
+
+int
+store_insert_event(struct store *st, int64_t job_id, const char *source_event_id,
+		   const char *type, const char *level, const char *message,
+		   const char *data_json, int64_t created_at)
+{
+	sqlite3_stmt *s = st->stmt[ST_EVENT_INSERT];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, job_id);
+	store_bind_text(s, 2, source_event_id);
+	store_bind_text(s, 3, type);
+	store_bind_text(s, 4, level);
+	store_bind_text(s, 5, message);
+	store_bind_text(s, 6, data_json);
+	sqlite3_bind_int64(s, 7, created_at);
+	if ((rc = store_exec(st, ST_EVENT_INSERT)) < 0)
+		return rc;
+	return sqlite3_changes(st->db) ? 1 : 0;
+}
+
+int
+store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id,
+			int64_t step, const char *model, const char *metrics_json,
+			int64_t created_at)
+{
+	sqlite3_stmt *s = st->stmt[ST_CKPT_UPSERT];
+
+	sqlite3_bind_int64(s, 1, job_id);
+	store_bind_text(s, 2, checkpoint_id);
+	store_bind_opt_int(s, 3, step);
+	store_bind_text(s, 4, model);
+	store_bind_text(s, 5, metrics_json);
+	store_bind_opt_int(s, 6, created_at);
+	return store_exec(st, ST_CKPT_UPSERT);
+}

@@ -1,0 +1,127 @@
+/*
+ * store: the SQLite database, the daemon's single writer.  WAL mode with a
+ * busy timeout so readers (sqlite3, Python, Grafana) can open the file at
+ * any time and never see half a batch; the schema (sql/NNN-*.sql, compiled
+ * in) is versioned with PRAGMA user_version and migrated forward on open.
+ *
+ * Writes are grouped by the caller with store_begin()/store_commit(): a
+ * batch of points and the cursor that produced it commit together, so a
+ * crash can repeat work but never lose or double a point.
+ *
+ * Functions return 0 (or a documented positive value) on success and a
+ * negative errno on failure (-EIO for database errors, -ENOSPC when the
+ * disk is full, -ENOENT when a row does not exist); store_errmsg() gives
+ * the last SQLite message.  Nothing here logs.
+ */
+#ifndef FTMON_STORE_H
+#define FTMON_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct store;
+
+/* Open (creating if needed) and migrate.  On failure returns NULL and sets
+ * *err to a malloc'd message the caller frees. */
+struct store *store_open(const char *path, char **err);
+/* NULL is fine.  Rolls back an open transaction. */
+void store_close(struct store *st);
+const char *store_errmsg(struct store *st);
+/* The schema version this build writes. */
+int store_schema_version(void);
+/* Database file size in bytes (main file plus WAL). */
+int64_t store_size_bytes(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+/* Roll back the open transaction, if any. */
+void store_rollback(struct store *st);
+
+/* ---- jobs ---- */
+
+/* Fields a source reports about a job.  NULL strings and -1 integers mean
+ * "not reported": the stored value is kept. */
+struct store_job_info {
+	const char *status;
+	const char *model;
+	const char *fine_tuned_model;
+	const char *error;
+	int64_t created_at;
+	int64_t finished_at;
+	int64_t total_steps;
+	int64_t trained_tokens;
+	int64_t estimated_finish;
+};
+#define STORE_JOB_INFO_INIT {NULL, NULL, NULL, NULL, -1, -1, -1, -1, -1}
+
+/* The job (source, external_id), created with initial_status when absent.
+ * Sets *job_id; returns 1 when the job was created, 0 when it existed. */
+int store_job_ensure(struct store *st, const char *source, const char *external_id,
+		     const char *initial_status, int64_t *job_id);
+/* Update a job.  When the status changes, *old_status receives the
+ * previous one (malloc'd, caller frees) and the function returns 1;
+ * otherwise 0 and *old_status is NULL.  old_status may be NULL. */
+int store_job_update(struct store *st, int64_t job_id, const struct store_job_info *info,
+		     char **old_status);
+int store_job_set_cursor(struct store *st, int64_t job_id, const char *cursor);
+int store_job_set_results_done(struct store *st, int64_t job_id, bool done);
+int store_job_set_tracked(struct store *st, int64_t job_id, bool tracked);
+
+/* What a source needs to resume a job after a restart. */
+struct store_job_state {
+	int64_t id;
+	char *external_id; /* owned */
+	char *status;      /* owned */
+	char *cursor;      /* owned, may be NULL */
+	bool results_done;
+	bool tracked;
+};
+void store_job_state_clear(struct store_job_state *s);
+/* Every job of a source (tracked or not), in id order; the caller frees
+ * each element with store_job_state_clear and the array with free(). */
+int store_jobs_of_source(struct store *st, const char *source, struct store_job_state **out,
+			 size_t *n);
+
+/* Resolve what a user typed: "SOURCE/EXTERNAL_ID", an external id, or a
+ * unique prefix of one.  Returns 0 and *job_id, -ENOENT (no match) or
+ * -EEXIST (ambiguous: *why names candidates, malloc'd). */
+int store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char **why);
+
+/* ---- points, events, checkpoints ---- */
+
+/* Insert a point unless (job, metric, step) exists.  NaN is stored as NULL.
+ * Returns 1 when inserted, 0 when it was already there. */
+int store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
+		       double value, int64_t now);
+/* Insert an event; source_event_id may be NULL (ftmon's own events) and
+ * duplicates of a non-NULL one are ignored.  Returns 1 inserted, 0 dup. */
+int store_insert_event(struct store *st, int64_t job_id, const char *source_event_id,
+		       const char *type, const char *level, const char *message,
+		       const char *data_json, int64_t created_at);
+int store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id,
+			    int64_t step, const char *model, const char *metrics_json,
+			    int64_t created_at);
+
+/* ---- queries for the control socket: each returns a new cJSON the
+ * caller owns, or NULL with a negative errno in *rc. ---- */
+
+struct store_jobs_filter {
+	const char *status; /* NULL: any */
+	const char *source; /* NULL: any */
+	bool all;           /* false: unfinished jobs and those finished in the last 24h */
+};
+cJSON *store_query_jobs(struct store *st, const struct store_jobs_filter *f, int *rc);
+cJSON *store_query_job(struct store *st, int64_t job_id, int *rc);
+/* metrics: NULL-terminated names or NULL for all; since/until INT64_MIN/MAX
+ * for no bound; max_points 0 for no downsampling. */
+cJSON *store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics,
+			   int64_t since, int64_t until, size_t max_points, int *rc);
+cJSON *store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc);
+cJSON *store_query_alerts(struct store *st, bool all, int *rc);
+/* Counts for `status`: {"jobs": {status: n}, "alerts_firing": n,
+ * "deliveries_pending": n}. */
+cJSON *store_query_counts(struct store *st, int *rc);
+
+#endif

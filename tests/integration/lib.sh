@@ -1,0 +1,187 @@
+# lib.sh: shared helpers for ftmon's integration tests (sourced, POSIX sh +
+# a few bash-isms avoided).  Every test gets a private temp dir with its own
+# config, socket, database and logs; it prints TAP; every wait is bounded.
+#
+# Environment (set by `make check`): top_srcdir, top_builddir, PYTHON3.
+# FTMOND_WRAPPER may name a command to run ftmond under (e.g. valgrind).
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYTHON3:=python3}"
+FTMOND="$top_builddir/ftmond"
+FTMONCTL="$top_builddir/ftmonctl"
+HELPERS="$top_srcdir/tests/helpers"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ftmon-test.XXXXXX")
+chmod 755 "$T"
+SOCK="$T/ftmon.sock"
+DB="$T/ftmon.db"
+CONF="$T/ftmon.conf"
+export FTMON_SOCKET="$SOCK"
+DAEMON_PID=
+NOTIFY_PID=
+FAKE_PID=
+tap_n=0
+tap_failed=0
+
+# ---- TAP ----
+ok() { # ok COND_EXIT_STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+check() { # check DESCRIPTION CMD...: ok if CMD succeeds
+	_d=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then ok 0 "$_d"; else
+		ok 1 "$_d"
+		sed 's/^/#   /' "$T/check.out" | head -20
+	fi
+}
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"
+		echo "#   got:  $(printf '%s' "$1" | head -c 400)"
+		echo "#   want: $(printf '%s' "$2" | head -c 400)"
+	fi
+}
+like() { # like GOT REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"
+		echo "#   got:  $(printf '%s' "$1" | head -c 400)"
+		echo "#   want match: $2"
+	fi
+}
+diag() { echo "# $*"; }
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+bail() {
+	echo "Bail out! $*"
+	dump_logs
+	exit 99
+}
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ] || dump_logs
+	[ "$tap_failed" -eq 0 ]
+}
+
+dump_logs() {
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "# --- $f (last 30 lines)"
+		tail -n 30 "$f" | sed 's/^/#   /'
+	done
+}
+
+# ---- waiting ----
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	_limit=$1
+	shift
+	_end=$(($(date +%s) + _limit))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# ---- the daemon ----
+write_config() { # write_config [EXTRA_TEXT]: daemon section + what is given
+	{
+		echo "[daemon]"
+		echo "database = $DB"
+		echo "socket = $SOCK"
+		echo "log_level = debug"
+		printf '%s\n' "${1:-}"
+	} >"$CONF"
+}
+
+notify_ready_count() { grep -c 'READY=1' "$T/notify.log" 2>/dev/null || true; }
+
+# start_daemon: run ftmond on $CONF with a NOTIFY_SOCKET we own; wait for
+# READY=1 (10 s).  Extra arguments go to ftmond.
+start_daemon() {
+	rm -f "$T/notify.sock"
+	if [ -z "$NOTIFY_PID" ]; then
+		"$PYTHON3" "$HELPERS/notifywait.py" "$T/notify.sock" --keep \
+			--log "$T/notify.log" >/dev/null 2>&1 &
+		NOTIFY_PID=$!
+		wait_until 10 test -S "$T/notify.sock" || bail "notifywait did not start"
+	fi
+	_ready_before=$(notify_ready_count)
+	NOTIFY_SOCKET="$T/notify.sock" ${FTMOND_WRAPPER:-} "$FTMOND" -c "$CONF" "$@" \
+		>>"$T/ftmond.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_until 15 daemon_ready_after "$_ready_before" || {
+		dump_logs
+		bail "ftmond did not become ready"
+	}
+}
+daemon_ready_after() {
+	[ "$(notify_ready_count)" -gt "$1" ] || return 1
+	kill -0 "$DAEMON_PID"
+}
+
+# stop_daemon [SIGNAL]: signal ftmond and wait (10 s); sets DAEMON_STATUS.
+stop_daemon() {
+	DAEMON_STATUS=
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -"${1:-TERM}" "$DAEMON_PID" 2>/dev/null
+	_i=0
+	while kill -0 "$DAEMON_PID" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		DAEMON_STATUS=timeout
+	fi
+	wait "$DAEMON_PID" 2>/dev/null
+	[ -n "$DAEMON_STATUS" ] || DAEMON_STATUS=$?
+	DAEMON_PID=
+}
+
+ctl() { "$FTMONCTL" -s "$SOCK" "$@"; }
+sql() { sqlite3 -batch -noheader "$DB" "$@"; }
+# jget JSON PYTHON_EXPR: evaluate an expression over the parsed JSON `j`.
+jget() {
+	printf '%s' "$1" | "$PYTHON3" -c 'import json,sys; j=json.load(sys.stdin); print('"$2"')'
+}
+
+# ---- the fake API ----
+# start_fakeapi [ARGS...]: run tests/helpers/fakeapi.py on a free port;
+# sets FAKE_URL (base_url for the config) and FAKE (its root).
+start_fakeapi() {
+	"$PYTHON3" "$HELPERS/fakeapi.py" --port 0 --port-file "$T/fake.port" \
+		--log "$T/fakeapi.log" "$@" >>"$T/fakeapi.out" 2>&1 &
+	FAKE_PID=$!
+	wait_until 10 test -s "$T/fake.port" || bail "fake API did not start"
+	FAKE="http://127.0.0.1:$(cat "$T/fake.port")"
+	FAKE_URL="$FAKE/v1"
+}
+fake() { # fake METHOD PATH [JSON_BODY]
+	if [ $# -ge 3 ]; then
+		curl -sS -X "$1" -H 'Content-Type: application/json' --data "$3" "$FAKE$2"
+	else
+		curl -sS -X "$1" "$FAKE$2"
+	fi
+}
+
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
+	[ -n "$NOTIFY_PID" ] && kill "$NOTIFY_PID" 2>/dev/null
+	wait 2>/dev/null
+	if [ "${KEEP_TEST_DIR:-}" = "" ]; then rm -rf "$T"; else echo "# kept $T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
