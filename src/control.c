@@ -418,7 +418,7 @@ control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **er
 	} else if (control_bind(c, path, mode, err) < 0) {
 		goto fail;
 	}
-	if ((rc = uv_listen((uv_stream_t *)&c->server, 128, control_connection_cb)) < 0) {
+	if ((rc = uv_listen((uv_stream_t *)&c->server, SOMAXCONN, control_connection_cb)) < 0) {
 		*err = xasprintf("%s: listen: %s", path, uv_strerror(rc));
 		goto fail;
 	}

@@ -216,8 +216,7 @@ ctl_metrics(struct ctl_ctx *ctx, struct ctl_reply *r)
 	const char **names;
 	int rc;
 
-	if (!ctl_job_arg(ctx, r, &job_id) ||
-	    ctl_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
+	if (ctl_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
 			  "an integer step") ||
 	    ctl_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, &until), "until",
 			  "an integer step") ||
@@ -231,6 +230,10 @@ ctl_metrics(struct ctl_ctx *ctx, struct ctl_reply *r)
 	}
 	if (!ctl_metric_names(ctx, r, &names))
 		return;
+	if (!ctl_job_arg(ctx, r, &job_id)) {
+		free(names);
+		return;
+	}
 	r->result = store_query_metrics(ctx->d->store, job_id, names, since, until,
 					(size_t)points, &rc);
 	free(names);
@@ -244,8 +247,7 @@ ctl_events(struct ctl_ctx *ctx, struct ctl_reply *r)
 	int64_t job_id, limit;
 	int rc;
 
-	if (!ctl_job_arg(ctx, r, &job_id) ||
-	    ctl_arg_error(r, proto_arg_int(ctx->args, "limit", 50, &limit), "limit",
+	if (ctl_arg_error(r, proto_arg_int(ctx->args, "limit", 50, &limit), "limit",
 			  "an integer"))
 		return;
 	if (limit < 1 || limit > 100000) {
@@ -253,6 +255,8 @@ ctl_events(struct ctl_ctx *ctx, struct ctl_reply *r)
 			 xstrdup("argument \"limit\" must be between 1 and 100000"));
 		return;
 	}
+	if (!ctl_job_arg(ctx, r, &job_id))
+		return;
 	r->result = store_query_events(ctx->d->store, job_id, limit, &rc);
 	if (r->result == NULL)
 		ctl_fail_store(r, ctx->d, rc);

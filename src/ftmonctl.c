@@ -39,14 +39,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define CTL_DEFAULT_SOCKET RUNSTATEDIR "/ftmon/ftmon.sock"
+/* The daemon's default (conf.h): systemd's /run, whatever the prefix. */
+#define CTL_DEFAULT_SOCKET "/run/ftmon/ftmon.sock"
 /* Metric replies may exceed the request limit; anything past this is a
  * broken or hostile peer, not data. */
 #define CTL_MAX_REPLY (64u * 1024 * 1024)
@@ -95,6 +93,7 @@ struct ctl {
 	struct buf in;   /* bytes received and not yet consumed */
 	size_t scanned;  /* bytes of in already searched for '\n' */
 	struct buf out;  /* human output, written at the end */
+	struct buf reply; /* the last reply line, raw */
 	int64_t now;
 	bool stdout_gone; /* the reader of stdout went away (EPIPE) */
 };
@@ -147,13 +146,22 @@ ctl_flush(struct ctl *c)
 	return ctl_fail(CTL_EXIT_REFUSED, "cannot write output: %s", strerror(errno));
 }
 
-/* Print a JSON value as one compact document on its own line, so scripts
- * can read it with a line reader as well as a JSON parser. */
+/* Print the last reply's result as one document on its own line, so
+ * scripts can read it with a line reader as well as a JSON parser.  The
+ * daemon's own text is copied verbatim when it can be found (a re-encoding
+ * would print 2.0 as 2); v is the fallback. */
 static int
 ctl_print_json(struct ctl *c, const cJSON *v)
 {
-	char *text = cJSON_PrintUnformatted(v);
+	size_t off, n;
+	char *text;
 
+	if (render_json_member(c->reply.data, c->reply.len, "result", &off, &n)) {
+		buf_append(&c->out, c->reply.data + off, n);
+		buf_puts(&c->out, "\n");
+		return ctl_flush(c);
+	}
+	text = cJSON_PrintUnformatted(v);
 	if (text == NULL)
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot encode the reply as JSON");
 	buf_puts(&c->out, text);
@@ -336,8 +344,8 @@ ctl_read_line(struct ctl *c, size_t *len)
 		if (n == 0 && c->in.len == 0)
 			return 1;
 		if (n == 0)
-			return ctl_fail(CTL_EXIT_UNREACHABLE,
-					"the daemon closed the connection in the middle of a reply");
+			return ctl_fail(CTL_EXIT_UNREACHABLE, "the daemon closed the "
+					"connection in the middle of a reply");
 		buf_append(&c->in, chunk, (size_t)n);
 	}
 }
@@ -383,6 +391,8 @@ ctl_call(struct ctl *c, const char *cmd, cJSON *args, bool timeout, cJSON **root
 		return rc;
 	if (proto_parse_reply(c->in.data, len, root, &ok, &payload) < 0)
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "malformed reply from the daemon");
+	buf_reset(&c->reply);
+	buf_append(&c->reply, c->in.data, len);
 	buf_consume(&c->in, len + 1);
 	id = ctl_get(*root, "id");
 	if (cJSON_IsNumber(id) && id->valuedouble != 1) {
@@ -423,7 +433,44 @@ ctl_simple(struct ctl *c, const char *cmd, cJSON *args,
 	return rc;
 }
 
-/* ---- status ---- */
+/* Call cmd and print the confirmation that confirm builds. */
+static int
+ctl_confirm(struct ctl *c, const char *cmd, cJSON *args,
+	    void (*confirm)(struct ctl *c, const struct ctl_args *a, const cJSON *r),
+	    const struct ctl_args *a)
+{
+	const cJSON *result;
+	cJSON *root;
+	int rc = ctl_call(c, cmd, args, true, &root, &result);
+
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (c->json) {
+		rc = ctl_print_json(c, result);
+	} else {
+		confirm(c, a, result);
+		rc = ctl_flush(c);
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- ping and status ---- */
+
+static void
+ctl_confirm_pong(struct ctl *c, const struct ctl_args *a, const cJSON *r)
+{
+	char b[64];
+
+	buf_printf(&c->out, "%s\n", ctl_fmt(r, b, sizeof(b)));
+}
+
+static int
+ctl_run_ping(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	return ctl_confirm(c, "ping", NULL, ctl_confirm_pong, a);
+}
+
 
 static void
 ctl_status_sources(struct ctl *c, const cJSON *sources)
@@ -441,10 +488,10 @@ ctl_status_sources(struct ctl *c, const cJSON *sources)
 		render_table_cell(t, ctl_fmt(ctl_get(s, "name"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "type"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "health"), b, sizeof(b)));
-		render_table_cell(t, cJSON_IsNumber(ctl_get(s, "last_poll"))
-					     ? ctl_fmt_time(c, ctl_get(s, "last_poll"), CTL_TIME_REL,
-							    b, sizeof(b))
-					     : "never");
+		const cJSON *last = ctl_get(s, "last_poll");
+		render_table_cell(t, cJSON_IsNumber(last)
+				     ? ctl_fmt_time(c, last, CTL_TIME_REL, b, sizeof(b))
+				     : "never");
 		render_table_cell(t, ctl_fmt(ctl_get(s, "jobs"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "requests"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "errors"), b, sizeof(b)));
@@ -652,8 +699,10 @@ ctl_show_metrics(struct ctl *c, const cJSON *metrics)
 	cJSON_ArrayForEach(it, metrics) {
 		render_table_row(t);
 		render_table_cellf(t, "  %s", it->string ? it->string : "?");
-		render_table_cell(t, cJSON_IsNumber(it) ? render_number(it->valuedouble, b, sizeof(b))
-			     : cJSON_IsNull(it) ? "nan" : ctl_fmt(it, b, sizeof(b)));
+		if (cJSON_IsNumber(it))
+			render_table_cell(t, render_number(it->valuedouble, b, sizeof(b)));
+		else
+			render_table_cell(t, cJSON_IsNull(it) ? "nan" : ctl_fmt(it, b, sizeof(b)));
 	}
 	if (render_table_rows(t) > 0) {
 		buf_puts(&c->out, "\nlatest metrics:\n");
@@ -1161,28 +1210,6 @@ ctl_result_job(const cJSON *r, const char *fallback)
 	return fallback;
 }
 
-/* Call cmd and print the confirmation that confirm builds. */
-static int
-ctl_confirm(struct ctl *c, const char *cmd, cJSON *args,
-	    void (*confirm)(struct ctl *c, const struct ctl_args *a, const cJSON *r),
-	    const struct ctl_args *a)
-{
-	const cJSON *result;
-	cJSON *root;
-	int rc = ctl_call(c, cmd, args, true, &root, &result);
-
-	if (rc != CTL_EXIT_OK)
-		return rc;
-	if (c->json) {
-		rc = ctl_print_json(c, result);
-	} else {
-		confirm(c, a, result);
-		rc = ctl_flush(c);
-	}
-	cJSON_Delete(root);
-	return rc;
-}
-
 static void
 ctl_confirm_ack(struct ctl *c, const struct ctl_args *a, const cJSON *r)
 {
@@ -1197,8 +1224,8 @@ ctl_run_ack(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 
 	/* Alert ids are JSON numbers: keep them within 2^53. */
 	if (util_parse_uint(a->pos[0], (1ULL << 53), &id) < 0 || id == 0)
-		return ctl_fail(CTL_EXIT_USAGE, "ack: invalid alert id '%s' (see 'ftmonctl alerts')",
-				a->pos[0]);
+		return ctl_fail(CTL_EXIT_USAGE,
+				"ack: invalid alert id '%s' (see 'ftmonctl alerts')", a->pos[0]);
 	args = cJSON_CreateObject();
 	cJSON_AddNumberToObject(args, "alert", (double)id);
 	return ctl_confirm(c, "ack", args, ctl_confirm_ack, a);
@@ -1253,8 +1280,8 @@ ctl_confirm_poll(struct ctl *c, const struct ctl_args *a, const cJSON *r)
 
 	if (a->npos > 0)
 		line = xasprintf("polling %s", ctl_result_job(r, a->pos[0]));
-	else if (ctl_get_num(r, "jobs", &n))
-		line = xasprintf("polling %.0f job%s", n, n == 1 ? "" : "s");
+	else if (ctl_get_num(r, "sources", &n))
+		line = xasprintf("polling all jobs of %.0f source%s", n, n == 1 ? "" : "s");
 	else
 		line = xasprintf("polling all jobs");
 	render_sanitize(line);
@@ -1291,7 +1318,6 @@ ctl_confirm_log(struct ctl *c, const struct ctl_args *a, const cJSON *r)
 	const char *status = NULL;
 	size_t points = 0;
 	char *line;
-	double n;
 
 	for (int i = 1; i < a->npos; i++) {
 		if (util_startswith(a->pos[i], "status="))
@@ -1299,94 +1325,85 @@ ctl_confirm_log(struct ctl *c, const struct ctl_args *a, const cJSON *r)
 		else if (!util_startswith(a->pos[i], "step="))
 			points++;
 	}
-	if (ctl_get_num(r, "points", &n) && n >= 0)
-		points = (size_t)n;
 	if (points > 0)
 		line = xasprintf("logged %zu point%s to %s%s%s%s", points, points == 1 ? "" : "s",
 				 job, status ? " (status " : "", status ? status : "",
 				 status ? ")" : "");
 	else
-		line = xasprintf("set %s to %s", job, status ? status : "?");
+		line = xasprintf("set status of %s to %s", job, status ? status : "?");
 	render_sanitize(line);
 	buf_printf(&c->out, "%s\n", line);
 	free(line);
 }
 
 /*
- * Parse `log JOB [step=N] [NAME=VALUE]... [status=STATUS]` into args.
- * Values are strict doubles ("nan" and "inf" included); a NaN goes out as
- * null and an infinity as the string "inf"/"-inf", since JSON has no
- * number for either.  Returns NULL after printing a usage error.
+ * Add one `log` operand (step=N, status=STATUS or NAME=VALUE) to args or
+ * metrics.  Values are strict doubles ("nan" and "inf" included); a NaN
+ * goes out as null and an infinity as the string "inf"/"-inf", since JSON
+ * has no number for either.  Returns false after printing a usage error.
  */
+static bool
+ctl_log_arg(const char *arg, cJSON *args, cJSON *metrics)
+{
+	const char *eq = strchr(arg, '='), *val = eq ? eq + 1 : NULL;
+	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
+	bool good = false;
+	int64_t step;
+	double v;
+	int rc;
+
+	if (name == NULL || *name == '\0')
+		ctl_fail(CTL_EXIT_USAGE, "log: expected NAME=VALUE, got '%s'", arg);
+	else if (cJSON_GetObjectItemCaseSensitive(strcmp(name, "step") == 0 ||
+						  strcmp(name, "status") == 0 ? args : metrics,
+						  name) != NULL)
+		ctl_fail(CTL_EXIT_USAGE, "log: %s given twice", name);
+	else if (strcmp(name, "step") == 0 && (util_parse_int64(val, &step) < 0 || step < 0))
+		ctl_fail(CTL_EXIT_USAGE, "log: step must be a non-negative integer, got '%s'", val);
+	else if (strcmp(name, "status") == 0 && *val == '\0')
+		ctl_fail(CTL_EXIT_USAGE, "log: status needs a value, e.g. status=succeeded");
+	else if (strcmp(name, "step") == 0)
+		good = cJSON_AddNumberToObject(args, "step", (double)step) != NULL;
+	else if (strcmp(name, "status") == 0)
+		good = cJSON_AddStringToObject(args, "status", val) != NULL;
+	else if ((rc = util_parse_double(val, &v)) < 0)
+		ctl_fail(CTL_EXIT_USAGE, rc == -ERANGE ? "log: value of %s is out of range: '%s'"
+			 : "log: value of %s is not a number: '%s'", name, val);
+	else if (isnan(v))
+		good = cJSON_AddNullToObject(metrics, name) != NULL;
+	else if (isinf(v))
+		good = cJSON_AddStringToObject(metrics, name, v < 0 ? "-inf" : "inf") != NULL;
+	else
+		good = cJSON_AddNumberToObject(metrics, name, v) != NULL;
+	free(name);
+	return good;
+}
+
+/* Build the args of `log JOB [step=N] [NAME=VALUE]... [status=STATUS]`;
+ * NULL after printing a usage error. */
 static cJSON *
 ctl_log_args(const struct ctl_args *a)
 {
 	cJSON *args = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
-	bool have_step = false, have_status = false;
 
 	cJSON_AddStringToObject(args, "job", a->pos[0]);
 	for (int i = 1; i < a->npos; i++) {
-		const char *arg = a->pos[i], *eq = strchr(arg, '=');
-		char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
-		const char *val = eq ? eq + 1 : NULL;
-		int64_t step;
-		double v;
-		int bad = 0, rc;
-
-		if (name == NULL || *name == '\0') {
-			ctl_fail(CTL_EXIT_USAGE, "log: expected NAME=VALUE, got '%s'", arg);
-			bad = 1;
-		} else if (strcmp(name, "step") == 0) {
-			if (have_step || util_parse_int64(val, &step) < 0 || step < 0) {
-				ctl_fail(CTL_EXIT_USAGE, have_step ? "log: step given twice"
-						   : "log: step must be a non-negative integer, got '%s'",
-					 val);
-				bad = 1;
-			} else {
-				cJSON_AddNumberToObject(args, "step", (double)step);
-				have_step = true;
-			}
-		} else if (strcmp(name, "status") == 0) {
-			if (have_status || *val == '\0') {
-				ctl_fail(CTL_EXIT_USAGE, have_status ? "log: status given twice"
-						   : "log: status needs a value, e.g. status=succeeded");
-				bad = 1;
-			} else {
-				cJSON_AddStringToObject(args, "status", val);
-				have_status = true;
-			}
-		} else if (cJSON_GetObjectItemCaseSensitive(metrics, name) != NULL) {
-			ctl_fail(CTL_EXIT_USAGE, "log: metric '%s' given twice", name);
-			bad = 1;
-		} else if ((rc = util_parse_double(val, &v)) < 0) {
-			ctl_fail(CTL_EXIT_USAGE, rc == -ERANGE ? "log: value of %s is out of range: '%s'"
-				 : "log: value of %s is not a number: '%s'", name, val);
-			bad = 1;
-		} else if (isnan(v)) {
-			cJSON_AddNullToObject(metrics, name);
-		} else if (isinf(v)) {
-			cJSON_AddStringToObject(metrics, name, v < 0 ? "-inf" : "inf");
-		} else {
-			cJSON_AddNumberToObject(metrics, name, v);
-		}
-		free(name);
-		if (bad) {
-			cJSON_Delete(metrics);
-			cJSON_Delete(args);
-			return NULL;
-		}
+		if (!ctl_log_arg(a->pos[i], args, metrics))
+			goto bad;
 	}
-	if (cJSON_GetArraySize(metrics) == 0 && !have_status) {
+	if (cJSON_GetArraySize(metrics) == 0 && ctl_get(args, "status") == NULL) {
 		ctl_fail(CTL_EXIT_USAGE, "log: nothing to log: give NAME=VALUE or status=STATUS");
-		cJSON_Delete(metrics);
-		cJSON_Delete(args);
-		return NULL;
+		goto bad;
 	}
 	if (cJSON_GetArraySize(metrics) > 0)
 		cJSON_AddItemToObject(args, "metrics", metrics);
 	else
 		cJSON_Delete(metrics);
 	return args;
+bad:
+	cJSON_Delete(metrics);
+	cJSON_Delete(args);
+	return NULL;
 }
 
 static int
@@ -1482,13 +1499,17 @@ ctl_watch_line(struct ctl *c, const char *text, size_t len)
 			return CTL_EXIT_OK;
 		}
 	}
-	if (c->json && ev == root) {
+	if (c->json && ev != root) {
+		/* An event wrapped as a result: print the result alone. */
+		buf_reset(&c->reply);
+		buf_append(&c->reply, text, len);
+		rc = ctl_print_json(c, ev);
+		cJSON_Delete(root);
+		return rc;
+	}
+	if (c->json) {
 		buf_append(&c->out, text, len);
 		buf_puts(&c->out, "\n");
-	} else if (c->json) {
-		char *s = cJSON_PrintUnformatted(ev);
-		buf_printf(&c->out, "%s\n", s ? s : "null");
-		cJSON_free(s);
 	} else {
 		ctl_watch_format(c, ev);
 	}
@@ -1574,6 +1595,9 @@ static const struct option ctl_opts_alerts[] = {
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
+	{"ping", "", "check that the daemon answers",
+	 "Ask the daemon for a sign of life; it answers \"pong\".\n",
+	 ctl_opts_none, 0, 0, ctl_run_ping},
 	{"status", "", "daemon health: sources, job counts, alerts, database",
 	 "Show the daemon's version and uptime, the health and last poll of each\n"
 	 "source, job counts by status, firing alerts and pending hook deliveries.\n",
@@ -1774,7 +1798,8 @@ ctl_opt_apply(struct ctl *c, const struct ctl_cmd *cmd, int opt, const char *val
 		else if (opt == CTL_OPT_SOURCE)
 			a->source = val;
 		else {
-			a->metrics = xreallocarray(a->metrics, a->nmetrics + 1, sizeof(*a->metrics));
+			a->metrics = xreallocarray(a->metrics, a->nmetrics + 1,
+						   sizeof(*a->metrics));
 			a->metrics[a->nmetrics++] = val;
 		}
 		return true;
@@ -1786,10 +1811,10 @@ ctl_opt_apply(struct ctl *c, const struct ctl_cmd *cmd, int opt, const char *val
 		return ctl_opt_int(cmd, "--until", val, INT64_MIN, INT64_MAX, &a->until);
 	case CTL_OPT_POINTS:
 		a->has_points = true;
-		return ctl_opt_int(cmd, "--points", val, 2, 10000000, &a->points);
+		return ctl_opt_int(cmd, "--points", val, 2, 1000000, &a->points);
 	case CTL_OPT_LIMIT:
 		a->has_limit = true;
-		return ctl_opt_int(cmd, "--limit", val, 1, 1000000, &a->limit);
+		return ctl_opt_int(cmd, "--limit", val, 1, 100000, &a->limit);
 	case CTL_OPT_WIDTH:
 	case CTL_OPT_HEIGHT:
 		if (opt == CTL_OPT_WIDTH && !ctl_opt_int(cmd, "--width", val, 20, 10000, &v))
@@ -1812,7 +1837,8 @@ ctl_opt_error(const struct ctl_cmd *cmd, int opt, char **argv)
 	int rc;
 
 	if (opt == ':')
-		rc = ctl_fail(CTL_EXIT_USAGE, "%soption '%s' needs an argument (%s)", where, arg, see);
+		rc = ctl_fail(CTL_EXIT_USAGE, "%soption '%s' needs an argument (%s)", where, arg,
+			      see);
 	else if (optopt > 0 && optopt < 256)
 		rc = ctl_fail(CTL_EXIT_USAGE, "%sunknown option '-%c' (%s)", where, optopt, see);
 	else if (optopt >= 256) /* "--all=x": a flag given a value */
@@ -1864,9 +1890,10 @@ ctl_cmd_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
 		return ctl_fail(CTL_EXIT_USAGE, "%s: missing argument (usage: ftmonctl %s %s)",
 				cmd->name, cmd->name, cmd->synopsis);
 	if (cmd->max_pos >= 0 && a->npos > cmd->max_pos)
-		return ctl_fail(CTL_EXIT_USAGE, "%s: unexpected argument '%s' (usage: ftmonctl %s%s%s)",
-				cmd->name, a->pos[cmd->max_pos], cmd->name,
-				*cmd->synopsis ? " " : "", cmd->synopsis);
+		return ctl_fail(CTL_EXIT_USAGE,
+				"%s: unexpected argument '%s' (usage: ftmonctl %s%s%s)", cmd->name,
+				a->pos[cmd->max_pos], cmd->name, *cmd->synopsis ? " " : "",
+				cmd->synopsis);
 	return -1;
 }
 
@@ -1917,7 +1944,7 @@ ctl_parse_global(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = {.fd = -1, .in = BUF_INIT, .out = BUF_INIT};
+	struct ctl c = {.fd = -1, .in = BUF_INIT, .out = BUF_INIT, .reply = BUF_INIT};
 	struct ctl_args a = {0};
 	const struct ctl_cmd *cmd;
 	int rc;
@@ -1946,6 +1973,7 @@ out:
 		close(c.fd);
 	buf_free(&c.in);
 	buf_free(&c.out);
+	buf_free(&c.reply);
 	free(a.metrics);
 	return rc;
 }

@@ -640,6 +640,7 @@ struct http *
 http_new(uv_loop_t *loop)
 {
 	struct http *http = xcalloc(1, sizeof(*http));
+	CURLM *m;
 	int rc, bad = 0;
 
 	http->loop = loop;
@@ -647,14 +648,15 @@ http_new(uv_loop_t *loop)
 	if (rc < 0)
 		fatal("http: uv_timer_init: %s", uv_strerror(rc));
 	http->timer.data = http;
-	http->multi = curl_multi_init();
-	if (http->multi == NULL)
+	m = http->multi = curl_multi_init();
+	if (m == NULL)
 		fatal("http: curl_multi_init failed");
-	bad |= curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb) != CURLM_OK;
-	bad |= curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, (void *)http) != CURLM_OK;
-	bad |= curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_timerfunc_cb) != CURLM_OK;
-	bad |= curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, (void *)http) != CURLM_OK;
-	bad |= curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, HTTP_MAX_CONNECTS) != CURLM_OK;
+	bad |= curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, http_socket_cb) != CURLM_OK;
+	bad |= curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)http) != CURLM_OK;
+	bad |= curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, http_timerfunc_cb) != CURLM_OK;
+	bad |= curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)http) != CURLM_OK;
+	/* Room to keep every connection of a busy poll round alive. */
+	bad |= curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, HTTP_MAX_CONNECTS) != CURLM_OK;
 	if (bad)
 		fatal("http: libcurl refused the multi handle options");
 	return http;

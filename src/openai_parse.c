@@ -782,12 +782,12 @@ oai_walk_feed(struct oai_walk *w, struct oai_event_page *page)
 		oai_idset_add(&set, w->events, i);
 	/*
 	 * Every cursor used so far is the id of an event collected from an
-	 * earlier page, so a next cursor found among those (or equal to the
-	 * current one) would make the server serve old pages again.
+	 * earlier page (the last one of its page), so a next cursor found among
+	 * those is a repeated cursor: following it would make the server serve
+	 * old pages again, forever if it is broken.
 	 */
 	cursor = xstrdup(page->events[page->n - 1].id);
-	repeated = oai_idset_find(&set, w->events, cursor) != SIZE_MAX ||
-		   (w->after != NULL && strcmp(w->after, cursor) == 0);
+	repeated = oai_idset_find(&set, w->events, cursor) != SIZE_MAX;
 	oai_walk_take(w, page, &set);
 	free(set.slot);
 	oai_event_page_clear(page);
@@ -1026,27 +1026,27 @@ oai_result_push(struct oai_result *res, size_t *cap, int64_t step, const char *n
 	res->n++;
 }
 
-/* One data row; false when it cannot be read (counted by the caller). */
+/* One data row; false when it cannot be read (counted by the caller).
+ * val and have are scratch arrays of ncol entries. */
 static bool
 oai_result_row(struct oai_csv *c, const int *col, size_t ncol, long stepcol,
-	       struct oai_result *res, size_t *cap)
+	       struct oai_result *res, size_t *cap, double *val, bool *have)
 {
 	size_t nvals = 0;
 	int64_t step;
-	double v;
 
 	if (c->n != ncol || !oai_result_step(oai_csv_cell(c, (size_t)stepcol), &step))
 		return false;
 	for (size_t i = 0; i < ncol; i++) {
-		if (col[i] >= 0 && oai_result_value(oai_csv_cell(c, i), &v))
-			nvals++;
+		have[i] = col[i] >= 0 && oai_result_value(oai_csv_cell(c, i), &val[i]);
+		nvals += have[i];
 	}
 	/* All of a row or none of it, so a capped file ends on a whole step. */
 	if (res->n + nvals > OAI_MAX_POINTS)
 		return false;
 	for (size_t i = 0; i < ncol; i++) {
-		if (col[i] >= 0 && oai_result_value(oai_csv_cell(c, i), &v))
-			oai_result_push(res, cap, step, res->names[col[i]], v);
+		if (have[i])
+			oai_result_push(res, cap, step, res->names[col[i]], val[i]);
 	}
 	return true;
 }
@@ -1058,6 +1058,8 @@ oai_result_csv(const char *p, size_t len, struct oai_result *res, const char **w
 	struct oai_csv c = {.p = p, .end = p + len};
 	size_t ncol, cap = 0;
 	long stepcol;
+	double *val;
+	bool *have;
 	int *col;
 
 	if (!oai_csv_next(&c)) {
@@ -1073,12 +1075,16 @@ oai_result_csv(const char *p, size_t len, struct oai_result *res, const char **w
 		oai_result_clear(res);
 		return oai_fail(why, "result file has no step column");
 	}
+	val = xcalloc(ncol, sizeof(*val));
+	have = xcalloc(ncol, sizeof(*have));
 	while (oai_csv_next(&c)) {
 		if (oai_csv_blank(&c))
 			continue;
-		if (!oai_result_row(&c, col, ncol, stepcol, res, &cap))
+		if (!oai_result_row(&c, col, ncol, stepcol, res, &cap, val, have))
 			res->nbad++;
 	}
+	free(val);
+	free(have);
 	free(col);
 	oai_csv_free(&c);
 	return 0;

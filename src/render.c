@@ -140,6 +140,83 @@ render_bytes(uint64_t bytes, char *buf, size_t size)
 	return buf;
 }
 
+/* ---- raw JSON spans ---- */
+
+static size_t
+render_json_ws(const char *t, size_t len, size_t i)
+{
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Index just past the string starting at t[i] == '"'. */
+static size_t
+render_json_string(const char *t, size_t len, size_t i)
+{
+	for (i++; i < len && t[i] != '"'; i++)
+		if (t[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* Index just past the value starting at t[i]. */
+static size_t
+render_json_value(const char *t, size_t len, size_t i)
+{
+	size_t depth = 0;
+
+	if (i < len && t[i] == '"')
+		return render_json_string(t, len, i);
+	if (i < len && t[i] != '{' && t[i] != '[') {
+		while (i < len && strchr(",}] \t\r\n", t[i]) == NULL)
+			i++;
+		return i;
+	}
+	while (i < len) {
+		if (t[i] == '"') {
+			i = render_json_string(t, len, i);
+			continue;
+		}
+		if (t[i] == '{' || t[i] == '[')
+			depth++;
+		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return len;
+}
+
+bool
+render_json_member(const char *t, size_t len, const char *key, size_t *off, size_t *n)
+{
+	size_t klen = strlen(key);
+	size_t i = render_json_ws(t, len, 0);
+
+	if (i >= len || t[i] != '{')
+		return false;
+	for (i++;;) {
+		i = render_json_ws(t, len, i);
+		if (i >= len || t[i] != '"')
+			return false;
+		size_t kstart = i + 1, kend = render_json_string(t, len, i) - 1;
+		i = render_json_ws(t, len, kend + 1);
+		if (i >= len || t[i] != ':')
+			return false;
+		i = render_json_ws(t, len, i + 1);
+		size_t vend = render_json_value(t, len, i);
+		if (kend - kstart == klen && memcmp(t + kstart, key, klen) == 0) {
+			*off = i;
+			*n = vend - i;
+			return vend > i;
+		}
+		i = render_json_ws(t, len, vend);
+		if (i >= len || t[i] != ',')
+			return false;
+		i++;
+	}
+}
+
 /* ---- tables ---- */
 
 struct render_table {
@@ -588,7 +665,7 @@ int
 render_plot(const struct render_series *series, size_t nseries,
 	    const struct render_plot_opts *o, struct buf *out)
 {
-	struct render_range r;
+	struct render_range r = {0};
 	struct render_canvas cv;
 	char top[32], mid[32], bot[32];
 	int labw, cols, midrow;

@@ -40,6 +40,14 @@ char *render_duration(int64_t secs, char *buf, size_t size);
  * into buf (size >= 32) and returns it. */
 char *render_bytes(uint64_t bytes, char *buf, size_t size);
 
+/* Find the raw text of member key in the top-level JSON object of text
+ * (len bytes, already known to be valid JSON: this only scans).  Sets *off
+ * and *n to the value's span and returns true, or returns false when there
+ * is no such member.  Lets --json print a value exactly as the daemon wrote
+ * it, without a parse and re-encode changing how numbers look. */
+bool render_json_member(const char *text, size_t len, const char *key, size_t *off,
+			size_t *n);
+
 /*
  * Tables.  Column widths come from the widest cell (header included); cells
  * are separated by two spaces and the last column is never padded, so no

@@ -111,10 +111,10 @@ RESULTS = {
     ],
     "alerts": [ALERT],
     "ack": {"id": 7, "acked": True},
-    "track": {"name": "openai/ftjob-new"},
-    "untrack": {"name": "openai/ftjob-abc123"},
-    "poll": {"jobs": 3},
-    "reload": None,
+    "track": {"job": "openai/ftjob-new"},
+    "untrack": {"job": "openai/ftjob-abc123"},
+    "poll": {"sources": 2},
+    "reload": {"reloaded": True, "config": "/etc/ftmon/ftmon.conf"},
     "log": {"job": "push/run1", "points": 2},
 }
 

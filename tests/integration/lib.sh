@@ -105,13 +105,16 @@ write_config() { # write_config [EXTRA_TEXT]: daemon section + what is given
 	} >"$CONF"
 }
 
-notify_ready_count() { grep -c 'READY=1' "$T/notify.log" 2>/dev/null || true; }
+notify_ready_count() {
+	_c=$(grep -c "READY=1" "$T/notify.log" 2>/dev/null)
+	echo "${_c:-0}"
+}
 
 # start_daemon: run ftmond on $CONF with a NOTIFY_SOCKET we own; wait for
 # READY=1 (10 s).  Extra arguments go to ftmond.
 start_daemon() {
-	rm -f "$T/notify.sock"
 	if [ -z "$NOTIFY_PID" ]; then
+		rm -f "$T/notify.sock"
 		"$PYTHON3" "$HELPERS/notifywait.py" "$T/notify.sock" --keep \
 			--log "$T/notify.log" >/dev/null 2>&1 &
 		NOTIFY_PID=$!
@@ -146,7 +149,8 @@ stop_daemon() {
 		DAEMON_STATUS=timeout
 	fi
 	wait "$DAEMON_PID" 2>/dev/null
-	[ -n "$DAEMON_STATUS" ] || DAEMON_STATUS=$?
+	_st=$?
+	[ -n "$DAEMON_STATUS" ] || DAEMON_STATUS=$_st
 	DAEMON_PID=
 }
 
@@ -185,3 +189,41 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ---- OpenAI-source helpers ----
+# openai_config [EXTRA_SOURCE_LINES]: daemon + [source openai] on the fake.
+openai_config() {
+	write_config "[source openai]
+type = openai
+base_url = $FAKE_URL
+api_key_file = $T/api.key
+poll_interval = 300ms
+timeout = 2s
+${1:-}"
+	[ -f "$T/api.key" ] || { printf 'sk-test\n' >"$T/api.key"; chmod 600 "$T/api.key"; }
+}
+# jobs_finished_in_db N: N jobs stored, all finished with their result file.
+jobs_complete_in_db() {
+	[ "$(sql "SELECT count(*) FROM jobs WHERE status IN ('succeeded','failed','cancelled')
+		AND results_done = 1")" = "$1" ]
+}
+# fake_jobs_finished: every job of the fake API has finished.
+fake_jobs_finished() {
+	fake GET /_fake/jobs | "$PYTHON3" -c 'import json,sys
+j=json.load(sys.stdin)["jobs"]
+sys.exit(0 if j and all(x["status"] in ("succeeded","failed","cancelled") for x in j) else 1)'
+}
+truthcheck() { # truthcheck [JOB...]: stored points equal the fake's truth
+	"$PYTHON3" "$HELPERS/truthcheck.py" "$DB" "$FAKE" openai "$@"
+}
+fake_requests_for() { # fake_requests_for JOB_ID: API requests that named it
+	fake GET /_fake/stats | "$PYTHON3" -c 'import json,sys
+print(sum(json.load(sys.stdin)["by_job"].get(sys.argv[1], {}).values()))' "$1"
+}
+fake_total_requests() {
+	fake GET /_fake/stats | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+}
+fake_job_requests() { # API requests that named any job
+	fake GET /_fake/stats | "$PYTHON3" -c 'import json,sys
+print(sum(sum(v.values()) for v in json.load(sys.stdin)["by_job"].values()))'
+}

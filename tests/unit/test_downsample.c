@@ -46,7 +46,8 @@ static int
 test_has(const struct ds_point *p, size_t n, int64_t step, double value)
 {
 	for (size_t i = 0; i < n; i++)
-		if (p[i].step == step && (p[i].value == value || (isnan(value) && isnan(p[i].value))))
+		if (p[i].step == step &&
+		    (p[i].value == value || (isnan(value) && isnan(p[i].value))))
 			return 1;
 	return 0;
 }
@@ -190,7 +191,8 @@ test_nonfinite(void)
 		v[i] = i > 0 && i < 999 ? NAN : 1;
 	in = test_points(v, count);
 	n = test_run(in, count, 4, 4, &out);
-	ok(n == 3 && isnan(out[1].value) && out[1].step == 10, "all-NaN bucket keeps its first NaN");
+	ok(n == 3 && isnan(out[1].value) && out[1].step == 10,
+	   "all-NaN bucket keeps its first NaN");
 	free(out);
 	free(in);
 	free(v);
@@ -250,7 +252,8 @@ test_exhaustive(void)
 				bounded = 0;
 			if (!test_sorted(out, got))
 				sorted = 0;
-			if (n >= 2 && (out[0].step != 0 || out[got - 1].step != (int64_t)(n - 1) * 10))
+			int64_t last = (int64_t)(n - 1) * 10;
+			if (n >= 2 && (out[0].step != 0 || out[got - 1].step != last))
 				ends = 0;
 			/* With an even max every bucket has two slots, so the
 			 * global min and max values always survive. */

@@ -260,9 +260,41 @@ test_plot_flat(void)
 	buf_free(&out);
 }
 
+/* The raw span of key in text, or "(none)". */
+static const char *
+test_member(const char *text, const char *key)
+{
+	static char out[256];
+	size_t off, n;
+
+	if (!render_json_member(text, strlen(text), key, &off, &n))
+		return "(none)";
+	snprintf(out, sizeof(out), "%.*s", (int)n, text + off);
+	return out;
+}
+
+static void
+test_json_member(void)
+{
+	const char *r = "{\"id\":1,\"ok\":true,\"result\":{\"loss\":[[20,2.0]]}}";
+
+	is_str(test_member(r, "result"), "{\"loss\":[[20,2.0]]}", "object value kept verbatim");
+	is_str(test_member(r, "ok"), "true", "scalar value");
+	is_str(test_member(r, "id"), "1", "first member");
+	is_str(test_member(r, "error"), "(none)", "absent member");
+	is_str(test_member(" { \"a\" : \"x}\\\"]\" , \"result\" : [ \"]\" , {\"b\":\"}\"} ] } ",
+			   "result"),
+	       "[ \"]\" , {\"b\":\"}\"} ]", "brackets and escapes inside strings");
+	is_str(test_member("{\"x\":{\"result\":1},\"result\":2.50}", "result"), "2.50",
+	       "only top-level members match");
+	is_str(test_member("[1]", "result"), "(none)", "not an object");
+	is_str(test_member("{\"result\":", "result"), "(none)", "truncated text");
+}
+
 int
 main(void)
 {
+	test_json_member();
 	test_width_and_sanitize();
 	test_numbers();
 	test_reltime();

@@ -1,0 +1,75 @@
+#!/bin/sh
+# demo.sh BUILDDIR: the README's main job on an embedded default.  Starts the
+# bundled simulated fine-tuning API (three jobs: one converging, one
+# overfitting, one failing), runs ftmond against it on a temp dir, and shows
+# the jobs progressing to their ends with ftmonctl.  Bounded: ~1 minute.
+set -u
+build=${1:-build}
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$build" && pwd)
+T=$(mktemp -d /tmp/ftmon-demo.XXXXXX)
+FAKE_PID= DAEMON_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 "$src/tests/helpers/fakeapi.py" --demo --time-scale 2 --port 0 \
+	--port-file "$T/port" --log "$T/fakeapi.log" >/dev/null 2>&1 &
+FAKE_PID=$!
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$T/port" ] || { echo "demo: the simulated API did not start" >&2; exit 1; }
+
+cat >"$T/ftmon.conf" <<CONF
+[daemon]
+database = $T/ftmon.db
+socket = $T/ftmon.sock
+
+[source openai]
+type = openai
+base_url = http://127.0.0.1:$(cat "$T/port")/v1
+api_key_env = DEMO_OPENAI_KEY
+poll_interval = 1s
+CONF
+echo "== ftmond -t: checking the demo configuration"
+"$build/ftmond" -t -c "$T/ftmon.conf" || exit 1
+DEMO_OPENAI_KEY=sk-test "$build/ftmond" -c "$T/ftmon.conf" 2>"$T/ftmond.log" &
+DAEMON_PID=$!
+export FTMON_SOCKET="$T/ftmon.sock"
+ctl() { "$build/ftmonctl" "$@"; }
+i=0
+until ctl status >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+echo "== ftmonctl status"
+ctl status
+
+# Watch the jobs until all three have finished (at most 90 s).
+i=0
+while [ $i -lt 45 ]; do
+	sleep 2
+	i=$((i + 1))
+	echo
+	echo "== ftmonctl jobs   ($((i * 2)) s)"
+	ctl jobs --all
+	done=$(ctl --json jobs --all | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sum(x["status"] in ("succeeded","failed","cancelled") for x in j), len(j))')
+	[ "$done" = "3 3" ] && break
+done
+for job in $(ctl --json jobs --all | python3 -c 'import json,sys; print(" ".join(x["name"] for x in json.load(sys.stdin)))'); do
+	echo
+	echo "== ftmonctl show $job"
+	ctl show "$job"
+done
+over=$(sqlite3 "$T/ftmon.db" "SELECT external_id FROM jobs ORDER BY id LIMIT 1 OFFSET 1")
+echo
+echo "== ftmonctl plot $over -m train_loss -m valid_loss"
+ctl plot "$over" -m train_loss -m valid_loss --height 16 || true
+echo
+echo "== sqlite3 $T/ftmon.db: points per job and metric"
+sqlite3 -column -header "$T/ftmon.db" \
+	"SELECT job, metric, count(*) AS points, min(step) AS first, max(step) AS last
+	 FROM metric_points GROUP BY job, metric ORDER BY job, metric"
+echo
+echo "The database stays at $T/ftmon.db for you to query."

@@ -1,0 +1,99 @@
+/*
+ * fuzz_openai: feeds one input to every openai_parse entry point.  Built
+ * with -DFUZZING and -fsanitize=fuzzer it is a libFuzzer target; built
+ * normally it is a plain program that runs each file named on the command
+ * line through the same function (for replaying crashes or a corpus with
+ * gcc and the sanitizers).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openai_parse.h"
+#include "xmalloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Drive the walk with the input as every page, as a stuck server would. */
+static void
+fuzz_openai_walk(const char *body, size_t len)
+{
+	struct oai_walk w;
+	struct oai_event_page page;
+	const char *stop = NULL;
+
+	oai_walk_init(&w, "ftevent-stop", 4);
+	do {
+		if (oai_parse_event_page(body, len, &page, &stop) != 0)
+			break;
+	} while (oai_walk_feed(&w, &page) == OAI_WALK_MORE);
+	(void)oai_walk_newest_id(&w);
+	oai_walk_finish(&w);
+	(void)oai_walk_newest_id(&w);
+	oai_walk_clear(&w);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *body = (const char *)data, *why = NULL;
+	struct oai_job job;
+	struct oai_job_page jobs;
+	struct oai_event_page events;
+	struct oai_checkpoint_page cks;
+	struct oai_result res;
+	char *text;
+
+	if (oai_parse_job_body(body, size, &job, &why) == 0)
+		oai_job_clear(&job);
+	if (oai_parse_job_page(body, size, &jobs, &why) == 0)
+		oai_job_page_clear(&jobs);
+	if (oai_parse_event_page(body, size, &events, &why) == 0)
+		oai_event_page_clear(&events);
+	if (oai_parse_checkpoint_page(body, size, &cks, &why) == 0)
+		oai_checkpoint_page_clear(&cks);
+	if (oai_parse_result_file(body, size, &res, &why) == 0)
+		oai_result_clear(&res);
+	fuzz_openai_walk(body, size);
+
+	/* The retry headers are C strings: use the input up to a NUL. */
+	text = xstrndup(body, size);
+	(void)oai_retry_delay_ms(size % 70, text, NULL, 1445412480, 0.5, 300000);
+	(void)oai_retry_delay_ms(size % 70, NULL, text, 1445412480, 0.5, 300000);
+	(void)oai_status_finished(text);
+	(void)oai_classify_status((long)size - 100);
+	free(text);
+	return 0;
+}
+
+#ifndef FUZZING
+int
+main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		char *buf = NULL;
+		size_t len = 0, cap = 0, n;
+
+		if (f == NULL) {
+			perror(argv[i]);
+			return 1;
+		}
+		do {
+			if (len == cap) {
+				cap = cap ? cap * 2 : 65536;
+				buf = xrealloc(buf, cap);
+			}
+			n = fread(buf + len, 1, cap - len, f);
+			len += n;
+		} while (n > 0);
+		fclose(f);
+		LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
+		free(buf);
+	}
+	return 0;
+}
+#endif
