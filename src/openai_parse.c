@@ -724,7 +724,6 @@ oai_walk_init(struct oai_walk *w, const char *stop_id, unsigned max_pages)
 	memset(w, 0, sizeof(*w));
 	if (stop_id != NULL && stop_id[0] != '\0')
 		w->stop_id = xstrdup(stop_id);
-	/* max_pages == 0 marks a finished walk (see oai_walk_finish). */
 	w->max_pages = max_pages ? max_pages : 1;
 }
 
@@ -770,7 +769,7 @@ oai_walk_feed(struct oai_walk *w, struct oai_event_page *page)
 	char *cursor;
 
 	w->pages++;
-	if (page->n == 0 || w->found_stop || w->max_pages == 0) {
+	if (page->n == 0 || w->found_stop || w->finished) {
 		/* Nothing to follow: if the server claims more, we cannot reach it. */
 		if (page->n == 0 && has_more)
 			w->truncated = true;
@@ -811,20 +810,20 @@ oai_walk_newest_id(const struct oai_walk *w)
 {
 	if (w->n == 0)
 		return NULL;
-	return w->max_pages == 0 ? w->events[w->n - 1].id : w->events[0].id;
+	return w->finished ? w->events[w->n - 1].id : w->events[0].id;
 }
 
 void
 oai_walk_finish(struct oai_walk *w)
 {
-	if (w->max_pages == 0)
+	if (w->finished)
 		return;
 	for (size_t i = 0, j = w->n; i + 1 < j; i++, j--) {
 		struct oai_event tmp = w->events[i];
 		w->events[i] = w->events[j - 1];
 		w->events[j - 1] = tmp;
 	}
-	w->max_pages = 0;
+	w->finished = true;
 }
 
 void

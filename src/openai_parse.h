@@ -115,6 +115,7 @@ struct oai_walk {
 	unsigned pages;
 	bool found_stop; /* stop_id was met */
 	bool truncated;  /* stopped by the page cap or a repeated cursor */
+	bool finished;   /* oai_walk_finish has put the events oldest first */
 	char *after;     /* owned: cursor for the next page */
 	struct oai_event *events; /* collected, newest first, owned */
 	size_t n;

@@ -92,6 +92,7 @@ struct oai_src {
 	char *auth_header;          /* "Authorization: Bearer ..." (secret) */
 	char *org_header, *project_header;
 	bool unauthorized;
+	bool auth_logged;           /* the refusal was logged; quiet until it clears */
 	bool destroying;
 	int open_handles;           /* timers still to close on destroy */
 	uint64_t hold_until;        /* monotonic ms: a 429 holds every request */
@@ -352,8 +353,9 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 		return true;
 	case OAI_HTTP_AUTH:
 		s->auth_failures++;
-		if (!s->unauthorized) {
-			s->unauthorized = true;
+		s->unauthorized = true;
+		if (!s->auth_logged) {
+			s->auth_logged = true;
 			free(s->last_error);
 			s->last_error = xasprintf("HTTP %ld: the API key was refused", r->status);
 			log_err("source %s: HTTP %ld on %s: the API key was refused; pausing this "
@@ -394,6 +396,17 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 		oai_job_schedule(j, delay);
 	}
 	return false;
+}
+
+/* A successful response: the key works (again). */
+static void
+oai_authorized(struct oai_src *s)
+{
+	s->unauthorized = false;
+	if (s->auth_logged) {
+		s->auth_logged = false;
+		log_info("source %s: the API accepts the key again", s->base.name);
+	}
 }
 
 /* A 200 whose body could not be used: retry it like a transient error. */
@@ -759,10 +772,7 @@ oai_job_response_cb(struct http_response *r, void *data)
 		oai_pump(s);
 		return;
 	}
-	if (s->unauthorized) {
-		s->unauthorized = false;
-		log_info("source %s: the API accepts the key again", s->base.name);
-	}
+	oai_authorized(s);
 	switch (j->phase) {
 	case OAI_PH_JOB:
 		oai_job_on_job(j, r);
@@ -1029,10 +1039,7 @@ oai_discover_cb(struct http_response *r, void *data)
 		oai_pump(s);
 		return;
 	}
-	if (s->unauthorized) {
-		s->unauthorized = false;
-		log_info("source %s: the API accepts the key again", s->base.name);
-	}
+	oai_authorized(s);
 	if (oai_parse_job_page(r->body.data, r->body.len, &page, &why) < 0) {
 		s->malformed++;
 		oai_error(s, "job list: unusable response (%s)", why);
@@ -1067,6 +1074,12 @@ oai_discover_start(struct oai_src *s)
 		return;
 	if (s->unauthorized || s->auth_header == NULL) {
 		oai_discover_schedule(s, oai_poll_delay(s));
+		return;
+	}
+	uint64_t now = util_monotonic_ms();
+	if (now < s->hold_until) {
+		/* A 429 holds every request of the source, discovery included. */
+		oai_discover_schedule(s, s->hold_until - now + oai_jitter(250));
 		return;
 	}
 	if (s->discover_after == NULL)
@@ -1265,6 +1278,7 @@ oai_reload(struct source *src)
 		log_err("source %s: %s", src->name, err);
 		return;
 	}
+	s->auth_logged = false;
 	if (s->unauthorized) {
 		log_info("source %s: retrying with the reloaded key", src->name);
 		s->unauthorized = false;

@@ -197,8 +197,8 @@ openai_config() {
 type = openai
 base_url = $FAKE_URL
 api_key_file = $T/api.key
-poll_interval = 300ms
-timeout = 2s
+poll_interval = ${OPENAI_POLL:-300ms}
+timeout = ${OPENAI_TIMEOUT:-2s}
 ${1:-}"
 	[ -f "$T/api.key" ] || { printf 'sk-test\n' >"$T/api.key"; chmod 600 "$T/api.key"; }
 }

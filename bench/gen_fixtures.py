@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Write the static OpenAI fine-tuning API fixtures served by nginx in the
+poll-scale benchmark (bench/poll_scale.sh).
+
+  gen_fixtures.py DIR N
+
+DIR/jobs/ftjob-NNNNNN.json     the job object (status "running")
+DIR/events/ftjob-NNNNNN.json   the newest events page, limit=100:
+                               98 metrics events + 2 message events,
+                               newest first, has_more=true (~34 KB)
+DIR/static/empty-list.json     the page served for any `after=` cursor
+DIR/static/checkpoints.json    an empty checkpoints page
+
+Event ids are random (24 characters after "ftevent-") and differ between
+jobs; the metrics events carry the key set of OpenAI's guide example
+(step, train_loss, valid_loss, total_steps, train/valid mean token
+accuracy, plus full_valid_* at the end of each epoch).  The output is
+deterministic for a given N (fixed seed), so runs can be compared.
+"""
+import json
+import os
+import random
+import string
+import sys
+
+ALNUM = string.ascii_letters + string.digits
+PAGE = 100
+MESSAGE_EVERY = 50  # one message event per 50 steps
+
+
+def rand_id(rng, prefix, n=24):
+    return prefix + "".join(rng.choices(ALNUM, k=n))
+
+
+def job_object(k, rng, now):
+    jid = "ftjob-%06d" % k
+    total = 1000 + (k % 9) * 250
+    epochs = 3 + k % 3
+    hp = {"n_epochs": epochs, "batch_size": 4, "learning_rate_multiplier": 1.8}
+    return jid, total, epochs, {
+        "object": "fine_tuning.job",
+        "id": jid,
+        "model": "gpt-4o-mini-2024-07-18",
+        "created_at": now - 3600 - k,
+        "finished_at": None,
+        "fine_tuned_model": None,
+        "organization_id": "org-" + rand_id(rng, "", 24),
+        "result_files": [],
+        "status": "running",
+        "validation_file": rand_id(rng, "file-", 22),
+        "training_file": rand_id(rng, "file-", 22),
+        "hyperparameters": hp,
+        "trained_tokens": None,
+        "error": {},
+        "user_provided_suffix": "bench",
+        "seed": 1234 + k,
+        "estimated_finish": now + 1800,
+        "integrations": [],
+        "metadata": None,
+        "method": {"type": "supervised", "supervised": {"hyperparameters": hp}},
+    }
+
+
+def metrics_event(rng, ts, step, total, epoch_end):
+    tl = 2.2 / (1 + step / 60.0) + rng.uniform(-0.05, 0.05)
+    vl = tl + 0.08 + rng.uniform(-0.03, 0.03)
+    data = {
+        "step": step,
+        "train_loss": tl,
+        "valid_loss": vl,
+        "total_steps": total,
+        "train_mean_token_accuracy": min(1.0, 0.55 + step / (2.5 * total) + rng.uniform(0, 0.02)),
+        "valid_mean_token_accuracy": min(1.0, 0.52 + step / (2.6 * total) + rng.uniform(0, 0.02)),
+    }
+    msg = "Step %d/%d: training loss=%.2f, validation loss=%.2f" % (step, total, tl, vl)
+    if epoch_end:
+        data["full_valid_loss"] = vl + rng.uniform(0, 0.05)
+        data["full_valid_mean_token_accuracy"] = data["valid_mean_token_accuracy"] - 0.01
+        msg += ", full validation loss=%.2f" % data["full_valid_loss"]
+    return {"object": "fine_tuning.job.event", "id": rand_id(rng, "ftevent-"), "created_at": ts,
+            "level": "info", "message": msg, "data": data, "type": "metrics"}
+
+
+def message_event(rng, ts, step):
+    return {"object": "fine_tuning.job.event", "id": rand_id(rng, "ftevent-"), "created_at": ts,
+            "level": "info", "message": "Checkpoint created at step %d" % step, "data": None,
+            "type": "message"}
+
+
+def events_page(k, rng, total, epochs, now):
+    """The newest PAGE events of a job somewhere in its run, newest first."""
+    newest_step = 200 + (k * 37) % (total - 300)
+    per_epoch = max(1, total // epochs)
+    events, step, ts = [], newest_step, now - 5
+    while len(events) < PAGE:
+        if step % MESSAGE_EVERY == 0:
+            events.append(message_event(rng, ts, step))
+        if len(events) < PAGE:
+            events.append(metrics_event(rng, ts, step, total, step % per_epoch == 0))
+        step -= 1
+        ts -= 3
+    return {"object": "list", "data": events, "has_more": True}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: gen_fixtures.py DIR N")
+    out, n = sys.argv[1], int(sys.argv[2])
+    rng = random.Random(20261126)
+    now = 1795000000
+    for d in ("jobs", "events", "static"):
+        os.makedirs(os.path.join(out, d), exist_ok=True)
+    sep = (",", ":")
+    for k in range(1, n + 1):
+        jid, total, epochs, job = job_object(k, rng, now)
+        with open(os.path.join(out, "jobs", jid + ".json"), "w") as f:
+            f.write(json.dumps(job, separators=sep))
+        with open(os.path.join(out, "events", jid + ".json"), "w") as f:
+            f.write(json.dumps(events_page(k, rng, total, epochs, now), separators=sep))
+    with open(os.path.join(out, "static", "empty-list.json"), "w") as f:
+        f.write(json.dumps({"object": "list", "data": [], "has_more": False}, separators=sep))
+    with open(os.path.join(out, "static", "checkpoints.json"), "w") as f:
+        f.write(json.dumps({"object": "list", "data": [], "first_id": None,
+                            "last_id": None, "has_more": False}, separators=sep))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The OpenAI source against a misbehaving API: 429 with either retry
+# header, 5xx, resets, timeouts, malformed, truncated and hostile bodies.
+# Every job must still end with exactly the truth stored, the daemon must
+# back off instead of storming, and errors must be counted, not fatal.
+. "$(dirname "$0")/lib.sh"
+
+start_fakeapi
+OPENAI_TIMEOUT=1s
+openai_config
+start_daemon
+
+add_fault() { fake POST /_fake/fault "$1" >/dev/null; }
+# Hostile bodies with status 200, each once: the poller must retry.
+add_fault '{"match": "ftjob-hostile$", "kind": "status", "status": 200, "body": "{\"id\": 5, \"status\": null}"}'
+add_fault '{"match": "ftjob-hostile$", "kind": "status", "status": 200, "body": "null"}'
+add_fault '{"match": "ftjob-hostile$", "kind": "status", "status": 200, "body": "{\"id\":\"ftjob-hostile\",\"status\":\"running\",\"error\":{},\"result_files\":{\"x\":1},\"created_at\":1e400,\"trained_tokens\":\"many\",\"model\":[1]}"}'
+add_fault '{"match": "ftjob-hostile/events", "kind": "status", "status": 200, "body": "{\"object\":\"list\",\"data\":null,\"has_more\":true}"}'
+add_fault '{"match": "ftjob-hostile/events", "kind": "status", "status": 200, "body": "{\"data\":[1,\"x\",null,{\"id\":7},{\"id\":\"ev-huge\",\"type\":\"metrics\",\"data\":{\"step\":1e400,\"train_loss\":\"x\"}}],\"has_more\":false}"}'
+add_fault '{"match": "ftjob-hostile/events", "kind": "status", "status": 200, "body": "[]"}'
+add_fault '{"match": "ftjob-hostile/checkpoints", "kind": "status", "status": 200, "body": "{\"data\": [{\"id\": null}], \"has_more\": \"yes\"}"}'
+add_fault '{"match": "files/.*/content", "kind": "status", "status": 200, "body": "this is not a csv"}'
+# Transport and HTTP faults.
+add_fault '{"match": "ftjob-f500$", "kind": "status", "status": 500, "times": 3}'
+add_fault '{"match": "ftjob-f503/events", "kind": "status", "status": 503, "times": 2}'
+add_fault '{"match": "ftjob-reset$", "kind": "reset", "times": 2}'
+add_fault '{"match": "ftjob-slow/checkpoints", "kind": "slow", "delay_s": 2.5, "times": 1}'
+add_fault '{"match": "ftjob-malformed/events", "kind": "malformed", "times": 2}'
+add_fault '{"match": "ftjob-trunc/events", "kind": "truncated", "times": 2}'
+add_fault '{"match": "ftjob-408$", "kind": "status", "status": 408, "times": 1}'
+add_fault '{"match": "fine_tuning/jobs\\?", "kind": "status", "status": 503, "times": 2}'
+
+for id in hostile f500 f503 reset slow malformed trunc 408; do
+	fake POST /_fake/jobs "{\"id\": \"ftjob-$id\", \"total_steps\": 40, \"sample_every\": 3, \"steps_per_second\": 40}" >/dev/null
+done
+wait_until 60 jobs_complete_in_db 8
+ok $? "all eight jobs complete despite the faults"
+check "every stored point equals the truth" truthcheck
+is "$(fake GET /_fake/faults | jget "$(cat)" 'len(j["faults"])')" "0" "every scripted fault was hit"
+ok "$(kill -0 "$DAEMON_PID"; echo $?)" "the daemon is still running"
+st=$(ctl --json status)
+like "$(jget "$st" 'j["sources"][0]["counters"]')" "'malformed': [1-9]" "malformed responses are counted"
+like "$(jget "$st" 'j["sources"][0]["counters"]')" "'retries': [1-9]" "retries are counted"
+is "$(jget "$st" 'j["sources"][0]["errors"] > 0')" "True" "errors are counted in status"
+like "$(jget "$st" 'j["sources"][0]["last_error"]')" '.' "the last error is shown"
+warnings=$(grep -c 'warning' "$T/ftmond.log")
+is "$(test "$warnings" -le 40 && echo yes)" "yes" "warnings are rate-limited ($warnings lines)"
+
+# 429: retry-after (seconds) holds the source; no request storm.
+fake POST /_fake/reset_stats >/dev/null
+add_fault '{"match": "ftjob-rl$", "kind": "status", "status": 429, "headers": {"retry-after": "4"}, "times": 1}'
+fake POST /_fake/jobs '{"id": "ftjob-rl", "total_steps": 30, "steps_per_second": 20}' >/dev/null
+wait_until 10 sh -c "[ \"\$(curl -s $FAKE/_fake/faults | $PYTHON3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"faults\"]))')\" = 0 ]"
+ok $? "the 429 was served"
+n1=$(fake_requests_for ftjob-rl)
+t1=$(fake GET /_fake/stats | jget "$(cat)" 'j["total"]')
+sleep 2
+n2=$(fake_requests_for ftjob-rl)
+is "$(fake GET /_fake/stats | jget "$(cat)" 'j["total"]')" "$t1" "the whole source holds during the retry-after window (discovery too)"
+is "$n2" "$n1" "no request for the job during the retry-after window"
+wait_until 30 jobs_complete_in_db 9
+ok $? "the rate-limited job completes after the wait"
+
+# 429: retry-after-ms, several times in a row.
+add_fault '{"match": "ftjob-rlms", "kind": "status", "status": 429, "headers": {"retry-after-ms": "300"}, "times": 4}'
+fake POST /_fake/jobs '{"id": "ftjob-rlms", "total_steps": 30, "steps_per_second": 20}' >/dev/null
+wait_until 30 jobs_complete_in_db 10
+ok $? "a job behind repeated retry-after-ms 429s completes"
+check "rate-limited jobs: points equal the truth" truthcheck ftjob-rl ftjob-rlms
+total=$(fake_total_requests)
+diag "requests during the 429 phase: $total"
+is "$(test "$total" -lt 400 && echo yes)" "yes" "no request storm during backoff"
+
+# A job that vanishes (404) is marked missing and left alone.
+fake POST /_fake/jobs '{"id": "ftjob-gone", "total_steps": 400, "steps_per_second": 10}' >/dev/null
+wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM jobs WHERE external_id = 'ftjob-gone'\")\" = 1 ]"
+fake POST /_fake/remove '{"id": "ftjob-gone"}' >/dev/null
+wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM jobs WHERE external_id = 'ftjob-gone'\")\" = missing ]"
+ok $? "a job answering 404 is marked missing"
+n1=$(fake_requests_for ftjob-gone)
+sleep 1.2
+is "$(fake_requests_for ftjob-gone)" "$n1" "a missing job is not polled again"
+is "$(sql "SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-gone' AND e.type = 'job.status' AND e.message LIKE '%missing'")" \
+	"1" "a job.status event records it"
+stop_daemon
+is "$DAEMON_STATUS" "0" "SIGTERM exits 0 after all that"
+done_testing
