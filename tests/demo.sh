@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 "$src/tests/helpers/fakeapi.py" --demo --time-scale 2 --port 0 \
+python3 "$src/tests/helpers/fakeapi.py" --demo --time-scale 1 --port 0 \
 	--port-file "$T/port" --log "$T/fakeapi.log" >/dev/null 2>&1 &
 FAKE_PID=$!
 i=0
