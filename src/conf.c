@@ -33,28 +33,28 @@
 
 /* libinih's line buffer; a line may hold CONF_MAX_LINE characters plus
  * "\r\n" and the terminating NUL. */
-#define CONF_INI_MAX_LINE 65536
-#define CONF_MAX_LINE (CONF_INI_MAX_LINE - 3)
-#define CONF_MAX_NAME 64
+#define CONF_INI_MAX_LINE     65536
+#define CONF_MAX_LINE         (CONF_INI_MAX_LINE - 3)
+#define CONF_MAX_NAME         64
 #define CONF_DEFAULT_BASE_URL "https://api.openai.com/v1"
 
 enum conf_kind { CONF_KIND_DAEMON, CONF_KIND_SOURCE, CONF_KIND_RULE, CONF_KIND_HOOK };
 
 /* How a value is checked and where it is stored. */
 enum conf_vtype {
-	CONF_V_TYPE,       /* handled before the other keys */
-	CONF_V_WORD,       /* non-empty, no whitespace */
-	CONF_V_OPTSTRING,  /* empty means unset (NULL) */
-	CONF_V_PATH,       /* absolute path */
-	CONF_V_SOCKPATH,   /* absolute path that fits sun_path */
-	CONF_V_PATHGLOB,   /* absolute path that may hold wildcards */
-	CONF_V_GLOB,       /* glob over job names */
+	CONF_V_TYPE,      /* handled before the other keys */
+	CONF_V_WORD,      /* non-empty, no whitespace */
+	CONF_V_OPTSTRING, /* empty means unset (NULL) */
+	CONF_V_PATH,      /* absolute path */
+	CONF_V_SOCKPATH,  /* absolute path that fits sun_path */
+	CONF_V_PATHGLOB,  /* absolute path that may hold wildcards */
+	CONF_V_GLOB,      /* glob over job names */
 	CONF_V_URL,
-	CONF_V_BASEURL,    /* URL without query; trailing '/' removed */
+	CONF_V_BASEURL, /* URL without query; trailing '/' removed */
 	CONF_V_BOOL,
-	CONF_V_DURATION,   /* at least min milliseconds */
-	CONF_V_UINT,       /* min..max */
-	CONF_V_DOUBLE,     /* finite; min is 0 (any), 1 (>= 0) or 2 (> 0) */
+	CONF_V_DURATION, /* at least min milliseconds */
+	CONF_V_UINT,     /* min..max */
+	CONF_V_DOUBLE,   /* finite; min is 0 (any), 1 (>= 0) or 2 (> 0) */
 	CONF_V_ENUM,
 	CONF_V_MODE,
 	CONF_V_LOGLEVEL,
@@ -118,85 +118,96 @@ struct conf_parser {
 	size_t nerrors;
 };
 
-#define CONF_T(x) (1u << (x))
-#define CONF_ALL (~0u)
-#define CONF_OPENAI CONF_T(CONF_SOURCE_OPENAI)
-#define CONF_JSONL CONF_T(CONF_SOURCE_JSONL)
-#define CONF_EXEC CONF_T(CONF_HOOK_EXEC)
+#define CONF_T(x)    (1u << (x))
+#define CONF_ALL     (~0u)
+#define CONF_OPENAI  CONF_T(CONF_SOURCE_OPENAI)
+#define CONF_JSONL   CONF_T(CONF_SOURCE_JSONL)
+#define CONF_EXEC    CONF_T(CONF_HOOK_EXEC)
 #define CONF_WEBHOOK CONF_T(CONF_HOOK_WEBHOOK)
-#define CONF_R(x) CONF_T(CONF_RULE_##x)
+#define CONF_R(x)    CONF_T(CONF_RULE_##x)
 
 static const struct conf_name conf_source_types[] = {
-	{"openai", CONF_SOURCE_OPENAI}, {"jsonl", CONF_SOURCE_JSONL},
-	{"push", CONF_SOURCE_PUSH}, {NULL, 0},
+        {"openai", CONF_SOURCE_OPENAI},
+        {"jsonl", CONF_SOURCE_JSONL},
+        {"push", CONF_SOURCE_PUSH},
+        {NULL, 0},
 };
 static const struct conf_name conf_rule_types[] = {
-	{"nan", CONF_RULE_NAN}, {"divergence", CONF_RULE_DIVERGENCE},
-	{"spike", CONF_RULE_SPIKE}, {"stale", CONF_RULE_STALE},
-	{"plateau", CONF_RULE_PLATEAU}, {"threshold", CONF_RULE_THRESHOLD},
-	{NULL, 0},
+        {"nan", CONF_RULE_NAN},
+        {"divergence", CONF_RULE_DIVERGENCE},
+        {"spike", CONF_RULE_SPIKE},
+        {"stale", CONF_RULE_STALE},
+        {"plateau", CONF_RULE_PLATEAU},
+        {"threshold", CONF_RULE_THRESHOLD},
+        {NULL, 0},
 };
 static const struct conf_name conf_hook_types[] = {
-	{"exec", CONF_HOOK_EXEC}, {"webhook", CONF_HOOK_WEBHOOK}, {NULL, 0},
+        {"exec", CONF_HOOK_EXEC},
+        {"webhook", CONF_HOOK_WEBHOOK},
+        {NULL, 0},
 };
 static const struct conf_name conf_auths[] = {
-	{"bearer", CONF_AUTH_BEARER}, {"api-key", CONF_AUTH_API_KEY}, {NULL, 0},
+        {"bearer", CONF_AUTH_BEARER},
+        {"api-key", CONF_AUTH_API_KEY},
+        {NULL, 0},
 };
 static const struct conf_name conf_formats[] = {
-	{"json", CONF_FORMAT_JSON}, {"slack", CONF_FORMAT_SLACK},
-	{"text", CONF_FORMAT_TEXT}, {"alertmanager", CONF_FORMAT_ALERTMANAGER},
-	{NULL, 0},
+        {"json", CONF_FORMAT_JSON},
+        {"slack", CONF_FORMAT_SLACK},
+        {"text", CONF_FORMAT_TEXT},
+        {"alertmanager", CONF_FORMAT_ALERTMANAGER},
+        {NULL, 0},
 };
 static const struct conf_name conf_threshold_modes[] = {
-	{"rel", CONF_THRESHOLD_REL}, {"abs", CONF_THRESHOLD_ABS}, {NULL, 0},
+        {"rel", CONF_THRESHOLD_REL},
+        {"abs", CONF_THRESHOLD_ABS},
+        {NULL, 0},
 };
 static const struct conf_name conf_ops[] = {
-	{"<", CONF_OP_LT}, {"<=", CONF_OP_LE}, {">", CONF_OP_GT},
-	{">=", CONF_OP_GE}, {"lt", CONF_OP_LT}, {"le", CONF_OP_LE},
-	{"gt", CONF_OP_GT}, {"ge", CONF_OP_GE}, {NULL, 0},
+        {"<", CONF_OP_LT},  {"<=", CONF_OP_LE}, {">", CONF_OP_GT},
+        {">=", CONF_OP_GE}, {"lt", CONF_OP_LT}, {"le", CONF_OP_LE},
+        {"gt", CONF_OP_GT}, {"ge", CONF_OP_GE}, {NULL, 0},
 };
 static const struct conf_name conf_actions[] = {
-	{"none", CONF_ACTION_NONE}, {"cancel", CONF_ACTION_CANCEL},
-	{"pause", CONF_ACTION_PAUSE}, {NULL, 0},
+        {"none", CONF_ACTION_NONE},
+        {"cancel", CONF_ACTION_CANCEL},
+        {"pause", CONF_ACTION_PAUSE},
+        {NULL, 0},
 };
 
 static const char *const conf_event_names[] = {
-	"job.discovered", "job.status", "job.finished", "alert.fired",
-	"alert.resolved", "*",
+        "job.discovered", "job.status", "job.finished", "alert.fired", "alert.resolved", "*",
 };
 
 static const struct conf_key conf_daemon_keys[] = {
-	{"database", CONF_V_PATH, offsetof(struct conf, database), CONF_ALL, 0, 0, NULL},
-	{"socket", CONF_V_SOCKPATH, offsetof(struct conf, socket), CONF_ALL, 0, 0, NULL},
-	{"socket_mode", CONF_V_MODE, offsetof(struct conf, socket_mode), CONF_ALL, 0, 0, NULL},
-	{"admin_group", CONF_V_OPTSTRING, offsetof(struct conf, admin_group), CONF_ALL, 0, 0,
-	 NULL},
-	{"retention", CONF_V_UINT, offsetof(struct conf, retention_days), CONF_ALL, 0, 36500,
-	 NULL},
-	{"log_level", CONF_V_LOGLEVEL, offsetof(struct conf, log_level), CONF_ALL, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+        {"database", CONF_V_PATH, offsetof(struct conf, database), CONF_ALL, 0, 0, NULL},
+        {"socket", CONF_V_SOCKPATH, offsetof(struct conf, socket), CONF_ALL, 0, 0, NULL},
+        {"socket_mode", CONF_V_MODE, offsetof(struct conf, socket_mode), CONF_ALL, 0, 0, NULL},
+        {"admin_group", CONF_V_OPTSTRING, offsetof(struct conf, admin_group), CONF_ALL, 0, 0, NULL},
+        {"retention", CONF_V_UINT, offsetof(struct conf, retention_days), CONF_ALL, 0, 36500, NULL},
+        {"log_level", CONF_V_LOGLEVEL, offsetof(struct conf, log_level), CONF_ALL, 0, 0, NULL},
+        {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 #define CONF_SRC(field) offsetof(struct conf_source, field)
 static const struct conf_key conf_source_keys[] = {
-	{"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_source_types},
-	{"base_url", CONF_V_BASEURL, CONF_SRC(base_url), CONF_OPENAI, 0, 0, NULL},
-	{"api_key_file", CONF_V_PATH, CONF_SRC(api_key_file), CONF_OPENAI, 0, 0, NULL},
-	{"api_key_env", CONF_V_ENVNAME, CONF_SRC(api_key_env), CONF_OPENAI, 0, 0, NULL},
-	{"api_key_credential", CONF_V_CREDENTIAL, CONF_SRC(api_key_credential), CONF_OPENAI,
-	 0, 0, NULL},
-	{"organization", CONF_V_OPTSTRING, CONF_SRC(organization), CONF_OPENAI, 0, 0, NULL},
-	{"project", CONF_V_OPTSTRING, CONF_SRC(project), CONF_OPENAI, 0, 0, NULL},
-	{"auth", CONF_V_ENUM, CONF_SRC(auth), CONF_OPENAI, 0, 0, conf_auths},
-	{"api_version", CONF_V_OPTSTRING, CONF_SRC(api_version), CONF_OPENAI, 0, 0, NULL},
-	{"discover", CONF_V_BOOL, CONF_SRC(discover), CONF_OPENAI, 0, 0, NULL},
-	{"poll_interval", CONF_V_DURATION, CONF_SRC(poll_interval_ms), CONF_OPENAI, 100, 0,
-	 NULL},
-	{"max_connections", CONF_V_UINT, CONF_SRC(max_connections), CONF_OPENAI, 1, 256, NULL},
-	{"timeout", CONF_V_DURATION, CONF_SRC(timeout_ms), CONF_OPENAI, 1, 0, NULL},
-	{"path", CONF_V_PATHGLOB, CONF_SRC(path), CONF_JSONL, 0, 0, NULL},
-	{"rescan", CONF_V_DURATION, CONF_SRC(rescan_ms), CONF_JSONL, 1, 0, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+        {"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_source_types},
+        {"base_url", CONF_V_BASEURL, CONF_SRC(base_url), CONF_OPENAI, 0, 0, NULL},
+        {"api_key_file", CONF_V_PATH, CONF_SRC(api_key_file), CONF_OPENAI, 0, 0, NULL},
+        {"api_key_env", CONF_V_ENVNAME, CONF_SRC(api_key_env), CONF_OPENAI, 0, 0, NULL},
+        {"api_key_credential", CONF_V_CREDENTIAL, CONF_SRC(api_key_credential), CONF_OPENAI, 0, 0,
+         NULL},
+        {"organization", CONF_V_OPTSTRING, CONF_SRC(organization), CONF_OPENAI, 0, 0, NULL},
+        {"project", CONF_V_OPTSTRING, CONF_SRC(project), CONF_OPENAI, 0, 0, NULL},
+        {"auth", CONF_V_ENUM, CONF_SRC(auth), CONF_OPENAI, 0, 0, conf_auths},
+        {"api_version", CONF_V_OPTSTRING, CONF_SRC(api_version), CONF_OPENAI, 0, 0, NULL},
+        {"discover", CONF_V_BOOL, CONF_SRC(discover), CONF_OPENAI, 0, 0, NULL},
+        {"poll_interval", CONF_V_DURATION, CONF_SRC(poll_interval_ms), CONF_OPENAI, 100, 0, NULL},
+        {"max_connections", CONF_V_UINT, CONF_SRC(max_connections), CONF_OPENAI, 1, 256, NULL},
+        {"timeout", CONF_V_DURATION, CONF_SRC(timeout_ms), CONF_OPENAI, 1, 0, NULL},
+        {"path", CONF_V_PATHGLOB, CONF_SRC(path), CONF_JSONL, 0, 0, NULL},
+        {"rescan", CONF_V_DURATION, CONF_SRC(rescan_ms), CONF_JSONL, 1, 0, NULL},
+        {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 #define CONF_RUL(field) offsetof(struct conf_rule, field)
@@ -204,53 +215,55 @@ static const struct conf_key conf_source_keys[] = {
 	(CONF_R(NAN) | CONF_R(DIVERGENCE) | CONF_R(SPIKE) | CONF_R(PLATEAU) | CONF_R(THRESHOLD))
 #define CONF_R_IMPROVE (CONF_R(DIVERGENCE) | CONF_R(PLATEAU))
 static const struct conf_key conf_rule_keys[] = {
-	{"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_rule_types},
-	{"enabled", CONF_V_BOOL, CONF_RUL(enabled), CONF_ALL, 0, 0, NULL},
-	{"metric", CONF_V_WORD, CONF_RUL(metric), CONF_R_METRIC, 0, 0, NULL},
-	{"reference", CONF_V_WORD, CONF_RUL(reference), CONF_R(DIVERGENCE), 0, 0, NULL},
-	{"patience", CONF_V_UINT, CONF_RUL(patience), CONF_R_IMPROVE, 1, 100000, NULL},
-	{"min_delta", CONF_V_DOUBLE, CONF_RUL(min_delta), CONF_R_IMPROVE, CONF_DOUBLE_NONNEG,
-	 0, NULL},
-	{"threshold_mode", CONF_V_ENUM, CONF_RUL(threshold_mode), CONF_R_IMPROVE, 0, 0,
-	 conf_threshold_modes},
-	{"cooldown", CONF_V_DURATION, CONF_RUL(cooldown_ms), CONF_ALL, 0, 0, NULL},
-	{"window", CONF_V_UINT, CONF_RUL(window), CONF_R(SPIKE), 2, 100000, NULL},
-	{"sigma", CONF_V_DOUBLE, CONF_RUL(sigma), CONF_R(SPIKE), CONF_DOUBLE_POSITIVE, 0,
-	 NULL},
-	{"stale_after", CONF_V_DURATION, CONF_RUL(stale_after_ms), CONF_R(STALE), 1, 0, NULL},
-	{"op", CONF_V_ENUM, CONF_RUL(op), CONF_R(THRESHOLD), 0, 0, conf_ops},
-	{"value", CONF_V_DOUBLE, CONF_RUL(value), CONF_R(THRESHOLD), CONF_DOUBLE_ANY, 0, NULL},
-	{"jobs", CONF_V_GLOB, CONF_RUL(jobs), CONF_ALL, 0, 0, NULL},
-	{"action", CONF_V_ENUM, CONF_RUL(action), CONF_ALL, 0, 0, conf_actions},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+        {"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_rule_types},
+        {"enabled", CONF_V_BOOL, CONF_RUL(enabled), CONF_ALL, 0, 0, NULL},
+        {"metric", CONF_V_WORD, CONF_RUL(metric), CONF_R_METRIC, 0, 0, NULL},
+        {"reference", CONF_V_WORD, CONF_RUL(reference), CONF_R(DIVERGENCE), 0, 0, NULL},
+        {"patience", CONF_V_UINT, CONF_RUL(patience), CONF_R_IMPROVE, 1, 100000, NULL},
+        {"min_delta", CONF_V_DOUBLE, CONF_RUL(min_delta), CONF_R_IMPROVE, CONF_DOUBLE_NONNEG, 0,
+         NULL},
+        {"threshold_mode", CONF_V_ENUM, CONF_RUL(threshold_mode), CONF_R_IMPROVE, 0, 0,
+         conf_threshold_modes},
+        {"cooldown", CONF_V_DURATION, CONF_RUL(cooldown_ms), CONF_ALL, 0, 0, NULL},
+        {"window", CONF_V_UINT, CONF_RUL(window), CONF_R(SPIKE), 2, 100000, NULL},
+        {"sigma", CONF_V_DOUBLE, CONF_RUL(sigma), CONF_R(SPIKE), CONF_DOUBLE_POSITIVE, 0, NULL},
+        {"stale_after", CONF_V_DURATION, CONF_RUL(stale_after_ms), CONF_R(STALE), 1, 0, NULL},
+        {"op", CONF_V_ENUM, CONF_RUL(op), CONF_R(THRESHOLD), 0, 0, conf_ops},
+        {"value", CONF_V_DOUBLE, CONF_RUL(value), CONF_R(THRESHOLD), CONF_DOUBLE_ANY, 0, NULL},
+        {"jobs", CONF_V_GLOB, CONF_RUL(jobs), CONF_ALL, 0, 0, NULL},
+        {"action", CONF_V_ENUM, CONF_RUL(action), CONF_ALL, 0, 0, conf_actions},
+        {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 #define CONF_HK(field) offsetof(struct conf_hook, field)
 static const struct conf_key conf_hook_keys[] = {
-	{"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_hook_types},
-	{"events", CONF_V_EVENTS, CONF_HK(events), CONF_ALL, 0, 0, NULL},
-	{"command", CONF_V_COMMAND, CONF_HK(command), CONF_EXEC, 0, 0, NULL},
-	{"url", CONF_V_URL, CONF_HK(url), CONF_WEBHOOK, 0, 0, NULL},
-	{"format", CONF_V_ENUM, CONF_HK(format), CONF_WEBHOOK, 0, 0, conf_formats},
-	{"timeout", CONF_V_DURATION, CONF_HK(timeout_ms), CONF_ALL, 1, 0, NULL},
-	{"max_attempts", CONF_V_UINT, CONF_HK(max_attempts), CONF_ALL, 1, 1000, NULL},
-	{"concurrency", CONF_V_UINT, CONF_HK(concurrency), CONF_ALL, 1, 64, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+        {"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_hook_types},
+        {"events", CONF_V_EVENTS, CONF_HK(events), CONF_ALL, 0, 0, NULL},
+        {"command", CONF_V_COMMAND, CONF_HK(command), CONF_EXEC, 0, 0, NULL},
+        {"url", CONF_V_URL, CONF_HK(url), CONF_WEBHOOK, 0, 0, NULL},
+        {"format", CONF_V_ENUM, CONF_HK(format), CONF_WEBHOOK, 0, 0, conf_formats},
+        {"timeout", CONF_V_DURATION, CONF_HK(timeout_ms), CONF_ALL, 1, 0, NULL},
+        {"max_attempts", CONF_V_UINT, CONF_HK(max_attempts), CONF_ALL, 1, 1000, NULL},
+        {"concurrency", CONF_V_UINT, CONF_HK(concurrency), CONF_ALL, 1, 64, NULL},
+        {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 static const struct {
 	const char *name;
 	const struct conf_key *keys;
 } conf_kinds[] = {
-	[CONF_KIND_DAEMON] = {"daemon", conf_daemon_keys},
-	[CONF_KIND_SOURCE] = {"source", conf_source_keys},
-	[CONF_KIND_RULE] = {"rule", conf_rule_keys},
-	[CONF_KIND_HOOK] = {"hook", conf_hook_keys},
+        [CONF_KIND_DAEMON] = {"daemon", conf_daemon_keys},
+        [CONF_KIND_SOURCE] = {"source", conf_source_keys},
+        [CONF_KIND_RULE] = {"rule", conf_rule_keys},
+        [CONF_KIND_HOOK] = {"hook", conf_hook_keys},
 };
 
 /* The rules every config has, in this order, before any user rule. */
 static const enum conf_rule_type conf_builtin_rules[] = {
-	CONF_RULE_NAN, CONF_RULE_DIVERGENCE, CONF_RULE_SPIKE, CONF_RULE_STALE,
+        CONF_RULE_NAN,
+        CONF_RULE_DIVERGENCE,
+        CONF_RULE_SPIKE,
+        CONF_RULE_STALE,
 };
 
 /* ---- errors ---- */
@@ -264,9 +277,9 @@ conf_verror(struct conf_parser *p, int line, const char *fmt, va_list ap)
 		fatal("out of memory formatting a string");
 	p->errors = xreallocarray(p->errors, p->nerrors + 1, sizeof(*p->errors));
 	p->errors[p->nerrors] = (struct conf_error){
-		.line = line,
-		.seq = p->nerrors,
-		.text = xasprintf("%s:%d: %s", p->file, line, msg),
+	        .line = line,
+	        .seq = p->nerrors,
+	        .text = xasprintf("%s:%d: %s", p->file, line, msg),
 	};
 	p->nerrors++;
 	free(msg);
@@ -284,8 +297,8 @@ conf_error(struct conf_parser *p, int line, const char *fmt, ...)
 
 /* An error about one key: "[source openai] poll_interval: message". */
 static __attribute__((format(printf, 4, 5))) void
-conf_key_error(struct conf_parser *p, const struct conf_section *sec,
-	       const struct conf_entry *e, const char *fmt, ...)
+conf_key_error(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+               const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -365,8 +378,8 @@ conf_name_valid(const char *name)
 		return false;
 	for (const char *s = name; *s; s++) {
 		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			  (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
-			  (*s == '.' && s != name);
+		          (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+		          (*s == '.' && s != name);
 		if (!ok)
 			return false;
 	}
@@ -396,9 +409,8 @@ conf_section_find(const struct conf_parser *p, enum conf_kind kind, const char *
 {
 	for (size_t i = 0; i < p->nsections; i++) {
 		const struct conf_section *s = &p->sections[i];
-		if (s->kind == kind &&
-		    ((s->name == NULL && name == NULL) ||
-		     (s->name && name && strcmp(s->name, name) == 0)))
+		if (s->kind == kind && ((s->name == NULL && name == NULL) ||
+		                        (s->name && name && strcmp(s->name, name) == 0)))
 			return s;
 	}
 	return NULL;
@@ -416,9 +428,10 @@ conf_section_start(struct conf_parser *p, const char *word, const char *name)
 
 	p->cur = CONF_CUR_IGNORE;
 	if (kind < 0) {
-		conf_error(p, p->line, "unknown section [%s%s%s] (use [daemon], "
-			   "[source NAME], [rule NAME] or [hook NAME])",
-			   word, *name ? " " : "", name);
+		conf_error(p, p->line,
+		           "unknown section [%s%s%s] (use [daemon], "
+		           "[source NAME], [rule NAME] or [hook NAME])",
+		           word, *name ? " " : "", name);
 		return;
 	}
 	if (kind == CONF_KIND_DAEMON && label_name != NULL) {
@@ -430,23 +443,25 @@ conf_section_start(struct conf_parser *p, const char *word, const char *name)
 		return;
 	}
 	if (label_name != NULL && !conf_name_valid(name)) {
-		conf_error(p, p->line, "section [%s %s]: invalid name '%s' (use up to %d "
-			   "letters, digits, '_', '-' or '.')", word, name, name, CONF_MAX_NAME);
+		conf_error(p, p->line,
+		           "section [%s %s]: invalid name '%s' (use up to %d "
+		           "letters, digits, '_', '-' or '.')",
+		           word, name, name, CONF_MAX_NAME);
 		return;
 	}
 	dup = conf_section_find(p, (enum conf_kind)kind, label_name);
 	if (dup != NULL) {
 		conf_error(p, p->line, "duplicate section %s (first at line %d)", dup->label,
-			   dup->line);
+		           dup->line);
 		return;
 	}
 	p->sections = xreallocarray(p->sections, p->nsections + 1, sizeof(*p->sections));
 	sec = &p->sections[p->nsections];
 	*sec = (struct conf_section){
-		.kind = (enum conf_kind)kind,
-		.name = xstrdup(label_name),
-		.label = label_name ? xasprintf("[%s %s]", word, name) : xasprintf("[%s]", word),
-		.line = p->line,
+	        .kind = (enum conf_kind)kind,
+	        .name = xstrdup(label_name),
+	        .label = label_name ? xasprintf("[%s %s]", word, name) : xasprintf("[%s]", word),
+	        .line = p->line,
 	};
 	p->cur = (long)p->nsections++;
 }
@@ -581,8 +596,10 @@ conf_handler_cb(void *user, const char *section, const char *name, const char *v
 	if (p->cur == CONF_CUR_IGNORE)
 		return 1;
 	if (p->cur == CONF_CUR_NONE) {
-		conf_error(p, p->line, "key '%s' is outside any section (start one with "
-			   "[daemon], [source NAME], [rule NAME] or [hook NAME])", name);
+		conf_error(p, p->line,
+		           "key '%s' is outside any section (start one with "
+		           "[daemon], [source NAME], [rule NAME] or [hook NAME])",
+		           name);
 		return 1;
 	}
 	sec = &p->sections[p->cur];
@@ -593,15 +610,15 @@ conf_handler_cb(void *user, const char *section, const char *name, const char *v
 	for (size_t i = 0; i < sec->nentries; i++) {
 		if (strcmp(sec->entries[i].key, name) == 0) {
 			conf_error(p, p->line, "%s duplicate key '%s' (first at line %d)",
-				   sec->label, name, sec->entries[i].line);
+			           sec->label, name, sec->entries[i].line);
 			return 1;
 		}
 	}
 	sec->entries = xreallocarray(sec->entries, sec->nentries + 1, sizeof(*sec->entries));
 	sec->entries[sec->nentries++] = (struct conf_entry){
-		.key = xstrdup(name),
-		.value = xstrdup(value),
-		.line = p->line,
+	        .key = xstrdup(name),
+	        .value = xstrdup(value),
+	        .line = p->line,
 	};
 	return 1;
 }
@@ -686,8 +703,8 @@ conf_names_list(const struct conf_name *names)
 
 /* Look value up in names; reports and returns -1 if it is not there. */
 static int
-conf_parse_enum(struct conf_parser *p, const struct conf_section *sec,
-		const struct conf_entry *e, const struct conf_name *names)
+conf_parse_enum(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                const struct conf_name *names)
 {
 	char *list;
 
@@ -743,8 +760,7 @@ conf_envname_valid(const char *s)
 /* "job.finished alert.fired" (spaces or commas) into a NULL-terminated
  * list; NULL after reporting a bad name. */
 static char **
-conf_parse_events(struct conf_parser *p, const struct conf_section *sec,
-		  const struct conf_entry *e)
+conf_parse_events(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e)
 {
 	char *copy = xstrdup(e->value), *save = NULL, *tok;
 	char **list = NULL;
@@ -756,9 +772,11 @@ conf_parse_events(struct conf_parser *p, const struct conf_section *sec,
 		for (size_t i = 0; i < ARRAY_SIZE(conf_event_names); i++)
 			known |= strcmp(tok, conf_event_names[i]) == 0;
 		if (!known) {
-			conf_key_error(p, sec, e, "unknown event '%s' (use job.discovered, "
-				       "job.status, job.finished, alert.fired, alert.resolved "
-				       "or *)", tok);
+			conf_key_error(p, sec, e,
+			               "unknown event '%s' (use job.discovered, "
+			               "job.status, job.finished, alert.fired, alert.resolved "
+			               "or *)",
+			               tok);
 			bad = true;
 			continue;
 		}
@@ -787,28 +805,28 @@ conf_set_string(void *obj, size_t offset, char *value)
 
 static void
 conf_apply_duration(struct conf_parser *p, const struct conf_section *sec,
-		    const struct conf_entry *e, const struct conf_key *k, void *obj)
+                    const struct conf_entry *e, const struct conf_key *k, void *obj)
 {
 	uint64_t ms;
 	char buf[32];
 
 	if (util_parse_duration_ms(e->value, &ms) < 0) {
 		conf_key_error(p, sec, e, "invalid duration '%s' (use 500ms, 30s, 5m, 2h, 1d)",
-			       e->value);
+		               e->value);
 	} else if (ms < k->min) {
 		if (k->min == 1)
 			conf_key_error(p, sec, e, "must be greater than 0");
 		else
 			conf_key_error(p, sec, e, "must be at least %s",
-				       util_format_duration(k->min, buf, sizeof(buf)));
+			               util_format_duration(k->min, buf, sizeof(buf)));
 	} else {
 		*(uint64_t *)((char *)obj + k->offset) = ms;
 	}
 }
 
 static void
-conf_apply_uint(struct conf_parser *p, const struct conf_section *sec,
-		const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_uint(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                const struct conf_key *k, void *obj)
 {
 	uint64_t v;
 	int rc = util_parse_uint(e->value, k->max, &v);
@@ -817,14 +835,14 @@ conf_apply_uint(struct conf_parser *p, const struct conf_section *sec,
 		conf_key_error(p, sec, e, "invalid number '%s'", e->value);
 	else if (rc < 0 || v < k->min)
 		conf_key_error(p, sec, e, "%s is out of range (%llu..%llu)", e->value,
-			       (unsigned long long)k->min, (unsigned long long)k->max);
+		               (unsigned long long)k->min, (unsigned long long)k->max);
 	else
 		*(unsigned *)((char *)obj + k->offset) = (unsigned)v;
 }
 
 static void
-conf_apply_double(struct conf_parser *p, const struct conf_section *sec,
-		  const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_double(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                  const struct conf_key *k, void *obj)
 {
 	double v;
 
@@ -839,8 +857,8 @@ conf_apply_double(struct conf_parser *p, const struct conf_section *sec,
 }
 
 static void
-conf_apply_path(struct conf_parser *p, const struct conf_section *sec,
-		const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_path(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                const struct conf_key *k, void *obj)
 {
 	const char *why;
 
@@ -851,7 +869,7 @@ conf_apply_path(struct conf_parser *p, const struct conf_section *sec,
 	if (k->vtype == CONF_V_SOCKPATH &&
 	    strlen(e->value) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
 		conf_key_error(p, sec, e, "socket path is longer than %zu bytes",
-			       sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
+		               sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
 		return;
 	}
 	if (k->vtype == CONF_V_PATHGLOB && (why = conf_glob_problem(e->value)) != NULL) {
@@ -862,8 +880,8 @@ conf_apply_path(struct conf_parser *p, const struct conf_section *sec,
 }
 
 static void
-conf_apply_url(struct conf_parser *p, const struct conf_section *sec,
-	       const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_url(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+               const struct conf_key *k, void *obj)
 {
 	const char *why = NULL;
 	char *url;
@@ -874,8 +892,10 @@ conf_apply_url(struct conf_parser *p, const struct conf_section *sec,
 		return;
 	}
 	if (k->vtype == CONF_V_BASEURL && strpbrk(e->value, "?#") != NULL) {
-		conf_key_error(p, sec, e, "invalid URL '%s': a base URL cannot have a "
-			       "query or fragment", e->value);
+		conf_key_error(p, sec, e,
+		               "invalid URL '%s': a base URL cannot have a "
+		               "query or fragment",
+		               e->value);
 		return;
 	}
 	url = xstrdup(e->value);
@@ -888,8 +908,8 @@ conf_apply_url(struct conf_parser *p, const struct conf_section *sec,
 
 /* Strings with a shape of their own: words, globs, names. */
 static void
-conf_apply_word(struct conf_parser *p, const struct conf_section *sec,
-		const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_word(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                const struct conf_key *k, void *obj)
 {
 	const char *why;
 
@@ -908,16 +928,17 @@ conf_apply_word(struct conf_parser *p, const struct conf_section *sec,
 		break;
 	case CONF_V_ENVNAME:
 		if (!conf_envname_valid(e->value)) {
-			conf_key_error(p, sec, e, "'%s' is not a valid environment variable "
-				       "name", e->value);
+			conf_key_error(p, sec, e,
+			               "'%s' is not a valid environment variable "
+			               "name",
+			               e->value);
 			return;
 		}
 		break;
 	case CONF_V_CREDENTIAL:
 		if (strchr(e->value, '/') != NULL || strpbrk(e->value, " \t") != NULL ||
 		    strcmp(e->value, ".") == 0 || strcmp(e->value, "..") == 0) {
-			conf_key_error(p, sec, e, "'%s' is not a valid credential name",
-				       e->value);
+			conf_key_error(p, sec, e, "'%s' is not a valid credential name", e->value);
 			return;
 		}
 		break;
@@ -929,7 +950,7 @@ conf_apply_word(struct conf_parser *p, const struct conf_section *sec,
 
 static void
 conf_apply_command(struct conf_parser *p, const struct conf_section *sec,
-		   const struct conf_entry *e, struct conf_hook *hook)
+                   const struct conf_entry *e, struct conf_hook *hook)
 {
 	const char *why = NULL;
 	char **argv = shellwords_split(e->value, &why);
@@ -946,8 +967,8 @@ conf_apply_command(struct conf_parser *p, const struct conf_section *sec,
 /* Check one entry's value and store it in obj (a struct conf, conf_source,
  * conf_rule or conf_hook, matching the key table). */
 static void
-conf_apply_entry(struct conf_parser *p, const struct conf_section *sec,
-		 const struct conf_entry *e, const struct conf_key *k, void *obj)
+conf_apply_entry(struct conf_parser *p, const struct conf_section *sec, const struct conf_entry *e,
+                 const struct conf_key *k, void *obj)
 {
 	void *field = (char *)obj + k->offset;
 	const char *v = e->value;
@@ -998,14 +1019,18 @@ conf_apply_entry(struct conf_parser *p, const struct conf_section *sec,
 		break;
 	case CONF_V_MODE:
 		if (util_parse_mode(v, (unsigned *)field) < 0 || *(unsigned *)field > 0777)
-			conf_key_error(p, sec, e, "invalid mode '%s' (use an octal mode such "
-				       "as 0660)", v);
+			conf_key_error(p, sec, e,
+			               "invalid mode '%s' (use an octal mode such "
+			               "as 0660)",
+			               v);
 		break;
 	case CONF_V_LOGLEVEL:
 		rc = log_level_parse(v);
 		if (rc < 0)
-			conf_key_error(p, sec, e, "invalid log level '%s' (use err, warning, "
-				       "notice, info or debug)", v);
+			conf_key_error(p, sec, e,
+			               "invalid log level '%s' (use err, warning, "
+			               "notice, info or debug)",
+			               v);
 		else
 			*(int *)field = rc;
 		break;
@@ -1026,8 +1051,8 @@ conf_apply_entry(struct conf_parser *p, const struct conf_section *sec,
 /* Apply every entry of sec to obj.  type is the section's type, or -1 if
  * unknown (then values are still checked, but not whether they fit). */
 static void
-conf_apply_section(struct conf_parser *p, const struct conf_section *sec, void *obj,
-		   int type, const struct conf_name *type_names)
+conf_apply_section(struct conf_parser *p, const struct conf_section *sec, void *obj, int type,
+                   const struct conf_name *type_names)
 {
 	for (size_t i = 0; i < sec->nentries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
@@ -1037,7 +1062,7 @@ conf_apply_section(struct conf_parser *p, const struct conf_section *sec, void *
 			continue;
 		if (type >= 0 && !(k->types & CONF_T(type))) {
 			conf_key_error(p, sec, e, "does not apply to type %s",
-				       conf_name_of(type_names, type));
+			               conf_name_of(type_names, type));
 			continue;
 		}
 		conf_apply_entry(p, sec, e, k, obj);
@@ -1054,7 +1079,7 @@ conf_require(struct conf_parser *p, const struct conf_section *sec, const char *
 /* The section's type from `type =`, or -1 after reporting why not. */
 static int
 conf_section_type(struct conf_parser *p, const struct conf_section *sec,
-		  const struct conf_name *names)
+                  const struct conf_name *names)
 {
 	const struct conf_entry *e = conf_section_get(sec, "type");
 
@@ -1088,8 +1113,7 @@ conf_build_daemon(struct conf_parser *p, struct conf *conf)
 static void
 conf_check_api_key(struct conf_parser *p, const struct conf_section *sec)
 {
-	static const char *const keys[] = {"api_key_file", "api_key_env",
-					   "api_key_credential"};
+	static const char *const keys[] = {"api_key_file", "api_key_env", "api_key_credential"};
 	const struct conf_entry *first = NULL;
 
 	for (size_t i = 0; i < sec->nentries; i++) {
@@ -1102,18 +1126,20 @@ conf_check_api_key(struct conf_parser *p, const struct conf_section *sec)
 		if (first == NULL)
 			first = e;
 		else
-			conf_key_error(p, sec, e, "only one of api_key_file, api_key_env and "
-				       "api_key_credential may be set ('%s' is set at line %d)",
-				       first->key, first->line);
+			conf_key_error(p, sec, e,
+			               "only one of api_key_file, api_key_env and "
+			               "api_key_credential may be set ('%s' is set at line %d)",
+			               first->key, first->line);
 	}
 	if (first == NULL)
-		conf_error(p, sec->line, "%s missing required key: one of api_key_file, "
-			   "api_key_env or api_key_credential", sec->label);
+		conf_error(p, sec->line,
+		           "%s missing required key: one of api_key_file, "
+		           "api_key_env or api_key_credential",
+		           sec->label);
 }
 
 static void
-conf_build_source(struct conf_parser *p, const struct conf_section *sec,
-		  struct conf_source *src)
+conf_build_source(struct conf_parser *p, const struct conf_section *sec, struct conf_source *src)
 {
 	int type = conf_section_type(p, sec, conf_source_types);
 
@@ -1140,17 +1166,17 @@ static void
 conf_rule_defaults(struct conf_rule *r, const char *name, enum conf_rule_type type)
 {
 	*r = (struct conf_rule){
-		.name = xstrdup(name),
-		.type = type,
-		.enabled = true,
-		.min_delta = NAN,
-		.threshold_mode = CONF_THRESHOLD_REL,
-		.sigma = NAN,
-		.stale_after_ms = 30 * 60 * 1000,
-		.op = CONF_OP_GT,
-		.value = NAN,
-		.jobs = xstrdup("*"),
-		.action = CONF_ACTION_NONE,
+	        .name = xstrdup(name),
+	        .type = type,
+	        .enabled = true,
+	        .min_delta = NAN,
+	        .threshold_mode = CONF_THRESHOLD_REL,
+	        .sigma = NAN,
+	        .stale_after_ms = 30 * 60 * 1000,
+	        .op = CONF_OP_GT,
+	        .value = NAN,
+	        .jobs = xstrdup("*"),
+	        .action = CONF_ACTION_NONE,
 	};
 }
 
@@ -1167,15 +1193,19 @@ conf_rule_type_of(struct conf_parser *p, const struct conf_section *sec)
 			named = n->value;
 	if (e == NULL) {
 		if (named < 0)
-			conf_error(p, sec->line, "%s missing required key 'type' ('%s' is not "
-				   "a built-in rule: nan, divergence, spike, stale, plateau, "
-				   "threshold)", sec->label, sec->name);
+			conf_error(p, sec->line,
+			           "%s missing required key 'type' ('%s' is not "
+			           "a built-in rule: nan, divergence, spike, stale, plateau, "
+			           "threshold)",
+			           sec->label, sec->name);
 		return named;
 	}
 	type = conf_section_type(p, sec, conf_rule_types);
 	if (type >= 0 && named >= 0 && type != named) {
-		conf_key_error(p, sec, e, "a rule named after the built-in '%s' must have "
-			       "type %s", sec->name, sec->name);
+		conf_key_error(p, sec, e,
+		               "a rule named after the built-in '%s' must have "
+		               "type %s",
+		               sec->name, sec->name);
 		return -1;
 	}
 	return type;
@@ -1193,7 +1223,7 @@ conf_build_rule(struct conf_parser *p, const struct conf_section *sec, struct co
 	if (r == NULL) {
 		r = &conf->rules[conf->nrules++];
 		conf_rule_defaults(r, sec->name,
-				   type >= 0 ? (enum conf_rule_type)type : CONF_RULE_NAN);
+		                   type >= 0 ? (enum conf_rule_type)type : CONF_RULE_NAN);
 	}
 	r->line = sec->line;
 	conf_apply_section(p, sec, r, type, conf_rule_types);
@@ -1204,7 +1234,7 @@ conf_build_rule(struct conf_parser *p, const struct conf_section *sec, struct co
 	}
 	if (r->metric && r->reference && strcmp(r->metric, r->reference) == 0)
 		conf_key_error(p, sec, conf_section_get(sec, "reference"),
-			       "must differ from metric");
+		               "must differ from metric");
 }
 
 static void
@@ -1240,13 +1270,13 @@ conf_build(struct conf_parser *p)
 	for (size_t i = 0; i < p->nsections; i++)
 		n[p->sections[i].kind]++;
 	conf->sources = xcalloc(n[CONF_KIND_SOURCE], sizeof(*conf->sources));
-	conf->rules = xcalloc(ARRAY_SIZE(conf_builtin_rules) + n[CONF_KIND_RULE],
-			      sizeof(*conf->rules));
+	conf->rules =
+	        xcalloc(ARRAY_SIZE(conf_builtin_rules) + n[CONF_KIND_RULE], sizeof(*conf->rules));
 	conf->hooks = xcalloc(n[CONF_KIND_HOOK], sizeof(*conf->hooks));
 	for (size_t i = 0; i < ARRAY_SIZE(conf_builtin_rules); i++)
 		conf_rule_defaults(&conf->rules[conf->nrules++],
-				   conf_name_of(conf_rule_types, conf_builtin_rules[i]),
-				   conf_builtin_rules[i]);
+		                   conf_name_of(conf_rule_types, conf_builtin_rules[i]),
+		                   conf_builtin_rules[i]);
 
 	conf_build_daemon(p, conf);
 	for (size_t i = 0; i < p->nsections; i++) {
@@ -1267,10 +1297,10 @@ static struct conf *
 conf_load_buffer(const char *text, size_t len, const char *name, char **errors)
 {
 	struct conf_parser p = {
-		.file = name,
-		.text = text,
-		.len = len,
-		.cur = CONF_CUR_NONE,
+	        .file = name,
+	        .text = text,
+	        .len = len,
+	        .cur = CONF_CUR_NONE,
 	};
 	struct conf *conf;
 
@@ -1395,8 +1425,8 @@ conf_source_equal(const struct conf_source *a, const struct conf_source *b)
 	       conf_str_equal(a->api_key_credential, b->api_key_credential) &&
 	       conf_str_equal(a->organization, b->organization) &&
 	       conf_str_equal(a->project, b->project) && a->auth == b->auth &&
-	       conf_str_equal(a->api_version, b->api_version) &&
-	       a->discover == b->discover && a->poll_interval_ms == b->poll_interval_ms &&
+	       conf_str_equal(a->api_version, b->api_version) && a->discover == b->discover &&
+	       a->poll_interval_ms == b->poll_interval_ms &&
 	       a->max_connections == b->max_connections && a->timeout_ms == b->timeout_ms &&
 	       conf_str_equal(a->path, b->path) && a->rescan_ms == b->rescan_ms;
 }

@@ -42,14 +42,14 @@ struct conf_source {
 	int line;   /* line of the section header */
 	enum conf_source_type type;
 	/* type = openai */
-	char *base_url;           /* no trailing slash */
-	char *api_key_file;       /* exactly one of these three is set */
+	char *base_url;     /* no trailing slash */
+	char *api_key_file; /* exactly one of these three is set */
 	char *api_key_env;
 	char *api_key_credential;
-	char *organization;       /* NULL when unset or empty */
-	char *project;            /* NULL when unset or empty */
+	char *organization; /* NULL when unset or empty */
+	char *project;      /* NULL when unset or empty */
 	enum conf_auth auth;
-	char *api_version;        /* NULL when unset or empty */
+	char *api_version; /* NULL when unset or empty */
 	bool discover;
 	uint64_t poll_interval_ms;
 	unsigned max_connections;
@@ -64,18 +64,18 @@ struct conf_rule {
 	int line;
 	enum conf_rule_type type;
 	bool enabled;
-	char *metric;    /* NULL: the rule's default */
-	char *reference; /* NULL: the rule's default */
-	unsigned patience;       /* 0 = rule default */
-	double min_delta;        /* NAN = rule default */
+	char *metric;      /* NULL: the rule's default */
+	char *reference;   /* NULL: the rule's default */
+	unsigned patience; /* 0 = rule default */
+	double min_delta;  /* NAN = rule default */
 	enum conf_threshold_mode threshold_mode;
 	uint64_t cooldown_ms;
 	unsigned window;         /* 0 = rule default */
 	double sigma;            /* NAN = rule default */
 	uint64_t stale_after_ms; /* default 30m */
 	enum conf_op op;
-	double value;            /* NAN when unset */
-	char *jobs;              /* glob over job names; default "*" */
+	double value; /* NAN when unset */
+	char *jobs;   /* glob over job names; default "*" */
 	enum conf_action action;
 };
 
@@ -83,10 +83,10 @@ struct conf_hook {
 	char *name;
 	int line;
 	enum conf_hook_type type;
-	char **events;     /* NULL-terminated list; {"*", NULL} by default */
-	char *command;     /* exec: the command line as written */
-	char **argv;       /* exec: command split like a shell would, NULL-terminated */
-	char *url;         /* webhook */
+	char **events; /* NULL-terminated list; {"*", NULL} by default */
+	char *command; /* exec: the command line as written */
+	char **argv;   /* exec: command split like a shell would, NULL-terminated */
+	char *url;     /* webhook */
 	enum conf_hook_format format;
 	uint64_t timeout_ms;
 	unsigned max_attempts;
@@ -112,9 +112,9 @@ struct conf {
 };
 
 /* Defaults used when [daemon] does not say otherwise. */
-#define CONF_DEFAULT_PATH SYSCONFDIR "/ftmon/ftmon.conf"
+#define CONF_DEFAULT_PATH     SYSCONFDIR "/ftmon/ftmon.conf"
 #define CONF_DEFAULT_DATABASE "/var/lib/ftmon/ftmon.db"
-#define CONF_DEFAULT_SOCKET "/run/ftmon/ftmon.sock"
+#define CONF_DEFAULT_SOCKET   "/run/ftmon/ftmon.sock"
 
 /* Read and validate path.  On success returns a new conf (free with
  * conf_free) and sets *errors to NULL.  On failure returns NULL and sets

@@ -26,12 +26,12 @@
 #include "xmalloc.h"
 
 #define CONTROL_PAUSE_OUTPUT (1u * 1024 * 1024)
-#define CONTROL_READ_CHUNK (64 * 1024)
+#define CONTROL_READ_CHUNK   (64 * 1024)
 
 struct control {
 	struct daemon *daemon;
 	uv_pipe_t server;
-	char *path; /* owned: unlinked on close when we bound it */
+	char *path;                     /* owned: unlinked on close when we bound it */
 	struct control_client *clients; /* doubly linked list */
 	size_t nclients;
 	size_t max_clients;
@@ -98,7 +98,7 @@ control_client_idle_cb(uv_timer_t *t)
 {
 	struct control_client *cl = t->data;
 	log_debug("control: client pid %ld idle for %llu ms, closing", (long)cl->peer.pid,
-		  (unsigned long long)cl->c->idle_ms);
+	          (unsigned long long)cl->c->idle_ms);
 	control_client_close(cl);
 }
 
@@ -125,7 +125,7 @@ control_client_set_reading(struct control_client *cl, bool on)
 		return;
 	if (on)
 		uv_read_start((uv_stream_t *)&cl->pipe, control_client_alloc_cb,
-			      control_client_read_cb);
+		              control_client_read_cb);
 	else
 		uv_read_stop((uv_stream_t *)&cl->pipe);
 	cl->reading = on;
@@ -151,7 +151,7 @@ control_write_cb(uv_write_t *req, int status)
 		return;
 	if (status < 0) {
 		log_debug("control: write to client pid %ld failed: %s", (long)cl->peer.pid,
-			  uv_strerror(status));
+		          uv_strerror(status));
 		control_client_close(cl);
 		return;
 	}
@@ -177,7 +177,7 @@ control_client_send(struct control_client *cl, char *line)
 	w->len = strlen(line);
 	if (cl->out_pending + w->len > CONTROL_MAX_OUTPUT) {
 		log_warn("control: client pid %ld is not reading its replies, dropping it",
-			 (long)cl->peer.pid);
+		         (long)cl->peer.pid);
 		free(line);
 		free(w);
 		control_client_close(cl);
@@ -221,8 +221,9 @@ control_client_process(struct control_client *cl)
 	}
 	buf_consume(&cl->in, start);
 	if (cl->in.len > PROTO_MAX_LINE && !cl->close_after_write) {
-		control_client_send(cl, proto_reply_error(NULL, PROTO_E_TOO_LARGE,
-							  "request line longer than 1 MiB; closing"));
+		control_client_send(cl,
+		                    proto_reply_error(NULL, PROTO_E_TOO_LARGE,
+		                                      "request line longer than 1 MiB; closing"));
 		cl->close_after_write = true;
 		control_client_set_reading(cl, false);
 		buf_free(&cl->in);
@@ -294,9 +295,9 @@ control_reject(struct control *c)
 	uv_pipe_init(c->server.loop, p, 0);
 	if (uv_accept((uv_stream_t *)&c->server, (uv_stream_t *)p) == 0) {
 		snprintf(msg, sizeof(msg),
-			 "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
-			 "\"too many clients (%zu); try again later\"}}\n",
-			 c->max_clients);
+		         "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
+		         "\"too many clients (%zu); try again later\"}}\n",
+		         c->max_clients);
 		uv_buf_t b = uv_buf_init(msg, (unsigned)strlen(msg));
 		uv_try_write((uv_stream_t *)p, &b, 1);
 	}
@@ -348,7 +349,8 @@ control_clear_stale(const char *path, char **err)
 	int fd, rc;
 
 	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 : (*err = xasprintf("%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT ? 0
+		                       : (*err = xasprintf("%s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(sb.st_mode)) {
 		*err = xasprintf("%s: exists and is not a socket; not replacing it", path);
 		return -1;

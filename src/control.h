@@ -19,15 +19,14 @@ struct daemon;
 struct control;
 struct control_client;
 
-#define CONTROL_MAX_CLIENTS 1024
-#define CONTROL_MAX_OUTPUT (64u * 1024 * 1024)
+#define CONTROL_MAX_CLIENTS     1024
+#define CONTROL_MAX_OUTPUT      (64u * 1024 * 1024)
 #define CONTROL_IDLE_TIMEOUT_MS 60000
 
 /* Start serving.  fd >= 0 is an inherited listening socket; otherwise bind
  * path (replacing a stale socket file, refusing a live one) with mode.
  * Returns NULL with *err set (malloc'd). */
-struct control *control_new(struct daemon *d, int fd, const char *path, unsigned mode,
-			     char **err);
+struct control *control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **err);
 /* Close the listener and every client; memory goes in close callbacks. */
 void control_free(struct control *c);
 size_t control_nclients(const struct control *c);

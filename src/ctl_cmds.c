@@ -24,9 +24,9 @@
 
 /* What a handler returns: a result, or an error code and message. */
 struct ctl_reply {
-	cJSON *result;     /* owned until sent */
-	const char *code;  /* static PROTO_E_* when failing */
-	char *message;     /* owned */
+	cJSON *result;    /* owned until sent */
+	const char *code; /* static PROTO_E_* when failing */
+	char *message;    /* owned */
 };
 
 struct ctl_ctx {
@@ -54,8 +54,8 @@ static void
 ctl_fail_store(struct ctl_reply *r, struct daemon *d, int rc)
 {
 	ctl_fail(r, PROTO_E_INTERNAL,
-		 xasprintf("database error: %s", rc == -ENOSPC ? "disk full"
-							      : store_errmsg(d->store)));
+	         xasprintf("database error: %s",
+	                   rc == -ENOSPC ? "disk full" : store_errmsg(d->store)));
 }
 
 static bool
@@ -85,7 +85,8 @@ ctl_job_arg(struct ctl_ctx *ctx, struct ctl_reply *r, int64_t *job_id)
 	if (rc == -ENOENT)
 		ctl_fail(r, PROTO_E_NOT_FOUND, xasprintf("no job matches '%s'", spec));
 	else if (rc == -EEXIST)
-		ctl_fail(r, PROTO_E_AMBIGUOUS, xasprintf("'%s' matches several jobs: %s", spec, why));
+		ctl_fail(r, PROTO_E_AMBIGUOUS,
+		         xasprintf("'%s' matches several jobs: %s", spec, why));
 	else if (rc < 0)
 		ctl_fail_store(r, ctx->d, rc);
 	free(why);
@@ -128,14 +129,15 @@ ctl_status(struct ctl_ctx *ctx, struct ctl_reply *r)
 		struct source *s = d->sources[i];
 		cJSON *o = s->ops->status(s);
 		cJSON_AddItemToObject(o, "name", cJSON_CreateString(s->name));
-		cJSON_AddItemToObject(o, "type", cJSON_CreateString(conf_source_type_name(s->conf->type)));
+		cJSON_AddItemToObject(o, "type",
+		                      cJSON_CreateString(conf_source_type_name(s->conf->type)));
 		cJSON_AddItemToArray(sources, o);
 	}
 	cJSON_AddItemToObject(res, "jobs", cJSON_DetachItemFromObject(counts, "jobs"));
 	cJSON_AddItemToObject(res, "alerts_firing",
-			      cJSON_DetachItemFromObject(counts, "alerts_firing"));
+	                      cJSON_DetachItemFromObject(counts, "alerts_firing"));
 	cJSON_AddItemToObject(res, "deliveries_pending",
-			      cJSON_DetachItemFromObject(counts, "deliveries_pending"));
+	                      cJSON_DetachItemFromObject(counts, "deliveries_pending"));
 	cJSON_AddNumberToObject(res, "clients", (double)control_nclients(d->control));
 	cJSON_Delete(counts);
 	r->result = res;
@@ -148,9 +150,9 @@ ctl_jobs(struct ctl_ctx *ctx, struct ctl_reply *r)
 	int rc;
 
 	if (ctl_arg_error(r, proto_arg_string(ctx->args, "status", &f.status), "status",
-			  "a string") ||
+	                  "a string") ||
 	    ctl_arg_error(r, proto_arg_string(ctx->args, "source", &f.source), "source",
-			  "a string") ||
+	                  "a string") ||
 	    ctl_arg_error(r, proto_arg_bool(ctx->args, "all", false, &f.all), "all", "a boolean"))
 		return;
 	r->result = store_query_jobs(ctx->d->store, &f, &rc);
@@ -190,8 +192,7 @@ ctl_metric_names(struct ctl_ctx *ctx, struct ctl_reply *r, const char ***names)
 	if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) > 1000)
 		goto bad;
 	*names = xcalloc((size_t)cJSON_GetArraySize(m) + 1, sizeof(char *));
-	cJSON_ArrayForEach(e, m)
-	{
+	cJSON_ArrayForEach (e, m) {
 		if (!cJSON_IsString(e)) {
 			free(*names);
 			*names = NULL;
@@ -217,15 +218,15 @@ ctl_metrics(struct ctl_ctx *ctx, struct ctl_reply *r)
 	int rc;
 
 	if (ctl_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
-			  "an integer step") ||
+	                  "an integer step") ||
 	    ctl_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, &until), "until",
-			  "an integer step") ||
+	                  "an integer step") ||
 	    ctl_arg_error(r, proto_arg_int(ctx->args, "points", 0, &points), "points",
-			  "an integer"))
+	                  "an integer"))
 		return;
 	if (points < 0 || points > 1000000) {
 		ctl_fail(r, PROTO_E_INVALID_ARGUMENT,
-			 xstrdup("argument \"points\" must be between 0 and 1000000"));
+		         xstrdup("argument \"points\" must be between 0 and 1000000"));
 		return;
 	}
 	if (!ctl_metric_names(ctx, r, &names))
@@ -234,8 +235,8 @@ ctl_metrics(struct ctl_ctx *ctx, struct ctl_reply *r)
 		free(names);
 		return;
 	}
-	r->result = store_query_metrics(ctx->d->store, job_id, names, since, until,
-					(size_t)points, &rc);
+	r->result = store_query_metrics(ctx->d->store, job_id, names, since, until, (size_t)points,
+	                                &rc);
 	free(names);
 	if (r->result == NULL)
 		ctl_fail_store(r, ctx->d, rc);
@@ -247,12 +248,11 @@ ctl_events(struct ctl_ctx *ctx, struct ctl_reply *r)
 	int64_t job_id, limit;
 	int rc;
 
-	if (ctl_arg_error(r, proto_arg_int(ctx->args, "limit", 50, &limit), "limit",
-			  "an integer"))
+	if (ctl_arg_error(r, proto_arg_int(ctx->args, "limit", 50, &limit), "limit", "an integer"))
 		return;
 	if (limit < 1 || limit > 100000) {
 		ctl_fail(r, PROTO_E_INVALID_ARGUMENT,
-			 xstrdup("argument \"limit\" must be between 1 and 100000"));
+		         xstrdup("argument \"limit\" must be between 1 and 100000"));
 		return;
 	}
 	if (!ctl_job_arg(ctx, r, &job_id))
@@ -322,7 +322,7 @@ ctl_job_source(struct ctl_ctx *ctx, struct ctl_reply *r, int64_t job_id)
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(job, "source"));
 	if (name == NULL || (s = source_find(ctx->d, name)) == NULL)
 		ctl_fail(r, PROTO_E_NOT_FOUND,
-			 xasprintf("job's source '%s' is not configured", name ? name : "?"));
+		         xasprintf("job's source '%s' is not configured", name ? name : "?"));
 	cJSON_Delete(job);
 	return s;
 }
@@ -356,7 +356,7 @@ ctl_track(struct ctl_ctx *ctx, struct ctl_reply *r)
 	}
 	if (s->ops->track == NULL) {
 		ctl_fail(r, PROTO_E_INVALID_ARGUMENT,
-			 xasprintf("source '%s' does not track jobs by id", s->name));
+		         xasprintf("source '%s' does not track jobs by id", s->name));
 		return;
 	}
 	if (s->ops->track(s, ext, &job_id, &err) < 0) {
@@ -402,27 +402,27 @@ ctl_poll(struct ctl_ctx *ctx, struct ctl_reply *r)
 		return;
 	if (s->ops->poll_now == NULL || s->ops->poll_now(s, job_id) < 0) {
 		ctl_fail(r, PROTO_E_INVALID_ARGUMENT,
-			 xstrdup("that job is not being polled (finished or untracked)"));
+		         xstrdup("that job is not being polled (finished or untracked)"));
 		return;
 	}
 	r->result = ctl_job_result(ctx, job_id);
 }
 
 static const struct ctl_cmd ctl_table[] = {
-	{"ping", false, ctl_ping},
-	{"status", false, ctl_status},
-	{"jobs", false, ctl_jobs},
-	{"job", false, ctl_job},
-	{"metrics", false, ctl_metrics},
-	{"events", false, ctl_events},
-	{"alerts", false, ctl_alerts},
-	{"watch", false, NULL},
-	{"ack", true, NULL},
-	{"track", true, ctl_track},
-	{"untrack", true, ctl_untrack},
-	{"poll", true, ctl_poll},
-	{"reload", true, ctl_reload},
-	{"log", true, NULL},
+        {"ping", false, ctl_ping},
+        {"status", false, ctl_status},
+        {"jobs", false, ctl_jobs},
+        {"job", false, ctl_job},
+        {"metrics", false, ctl_metrics},
+        {"events", false, ctl_events},
+        {"alerts", false, ctl_alerts},
+        {"watch", false, NULL},
+        {"ack", true, NULL},
+        {"track", true, ctl_track},
+        {"untrack", true, ctl_untrack},
+        {"poll", true, ctl_poll},
+        {"reload", true, ctl_reload},
+        {"log", true, NULL},
 };
 
 /* Root, the daemon's own user, and members of admin_group may mutate. */
@@ -470,16 +470,17 @@ ctl_cmds_dispatch(struct daemon *d, struct control_client *cl, const char *line,
 		if (strcmp(ctl_table[i].name, req.cmd) == 0)
 			cmd = &ctl_table[i];
 	if (cmd == NULL) {
-		ctl_fail(&r, PROTO_E_UNKNOWN_COMMAND, xasprintf("unknown command '%.64s'", req.cmd));
+		ctl_fail(&r, PROTO_E_UNKNOWN_COMMAND,
+		         xasprintf("unknown command '%.64s'", req.cmd));
 	} else if (cmd->handler == NULL) {
 		ctl_fail(&r, PROTO_E_NOT_IMPLEMENTED,
-			 xasprintf("command '%s' is not implemented in this version", cmd->name));
+		         xasprintf("command '%s' is not implemented in this version", cmd->name));
 	} else if (cmd->mutating && !ctl_peer_is_admin(d, control_client_peer(cl))) {
 		ctl_fail(&r, PROTO_E_PERMISSION,
-			 xasprintf("'%s' changes state: it needs root or membership of the admin "
-				   "group%s%s",
-				   cmd->name, d->conf->admin_group ? " " : "",
-				   d->conf->admin_group ? d->conf->admin_group : ""));
+		         xasprintf("'%s' changes state: it needs root or membership of the admin "
+		                   "group%s%s",
+		                   cmd->name, d->conf->admin_group ? " " : "",
+		                   d->conf->admin_group ? d->conf->admin_group : ""));
 	} else {
 		struct ctl_ctx ctx = {d, cl, req.args};
 		cmd->handler(&ctx, &r);

@@ -13,7 +13,6 @@ struct daemon;
 struct control_client;
 
 /* Handle one request line from cl and queue the reply on cl. */
-void ctl_cmds_dispatch(struct daemon *d, struct control_client *cl, const char *line,
-		       size_t len);
+void ctl_cmds_dispatch(struct daemon *d, struct control_client *cl, const char *line, size_t len);
 
 #endif

@@ -17,14 +17,14 @@ struct source;
 
 struct daemon {
 	uv_loop_t *loop;
-	struct conf *conf;     /* owned; replaced whole on a successful reload */
-	struct store *store;   /* owned */
-	struct http *http;     /* owned: the one HTTP engine */
+	struct conf *conf;       /* owned; replaced whole on a successful reload */
+	struct store *store;     /* owned */
+	struct http *http;       /* owned: the one HTTP engine */
 	struct control *control; /* owned */
 	struct source **sources; /* owned: one per [source] */
 	size_t nsources;
-	int64_t started_at;    /* Unix seconds */
-	char *config_error;    /* owned: why the last reload failed, or NULL */
+	int64_t started_at; /* Unix seconds */
+	char *config_error; /* owned: why the last reload failed, or NULL */
 	int64_t config_error_at;
 	int stopping;
 };

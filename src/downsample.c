@@ -25,9 +25,9 @@
 
 /* What one bucket looks like: indexes into the input, DS_NONE if absent. */
 struct ds_bucket {
-	size_t lo;  /* lowest non-NaN value */
-	size_t hi;  /* highest non-NaN value */
-	size_t nan; /* first NaN */
+	size_t lo;   /* lowest non-NaN value */
+	size_t hi;   /* highest non-NaN value */
+	size_t nan;  /* first NaN */
 	double mean; /* mean of the finite values, 0 if there are none */
 };
 
@@ -74,7 +74,7 @@ ds_bucket_outlier(const struct ds_point *in, const struct ds_bucket *b)
  * at most slots (1 or 2) entries.  Returns the number appended. */
 static size_t
 ds_bucket_emit(const struct ds_point *in, size_t start, size_t end, size_t slots,
-	       struct ds_point *out)
+               struct ds_point *out)
 {
 	struct ds_bucket b;
 	size_t a, c;

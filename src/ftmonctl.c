@@ -90,9 +90,9 @@ struct ctl {
 	const char *socket;
 	bool json;
 	int fd;
-	struct buf in;   /* bytes received and not yet consumed */
-	size_t scanned;  /* bytes of in already searched for '\n' */
-	struct buf out;  /* human output, written at the end */
+	struct buf in;    /* bytes received and not yet consumed */
+	size_t scanned;   /* bytes of in already searched for '\n' */
+	struct buf out;   /* human output, written at the end */
 	struct buf reply; /* the last reply line, raw */
 	int64_t now;
 	bool stdout_gone; /* the reader of stdout went away (EPIPE) */
@@ -114,8 +114,7 @@ static volatile sig_atomic_t ctl_interrupted;
 
 /* Print "ftmonctl: MESSAGE" on stderr, sanitized to one line; returns
  * status so callers can write `return ctl_fail(...)`. */
-static int __attribute__((format(printf, 2, 3)))
-ctl_fail(int status, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) ctl_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 	char line[1024];
@@ -227,8 +226,7 @@ ctl_fmt(const cJSON *v, char *buf, size_t size)
 enum ctl_time_style { CTL_TIME_ABS, CTL_TIME_REL, CTL_TIME_BOTH };
 
 static const char *
-ctl_fmt_time(const struct ctl *c, const cJSON *v, enum ctl_time_style style, char *buf,
-	     size_t size)
+ctl_fmt_time(const struct ctl *c, const cJSON *v, enum ctl_time_style style, char *buf, size_t size)
 {
 	char abs[40], rel[32];
 
@@ -252,14 +250,14 @@ ctl_fmt_pairs(const cJSON *obj, struct buf *out)
 	const cJSON *it;
 	char num[64];
 
-	cJSON_ArrayForEach(it, obj) {
+	cJSON_ArrayForEach (it, obj) {
 		if (out->len > 0 && out->data[out->len - 1] != ' ')
 			buf_puts(out, " ");
 		if (cJSON_IsNull(it) && it->string != NULL)
 			buf_printf(out, "%s=nan", it->string); /* null metric = NaN */
 		else
 			buf_printf(out, "%s=%s", it->string ? it->string : "?",
-				   ctl_fmt(it, num, sizeof(num)));
+			           ctl_fmt(it, num, sizeof(num)));
 	}
 }
 
@@ -273,19 +271,19 @@ ctl_connect(struct ctl *c, bool timeout)
 
 	if (strlen(c->socket) >= sizeof(sa.sun_path))
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot connect to %s: %s", c->socket,
-				strerror(ENAMETOOLONG));
+		                strerror(ENAMETOOLONG));
 	memcpy(sa.sun_path, c->socket, strlen(c->socket) + 1);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot create a socket: %s",
-				strerror(errno));
+		                strerror(errno));
 	if (timeout && (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-			setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0))
+	                setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0))
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot set socket timeout: %s",
-				strerror(errno));
+		                strerror(errno));
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot connect to %s: %s", c->socket,
-				strerror(errno));
+		                strerror(errno));
 	return CTL_EXIT_OK;
 }
 
@@ -300,7 +298,7 @@ ctl_send(struct ctl *c, const char *line)
 			continue;
 		if (n < 0)
 			return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot send to %s: %s", c->socket,
-					errno == EAGAIN ? "timed out" : strerror(errno));
+			                errno == EAGAIN ? "timed out" : strerror(errno));
 		off += (size_t)n;
 	}
 	return CTL_EXIT_OK;
@@ -318,8 +316,8 @@ ctl_read_line(struct ctl *c, size_t *len)
 
 	for (;;) {
 		char *nl = c->in.len > c->scanned
-				   ? memchr(c->in.data + c->scanned, '\n', c->in.len - c->scanned)
-				   : NULL;
+		                   ? memchr(c->in.data + c->scanned, '\n', c->in.len - c->scanned)
+		                   : NULL;
 		if (nl != NULL) {
 			*len = (size_t)(nl - c->in.data);
 			c->scanned = 0;
@@ -328,8 +326,8 @@ ctl_read_line(struct ctl *c, size_t *len)
 		c->scanned = c->in.len;
 		if (c->in.len > CTL_MAX_REPLY)
 			return ctl_fail(CTL_EXIT_UNREACHABLE,
-					"reply from the daemon is longer than %u MiB",
-					CTL_MAX_REPLY >> 20);
+			                "reply from the daemon is longer than %u MiB",
+			                CTL_MAX_REPLY >> 20);
 		ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
 		if (n < 0 && errno == EINTR && !ctl_interrupted)
 			continue;
@@ -337,15 +335,16 @@ ctl_read_line(struct ctl *c, size_t *len)
 			return 1;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return ctl_fail(CTL_EXIT_UNREACHABLE, "no reply from %s within %ds",
-					c->socket, CTL_TIMEOUT_S);
+			                c->socket, CTL_TIMEOUT_S);
 		if (n < 0)
 			return ctl_fail(CTL_EXIT_UNREACHABLE, "cannot read from %s: %s", c->socket,
-					strerror(errno));
+			                strerror(errno));
 		if (n == 0 && c->in.len == 0)
 			return 1;
 		if (n == 0)
-			return ctl_fail(CTL_EXIT_UNREACHABLE, "the daemon closed the "
-					"connection in the middle of a reply");
+			return ctl_fail(CTL_EXIT_UNREACHABLE,
+			                "the daemon closed the "
+			                "connection in the middle of a reply");
 		buf_append(&c->in, chunk, (size_t)n);
 	}
 }
@@ -358,7 +357,7 @@ ctl_refused(const cJSON *err)
 	const char *msg = ctl_get_str(err, "message");
 
 	return ctl_fail(CTL_EXIT_REFUSED, "%s: %s", code ? code : "error",
-			msg ? msg : "the daemon refused the request");
+	                msg ? msg : "the daemon refused the request");
 }
 
 /*
@@ -368,7 +367,7 @@ ctl_refused(const cJSON *err)
  */
 static int
 ctl_call(struct ctl *c, const char *cmd, cJSON *args, bool timeout, cJSON **root,
-	 const cJSON **result)
+         const cJSON **result)
 {
 	char *line = proto_build_request(1, cmd, args);
 	const cJSON *payload, *id;
@@ -386,7 +385,7 @@ ctl_call(struct ctl *c, const char *cmd, cJSON *args, bool timeout, cJSON **root
 	rc = ctl_read_line(c, &len);
 	if (rc == 1)
 		return ctl_fail(CTL_EXIT_UNREACHABLE, "the daemon closed the connection without "
-				"replying");
+		                                      "replying");
 	if (rc != 0)
 		return rc;
 	if (proto_parse_reply(c->in.data, len, root, &ok, &payload) < 0)
@@ -416,8 +415,8 @@ ctl_call(struct ctl *c, const char *cmd, cJSON *args, bool timeout, cJSON **root
  */
 static int
 ctl_simple(struct ctl *c, const char *cmd, cJSON *args,
-	   int (*render)(struct ctl *c, struct ctl_args *a, const cJSON *result),
-	   struct ctl_args *a)
+           int (*render)(struct ctl *c, struct ctl_args *a, const cJSON *result),
+           struct ctl_args *a)
 {
 	const cJSON *result;
 	cJSON *root;
@@ -436,8 +435,8 @@ ctl_simple(struct ctl *c, const char *cmd, cJSON *args,
 /* Call cmd and print the confirmation that confirm builds. */
 static int
 ctl_confirm(struct ctl *c, const char *cmd, cJSON *args,
-	    void (*confirm)(struct ctl *c, const struct ctl_args *a, const cJSON *r),
-	    const struct ctl_args *a)
+            void (*confirm)(struct ctl *c, const struct ctl_args *a, const cJSON *r),
+            const struct ctl_args *a)
 {
 	const cJSON *result;
 	cJSON *root;
@@ -471,27 +470,26 @@ ctl_run_ping(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 	return ctl_confirm(c, "ping", NULL, ctl_confirm_pong, a);
 }
 
-
 static void
 ctl_status_sources(struct ctl *c, const cJSON *sources)
 {
-	static const char *const hdr[] = {"SOURCE", "TYPE", "HEALTH", "LAST POLL", "JOBS",
-					  "REQUESTS", "ERRORS", "LAST ERROR"};
+	static const char *const hdr[] = {"SOURCE", "TYPE",     "HEALTH", "LAST POLL",
+	                                  "JOBS",   "REQUESTS", "ERRORS", "LAST ERROR"};
 	struct render_table *t = render_table_new(8, hdr);
 	const cJSON *s;
 	char b[128];
 
 	for (size_t i = 4; i <= 6; i++)
 		render_table_align(t, i, RENDER_RIGHT);
-	cJSON_ArrayForEach(s, sources) {
+	cJSON_ArrayForEach (s, sources) {
 		render_table_row(t);
 		render_table_cell(t, ctl_fmt(ctl_get(s, "name"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "type"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "health"), b, sizeof(b)));
 		const cJSON *last = ctl_get(s, "last_poll");
 		render_table_cell(t, cJSON_IsNumber(last)
-				     ? ctl_fmt_time(c, last, CTL_TIME_REL, b, sizeof(b))
-				     : "never");
+		                             ? ctl_fmt_time(c, last, CTL_TIME_REL, b, sizeof(b))
+		                             : "never");
 		render_table_cell(t, ctl_fmt(ctl_get(s, "jobs"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "requests"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(s, "errors"), b, sizeof(b)));
@@ -516,11 +514,12 @@ ctl_render_status(struct ctl *c, struct ctl_args *a, const cJSON *r)
 
 	render_table_cell(kv, "daemon:");
 	render_table_cellf(kv, "ftmond %s, pid %s", ctl_fmt(ctl_get(r, "version"), b, sizeof(b)),
-			   ctl_fmt(ctl_get(r, "pid"), b2, sizeof(b2)));
+	                   ctl_fmt(ctl_get(r, "pid"), b2, sizeof(b2)));
 	render_table_row(kv);
 	render_table_cell(kv, "uptime:");
 	render_table_cell(kv, ctl_get_num(r, "uptime_s", &d)
-				      ? render_duration((int64_t)d, b, sizeof(b)) : "-");
+	                              ? render_duration((int64_t)d, b, sizeof(b))
+	                              : "-");
 	render_table_row(kv);
 	render_table_cell(kv, "config:");
 	render_table_cell(kv, ctl_fmt(ctl_get(r, "config"), b, sizeof(b)));
@@ -533,12 +532,12 @@ ctl_render_status(struct ctl *c, struct ctl_args *a, const cJSON *r)
 	render_table_cell(kv, "database:");
 	if (ctl_get_num(db, "size_bytes", &d) && d >= 0)
 		render_table_cellf(kv, "%s (%s)", ctl_fmt(ctl_get(db, "path"), b, sizeof(b)),
-				   render_bytes((uint64_t)d, b2, sizeof(b2)));
+		                   render_bytes((uint64_t)d, b2, sizeof(b2)));
 	else
 		render_table_cell(kv, ctl_fmt(ctl_get(db, "path"), b, sizeof(b)));
-	cJSON_ArrayForEach(it, jobs) {
+	cJSON_ArrayForEach (it, jobs) {
 		buf_printf(&counts, "%s%s %s", counts.len ? ", " : "", ctl_fmt(it, b, sizeof(b)),
-			   it->string ? it->string : "?");
+		           it->string ? it->string : "?");
 	}
 	render_table_row(kv);
 	render_table_cell(kv, "jobs:");
@@ -549,7 +548,7 @@ ctl_render_status(struct ctl *c, struct ctl_args *a, const cJSON *r)
 	render_table_row(kv);
 	render_table_cell(kv, "deliveries:");
 	render_table_cellf(kv, "%s pending",
-			   ctl_fmt(ctl_get(r, "deliveries_pending"), b, sizeof(b)));
+	                   ctl_fmt(ctl_get(r, "deliveries_pending"), b, sizeof(b)));
 	render_table_print(kv, &c->out);
 	render_table_free(kv);
 	buf_free(&counts);
@@ -596,8 +595,8 @@ ctl_fmt_metric(const cJSON *metrics, const char *name, char *buf, size_t size)
 static int
 ctl_render_jobs(struct ctl *c, struct ctl_args *a, const cJSON *r)
 {
-	static const char *const hdr[] = {"NAME", "STATUS", "STEP", "TRAIN_LOSS", "VALID_LOSS",
-					  "UPDATED"};
+	static const char *const hdr[] = {"NAME",       "STATUS",     "STEP",
+	                                  "TRAIN_LOSS", "VALID_LOSS", "UPDATED"};
 	struct render_table *t;
 	const cJSON *job;
 	char b[128];
@@ -609,7 +608,7 @@ ctl_render_jobs(struct ctl *c, struct ctl_args *a, const cJSON *r)
 	t = render_table_new(6, hdr);
 	for (size_t i = 2; i <= 4; i++)
 		render_table_align(t, i, RENDER_RIGHT);
-	cJSON_ArrayForEach(job, r) {
+	cJSON_ArrayForEach (job, r) {
 		const cJSON *m = ctl_get(job, "metrics");
 		render_table_row(t);
 		render_table_cell(t, ctl_fmt(ctl_get(job, "name"), b, sizeof(b)));
@@ -617,8 +616,8 @@ ctl_render_jobs(struct ctl *c, struct ctl_args *a, const cJSON *r)
 		render_table_cell(t, ctl_fmt_step(job, b, sizeof(b)));
 		render_table_cell(t, ctl_fmt_metric(m, "train_loss", b, sizeof(b)));
 		render_table_cell(t, ctl_fmt_metric(m, "valid_loss", b, sizeof(b)));
-		render_table_cell(t, ctl_fmt_time(c, ctl_get(job, "updated_at"), CTL_TIME_REL, b,
-						  sizeof(b)));
+		render_table_cell(
+		        t, ctl_fmt_time(c, ctl_get(job, "updated_at"), CTL_TIME_REL, b, sizeof(b)));
 	}
 	render_table_print(t, &c->out);
 	render_table_free(t);
@@ -646,17 +645,17 @@ ctl_show_fields(struct ctl *c, const cJSON *job)
 		const char *key, *label;
 		bool time;
 	} fields[] = {
-		{"name", "name:", false},
-		{"source", "source:", false},
-		{"id", "id:", false},
-		{"status", "status:", false},
-		{"model", "model:", false},
-		{"fine_tuned_model", "fine-tuned model:", false},
-		{"trained_tokens", "trained tokens:", false},
-		{"created_at", "created:", true},
-		{"finished_at", "finished:", true},
-		{"estimated_finish", "estimated finish:", true},
-		{"updated_at", "updated:", true},
+	        {"name", "name:", false},
+	        {"source", "source:", false},
+	        {"id", "id:", false},
+	        {"status", "status:", false},
+	        {"model", "model:", false},
+	        {"fine_tuned_model", "fine-tuned model:", false},
+	        {"trained_tokens", "trained tokens:", false},
+	        {"created_at", "created:", true},
+	        {"finished_at", "finished:", true},
+	        {"estimated_finish", "estimated finish:", true},
+	        {"updated_at", "updated:", true},
 	};
 	struct render_table *kv = render_table_new(2, NULL);
 	const cJSON *err = ctl_get(job, "error");
@@ -674,8 +673,8 @@ ctl_show_fields(struct ctl *c, const cJSON *job)
 		render_table_row(kv);
 		render_table_cell(kv, fields[i].label);
 		render_table_cell(kv, fields[i].time
-					      ? ctl_fmt_time(c, v, CTL_TIME_BOTH, b, sizeof(b))
-					      : ctl_fmt(v, b, sizeof(b)));
+		                              ? ctl_fmt_time(c, v, CTL_TIME_BOTH, b, sizeof(b))
+		                              : ctl_fmt(v, b, sizeof(b)));
 	}
 	if (err != NULL && !cJSON_IsNull(err)) {
 		/* OpenAI reports {code, message, param}; show the message. */
@@ -696,7 +695,7 @@ ctl_show_metrics(struct ctl *c, const cJSON *metrics)
 	char b[64];
 
 	render_table_align(t, 1, RENDER_RIGHT);
-	cJSON_ArrayForEach(it, metrics) {
+	cJSON_ArrayForEach (it, metrics) {
 		render_table_row(t);
 		render_table_cellf(t, "  %s", it->string ? it->string : "?");
 		if (cJSON_IsNumber(it))
@@ -723,13 +722,13 @@ ctl_show_checkpoints(struct ctl *c, const cJSON *cps)
 		return;
 	t = render_table_new(4, hdr);
 	render_table_align(t, 0, RENDER_RIGHT);
-	cJSON_ArrayForEach(cp, cps) {
+	cJSON_ArrayForEach (cp, cps) {
 		struct buf m = BUF_INIT;
 		ctl_fmt_pairs(ctl_get(cp, "metrics"), &m);
 		render_table_row(t);
 		render_table_cell(t, ctl_fmt(ctl_get(cp, "step"), b, sizeof(b)));
-		render_table_cell(t, ctl_fmt_time(c, ctl_get(cp, "created_at"), CTL_TIME_REL, b,
-						  sizeof(b)));
+		render_table_cell(
+		        t, ctl_fmt_time(c, ctl_get(cp, "created_at"), CTL_TIME_REL, b, sizeof(b)));
 		render_table_cell(t, m.len ? m.data : "-");
 		render_table_cell(t, ctl_fmt(ctl_get(cp, "model"), b, sizeof(b)));
 		buf_free(&m);
@@ -744,8 +743,8 @@ ctl_show_checkpoints(struct ctl *c, const cJSON *cps)
 static void
 ctl_alerts_table(struct ctl *c, const cJSON *alerts, bool with_job)
 {
-	static const char *const hdr[] = {"ID", "JOB", "RULE", "METRIC", "STATE", "VALUE", "STEP",
-					  "FIRED", "ACKED", "MESSAGE"};
+	static const char *const hdr[] = {"ID",    "JOB",  "RULE",  "METRIC", "STATE",
+	                                  "VALUE", "STEP", "FIRED", "ACKED",  "MESSAGE"};
 	const char *cols[ARRAY_SIZE(hdr)];
 	size_t n = 0;
 	struct render_table *t;
@@ -759,7 +758,7 @@ ctl_alerts_table(struct ctl *c, const cJSON *alerts, bool with_job)
 	render_table_align(t, 0, RENDER_RIGHT);
 	render_table_align(t, with_job ? 5 : 4, RENDER_RIGHT);
 	render_table_align(t, with_job ? 6 : 5, RENDER_RIGHT);
-	cJSON_ArrayForEach(al, alerts) {
+	cJSON_ArrayForEach (al, alerts) {
 		const cJSON *v = ctl_get(al, "value");
 		render_table_row(t);
 		render_table_cell(t, ctl_fmt(ctl_get(al, "id"), b, sizeof(b)));
@@ -769,10 +768,10 @@ ctl_alerts_table(struct ctl *c, const cJSON *alerts, bool with_job)
 		render_table_cell(t, ctl_fmt(ctl_get(al, "metric"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(al, "state"), b, sizeof(b)));
 		render_table_cell(t, cJSON_IsNumber(v) ? render_number(v->valuedouble, b, sizeof(b))
-						       : ctl_fmt(v, b, sizeof(b)));
+		                                       : ctl_fmt(v, b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(al, "step"), b, sizeof(b)));
-		render_table_cell(t, ctl_fmt_time(c, ctl_get(al, "fired_at"), CTL_TIME_REL, b,
-						  sizeof(b)));
+		render_table_cell(
+		        t, ctl_fmt_time(c, ctl_get(al, "fired_at"), CTL_TIME_REL, b, sizeof(b)));
 		render_table_cell(t, cJSON_IsTrue(ctl_get(al, "acked")) ? "yes" : "no");
 		render_table_cell(t, ctl_get_str(al, "message"));
 	}
@@ -853,13 +852,13 @@ ctl_series_load(const cJSON *r, struct ctl_series **out, size_t *nout)
 	*nout = 0;
 	if (!cJSON_IsObject(r))
 		goto bad;
-	cJSON_ArrayForEach(m, r) {
+	cJSON_ArrayForEach (m, r) {
 		struct ctl_series *cur = &s[n++];
 		if (!cJSON_IsArray(m) || m->string == NULL)
 			goto bad;
 		cur->name = m->string;
 		cur->p = xcalloc((size_t)cJSON_GetArraySize(m) + 1, sizeof(*cur->p));
-		cJSON_ArrayForEach(pt, m) {
+		cJSON_ArrayForEach (pt, m) {
 			const cJSON *x = cJSON_GetArrayItem(pt, 0), *y = cJSON_GetArrayItem(pt, 1);
 			if (!cJSON_IsArray(pt) || !cJSON_IsNumber(x) ||
 			    !(cJSON_IsNumber(y) || cJSON_IsNull(y)))
@@ -977,7 +976,7 @@ ctl_metrics_print(struct ctl *c, const struct ctl_series *s, size_t ns, bool csv
 			while (at[i] < s[i].n && s[i].p[at[i]].x <= steps[r]) {
 				if (s[i].p[at[i]].x == steps[r])
 					cell = csv ? ctl_fmt_exact(s[i].p[at[i]].y, b, sizeof(b))
-						   : render_number(s[i].p[at[i]].y, b, sizeof(b));
+					           : render_number(s[i].p[at[i]].y, b, sizeof(b));
 				at[i]++;
 			}
 			render_table_cell(t, cell);
@@ -1021,7 +1020,7 @@ ctl_metrics_args(const struct ctl_args *a, int64_t points)
 	cJSON_AddStringToObject(args, "job", a->pos[0]);
 	if (a->nmetrics > 0)
 		cJSON_AddItemToObject(args, "metric",
-				      cJSON_CreateStringArray(a->metrics, (int)a->nmetrics));
+		                      cJSON_CreateStringArray(a->metrics, (int)a->nmetrics));
 	if (a->has_since)
 		cJSON_AddNumberToObject(args, "since", (double)a->since);
 	if (a->has_until)
@@ -1035,7 +1034,7 @@ static int
 ctl_run_metrics(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	return ctl_simple(c, "metrics", ctl_metrics_args(a, a->has_points ? a->points : 0),
-			  ctl_render_metrics, a);
+	                  ctl_render_metrics, a);
 }
 
 /* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
@@ -1133,8 +1132,8 @@ ctl_run_plot(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 	if (a->height == 0)
 		a->height = 20;
 	/* Two points per column: braille cells are two dots wide. */
-	return ctl_simple(c, "metrics", ctl_metrics_args(a, (int64_t)a->width * 2),
-			  ctl_render_plot, a);
+	return ctl_simple(c, "metrics", ctl_metrics_args(a, (int64_t)a->width * 2), ctl_render_plot,
+	                  a);
 }
 
 /* ---- events and alerts ---- */
@@ -1152,10 +1151,10 @@ ctl_render_events(struct ctl *c, struct ctl_args *a, const cJSON *r)
 		return CTL_EXIT_OK;
 	}
 	t = render_table_new(4, hdr);
-	cJSON_ArrayForEach(ev, r) {
+	cJSON_ArrayForEach (ev, r) {
 		render_table_row(t);
-		render_table_cell(t, ctl_fmt_time(c, ctl_get(ev, "time"), CTL_TIME_ABS, b,
-						  sizeof(b)));
+		render_table_cell(t,
+		                  ctl_fmt_time(c, ctl_get(ev, "time"), CTL_TIME_ABS, b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(ev, "type"), b, sizeof(b)));
 		render_table_cell(t, ctl_fmt(ctl_get(ev, "level"), b, sizeof(b)));
 		render_table_cell(t, ctl_get_str(ev, "message"));
@@ -1225,7 +1224,7 @@ ctl_run_ack(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 	/* Alert ids are JSON numbers: keep them within 2^53. */
 	if (util_parse_uint(a->pos[0], (1ULL << 53), &id) < 0 || id == 0)
 		return ctl_fail(CTL_EXIT_USAGE,
-				"ack: invalid alert id '%s' (see 'ftmonctl alerts')", a->pos[0]);
+		                "ack: invalid alert id '%s' (see 'ftmonctl alerts')", a->pos[0]);
 	args = cJSON_CreateObject();
 	cJSON_AddNumberToObject(args, "alert", (double)id);
 	return ctl_confirm(c, "ack", args, ctl_confirm_ack, a);
@@ -1327,8 +1326,8 @@ ctl_confirm_log(struct ctl *c, const struct ctl_args *a, const cJSON *r)
 	}
 	if (points > 0)
 		line = xasprintf("logged %zu point%s to %s%s%s%s", points, points == 1 ? "" : "s",
-				 job, status ? " (status " : "", status ? status : "",
-				 status ? ")" : "");
+		                 job, status ? " (status " : "", status ? status : "",
+		                 status ? ")" : "");
 	else
 		line = xasprintf("set status of %s to %s", job, status ? status : "?");
 	render_sanitize(line);
@@ -1354,9 +1353,9 @@ ctl_log_arg(const char *arg, cJSON *args, cJSON *metrics)
 
 	if (name == NULL || *name == '\0')
 		ctl_fail(CTL_EXIT_USAGE, "log: expected NAME=VALUE, got '%s'", arg);
-	else if (cJSON_GetObjectItemCaseSensitive(strcmp(name, "step") == 0 ||
-						  strcmp(name, "status") == 0 ? args : metrics,
-						  name) != NULL)
+	else if (cJSON_GetObjectItemCaseSensitive(
+	                 strcmp(name, "step") == 0 || strcmp(name, "status") == 0 ? args : metrics,
+	                 name) != NULL)
 		ctl_fail(CTL_EXIT_USAGE, "log: %s given twice", name);
 	else if (strcmp(name, "step") == 0 && (util_parse_int64(val, &step) < 0 || step < 0))
 		ctl_fail(CTL_EXIT_USAGE, "log: step must be a non-negative integer, got '%s'", val);
@@ -1367,8 +1366,10 @@ ctl_log_arg(const char *arg, cJSON *args, cJSON *metrics)
 	else if (strcmp(name, "status") == 0)
 		good = cJSON_AddStringToObject(args, "status", val) != NULL;
 	else if ((rc = util_parse_double(val, &v)) < 0)
-		ctl_fail(CTL_EXIT_USAGE, rc == -ERANGE ? "log: value of %s is out of range: '%s'"
-			 : "log: value of %s is not a number: '%s'", name, val);
+		ctl_fail(CTL_EXIT_USAGE,
+		         rc == -ERANGE ? "log: value of %s is out of range: '%s'"
+		                       : "log: value of %s is not a number: '%s'",
+		         name, val);
 	else if (isnan(v))
 		good = cJSON_AddNullToObject(metrics, name) != NULL;
 	else if (isinf(v))
@@ -1443,7 +1444,7 @@ ctl_watch_format(struct ctl *c, const cJSON *ev)
 	if (ctl_get_str(job, "status") != NULL)
 		buf_printf(&line, " status=%s", ctl_get_str(job, "status"));
 	buf_puts(&line, " ");
-	cJSON_ArrayForEach(it, ev) {
+	cJSON_ArrayForEach (it, ev) {
 		const char *k = it->string ? it->string : "";
 		if (strcmp(k, "time") == 0 || strcmp(k, "event") == 0 || strcmp(k, "type") == 0 ||
 		    strcmp(k, "job") == 0 || strcmp(k, "id") == 0)
@@ -1452,10 +1453,10 @@ ctl_watch_format(struct ctl *c, const cJSON *ev)
 			ctl_fmt_pairs(it, &line); /* metrics, alert: flatten */
 		else if (strcmp(k, "message") == 0 && cJSON_IsString(it))
 			buf_printf(&line, "%s\"%s\"", line.data[line.len - 1] == ' ' ? "" : " ",
-				   it->valuestring);
+			           it->valuestring);
 		else
 			buf_printf(&line, "%s%s=%s", line.data[line.len - 1] == ' ' ? "" : " ", k,
-				   ctl_fmt(it, b, sizeof(b)));
+			           ctl_fmt(it, b, sizeof(b)));
 	}
 	while (line.len > 0 && line.data[line.len - 1] == ' ')
 		line.data[--line.len] = '\0';
@@ -1493,8 +1494,8 @@ ctl_watch_line(struct ctl *c, const char *text, size_t len)
 		}
 		ev = payload;
 		/* The acknowledgement carries no event: nothing to show. */
-		if (!cJSON_IsObject(ev) || (ctl_get(ev, "event") == NULL &&
-					    ctl_get(ev, "type") == NULL)) {
+		if (!cJSON_IsObject(ev) ||
+		    (ctl_get(ev, "event") == NULL && ctl_get(ev, "type") == NULL)) {
 			cJSON_Delete(root);
 			return CTL_EXIT_OK;
 		}
@@ -1548,7 +1549,7 @@ ctl_run_watch(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 		rc = ctl_read_line(c, &len);
 		if (rc == 1 && first && !ctl_interrupted)
 			return ctl_fail(CTL_EXIT_UNREACHABLE, "the daemon closed the connection "
-					"without replying");
+			                                      "without replying");
 		if (rc == 1)
 			return CTL_EXIT_OK;
 		if (rc != 0)
@@ -1561,165 +1562,163 @@ ctl_run_watch(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 
 /* ---- the command table ---- */
 
-#define CTL_SYN_METRICS \
-	"JOB [-m METRIC]... [--since STEP] [--until STEP] [--points N] [--csv]"
+#define CTL_SYN_METRICS "JOB [-m METRIC]... [--since STEP] [--until STEP] [--points N] [--csv]"
 
 static const struct option ctl_opts_none[] = {{NULL, 0, NULL, 0}};
 static const struct option ctl_opts_jobs[] = {
-	{"all", no_argument, NULL, CTL_OPT_ALL},
-	{"status", required_argument, NULL, CTL_OPT_STATUS},
-	{"source", required_argument, NULL, CTL_OPT_SOURCE},
-	{NULL, 0, NULL, 0},
+        {"all", no_argument, NULL, CTL_OPT_ALL},
+        {"status", required_argument, NULL, CTL_OPT_STATUS},
+        {"source", required_argument, NULL, CTL_OPT_SOURCE},
+        {NULL, 0, NULL, 0},
 };
 static const struct option ctl_opts_metrics[] = {
-	{"metric", required_argument, NULL, 'm'},
-	{"since", required_argument, NULL, CTL_OPT_SINCE},
-	{"until", required_argument, NULL, CTL_OPT_UNTIL},
-	{"points", required_argument, NULL, CTL_OPT_POINTS},
-	{"csv", no_argument, NULL, CTL_OPT_CSV},
-	{NULL, 0, NULL, 0},
+        {"metric", required_argument, NULL, 'm'},
+        {"since", required_argument, NULL, CTL_OPT_SINCE},
+        {"until", required_argument, NULL, CTL_OPT_UNTIL},
+        {"points", required_argument, NULL, CTL_OPT_POINTS},
+        {"csv", no_argument, NULL, CTL_OPT_CSV},
+        {NULL, 0, NULL, 0},
 };
 static const struct option ctl_opts_plot[] = {
-	{"metric", required_argument, NULL, 'm'},
-	{"width", required_argument, NULL, CTL_OPT_WIDTH},
-	{"height", required_argument, NULL, CTL_OPT_HEIGHT},
-	{NULL, 0, NULL, 0},
+        {"metric", required_argument, NULL, 'm'},
+        {"width", required_argument, NULL, CTL_OPT_WIDTH},
+        {"height", required_argument, NULL, CTL_OPT_HEIGHT},
+        {NULL, 0, NULL, 0},
 };
 static const struct option ctl_opts_events[] = {
-	{"limit", required_argument, NULL, CTL_OPT_LIMIT},
-	{NULL, 0, NULL, 0},
+        {"limit", required_argument, NULL, CTL_OPT_LIMIT},
+        {NULL, 0, NULL, 0},
 };
 static const struct option ctl_opts_alerts[] = {
-	{"all", no_argument, NULL, CTL_OPT_ALL},
-	{NULL, 0, NULL, 0},
+        {"all", no_argument, NULL, CTL_OPT_ALL},
+        {NULL, 0, NULL, 0},
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{"ping", "", "check that the daemon answers",
-	 "Ask the daemon for a sign of life; it answers \"pong\".\n",
-	 ctl_opts_none, 0, 0, ctl_run_ping},
-	{"status", "", "daemon health: sources, job counts, alerts, database",
-	 "Show the daemon's version and uptime, the health and last poll of each\n"
-	 "source, job counts by status, firing alerts and pending hook deliveries.\n",
-	 ctl_opts_none, 0, 0, ctl_run_status},
-	{"jobs", "[--all] [--status STATUS] [--source NAME]",
-	 "list jobs with their progress and latest losses",
-	 "List jobs: name, status, step, latest training and validation loss, and\n"
-	 "when the job last changed.\n"
-	 "\n"
-	 "Options:\n"
-	 "  --all            include every job the daemon knows of\n"
-	 "  --status STATUS  only jobs in this status (running, succeeded, ...)\n"
-	 "  --source NAME    only jobs of this [source NAME]\n",
-	 ctl_opts_jobs, 0, 0, ctl_run_jobs},
-	{"show", "JOB", "one job in full: fields, metrics, checkpoints, alerts",
-	 "Show one job in full: its fields, latest metric values, checkpoints and\n"
-	 "alerts.\n",
-	 ctl_opts_none, 1, 1, ctl_run_show},
-	{"metrics", CTL_SYN_METRICS, "a job's metric points as a table or CSV",
-	 "Print the stored metric points of JOB, one row per step and one column\n"
-	 "per metric; a blank cell means that metric has no point at that step,\n"
-	 "\"nan\" a NaN value.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -m, --metric METRIC  only this metric (repeat for several; default: all)\n"
-	 "      --since STEP     only steps >= STEP\n"
-	 "      --until STEP     only steps <= STEP\n"
-	 "      --points N       at most N points per metric, downsampled keeping\n"
-	 "                       the first, the last and the shape of the curve\n"
-	 "      --csv            print CSV: a header \"step,METRIC,...\" then one\n"
-	 "                       line per step, values at full precision\n",
-	 ctl_opts_metrics, 1, 1, ctl_run_metrics},
-	{"plot", "JOB [-m METRIC]... [--width COLS] [--height ROWS]",
-	 "a job's loss curves drawn in the terminal",
-	 "Draw metric curves of JOB in the terminal, step on the x axis.  Each\n"
-	 "metric gets its own marker (and colour on a terminal, unless NO_COLOR is\n"
-	 "set); NaN values are left out of the curve and counted in the legend.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -m, --metric METRIC  plot this metric (repeat for several; default:\n"
-	 "                       every metric whose name contains \"loss\")\n"
-	 "      --width COLS     total width in columns, y labels included\n"
-	 "                       (default: the terminal's width, else 80; min 20)\n"
-	 "      --height ROWS    rows of plot area (default: 20; min 2)\n",
-	 ctl_opts_plot, 1, 1, ctl_run_plot},
-	{"events", "JOB [--limit N]", "a job's newest stored events",
-	 "List the newest stored events of JOB, newest first.\n"
-	 "\n"
-	 "Options:\n"
-	 "  --limit N  at most N events (default: the daemon's)\n",
-	 ctl_opts_events, 1, 1, ctl_run_events},
-	{"alerts", "[--all]", "firing alerts (or all of them)",
-	 "List firing alerts.  Alert ids are what `ftmonctl ack` takes.\n"
-	 "\n"
-	 "Options:\n"
-	 "  --all  include resolved alerts\n",
-	 ctl_opts_alerts, 0, 0, ctl_run_alerts},
-	{"ack", "ALERT_ID", "silence further notifications of an alert",
-	 "Acknowledge an alert: it stays listed, but no further notifications are\n"
-	 "sent for it.  Needs root or the daemon's admin group.\n",
-	 ctl_opts_none, 1, 1, ctl_run_ack},
-	{"track", "SOURCE EXTERNAL_ID", "start watching a job of a source",
-	 "Start watching job EXTERNAL_ID of [source SOURCE], for sources that do\n"
-	 "not discover jobs themselves.  Needs root or the admin group.\n",
-	 ctl_opts_none, 2, 2, ctl_run_track},
-	{"untrack", "JOB", "stop watching a job",
-	 "Stop polling JOB.  Its stored points stay in the database.  Needs root\n"
-	 "or the admin group.\n",
-	 ctl_opts_none, 1, 1, ctl_run_untrack},
-	{"poll", "[JOB]", "poll one job, or all, now",
-	 "Poll JOB now, or every source when no job is given, instead of waiting\n"
-	 "for the next poll interval.  Needs root or the admin group.\n",
-	 ctl_opts_none, 0, 1, ctl_run_poll},
-	{"reload", "", "reload the configuration (like SIGHUP)",
-	 "Reload the configuration file.  A broken file is refused and the old\n"
-	 "configuration kept; the error says why.  Needs root or the admin group.\n",
-	 ctl_opts_none, 0, 0, ctl_run_reload},
-	{"log", "JOB [step=N] [NAME=VALUE]... [status=STATUS]",
-	 "record metric points or the status of a push job",
-	 "Record points for JOB of a `push` source; the job is created on first\n"
-	 "use.  Each NAME=VALUE is one metric at step N; values are numbers, and\n"
-	 "nan, inf and -inf are accepted.  status=succeeded (or failed, cancelled)\n"
-	 "ends the job.  Needs root or the admin group.\n"
-	 "\n"
-	 "Example:\n"
-	 "  ftmonctl log push/run1 step=10 train_loss=1.93 valid_loss=2.01\n",
-	 ctl_opts_none, 1, -1, ctl_run_log},
-	{"watch", "[JOB]", "print events and new points as they happen",
-	 "Print one line per new event or metric point, of JOB or of every job,\n"
-	 "until the daemon closes the connection or Ctrl-C.  With --json each\n"
-	 "line is one JSON object.\n",
-	 ctl_opts_none, 0, 1, ctl_run_watch},
+        {"ping", "", "check that the daemon answers",
+         "Ask the daemon for a sign of life; it answers \"pong\".\n", ctl_opts_none, 0, 0,
+         ctl_run_ping},
+        {"status", "", "daemon health: sources, job counts, alerts, database",
+         "Show the daemon's version and uptime, the health and last poll of each\n"
+         "source, job counts by status, firing alerts and pending hook deliveries.\n",
+         ctl_opts_none, 0, 0, ctl_run_status},
+        {"jobs", "[--all] [--status STATUS] [--source NAME]",
+         "list jobs with their progress and latest losses",
+         "List jobs: name, status, step, latest training and validation loss, and\n"
+         "when the job last changed.\n"
+         "\n"
+         "Options:\n"
+         "  --all            include every job the daemon knows of\n"
+         "  --status STATUS  only jobs in this status (running, succeeded, ...)\n"
+         "  --source NAME    only jobs of this [source NAME]\n",
+         ctl_opts_jobs, 0, 0, ctl_run_jobs},
+        {"show", "JOB", "one job in full: fields, metrics, checkpoints, alerts",
+         "Show one job in full: its fields, latest metric values, checkpoints and\n"
+         "alerts.\n",
+         ctl_opts_none, 1, 1, ctl_run_show},
+        {"metrics", CTL_SYN_METRICS, "a job's metric points as a table or CSV",
+         "Print the stored metric points of JOB, one row per step and one column\n"
+         "per metric; a blank cell means that metric has no point at that step,\n"
+         "\"nan\" a NaN value.\n"
+         "\n"
+         "Options:\n"
+         "  -m, --metric METRIC  only this metric (repeat for several; default: all)\n"
+         "      --since STEP     only steps >= STEP\n"
+         "      --until STEP     only steps <= STEP\n"
+         "      --points N       at most N points per metric, downsampled keeping\n"
+         "                       the first, the last and the shape of the curve\n"
+         "      --csv            print CSV: a header \"step,METRIC,...\" then one\n"
+         "                       line per step, values at full precision\n",
+         ctl_opts_metrics, 1, 1, ctl_run_metrics},
+        {"plot", "JOB [-m METRIC]... [--width COLS] [--height ROWS]",
+         "a job's loss curves drawn in the terminal",
+         "Draw metric curves of JOB in the terminal, step on the x axis.  Each\n"
+         "metric gets its own marker (and colour on a terminal, unless NO_COLOR is\n"
+         "set); NaN values are left out of the curve and counted in the legend.\n"
+         "\n"
+         "Options:\n"
+         "  -m, --metric METRIC  plot this metric (repeat for several; default:\n"
+         "                       every metric whose name contains \"loss\")\n"
+         "      --width COLS     total width in columns, y labels included\n"
+         "                       (default: the terminal's width, else 80; min 20)\n"
+         "      --height ROWS    rows of plot area (default: 20; min 2)\n",
+         ctl_opts_plot, 1, 1, ctl_run_plot},
+        {"events", "JOB [--limit N]", "a job's newest stored events",
+         "List the newest stored events of JOB, newest first.\n"
+         "\n"
+         "Options:\n"
+         "  --limit N  at most N events (default: the daemon's)\n",
+         ctl_opts_events, 1, 1, ctl_run_events},
+        {"alerts", "[--all]", "firing alerts (or all of them)",
+         "List firing alerts.  Alert ids are what `ftmonctl ack` takes.\n"
+         "\n"
+         "Options:\n"
+         "  --all  include resolved alerts\n",
+         ctl_opts_alerts, 0, 0, ctl_run_alerts},
+        {"ack", "ALERT_ID", "silence further notifications of an alert",
+         "Acknowledge an alert: it stays listed, but no further notifications are\n"
+         "sent for it.  Needs root or the daemon's admin group.\n",
+         ctl_opts_none, 1, 1, ctl_run_ack},
+        {"track", "SOURCE EXTERNAL_ID", "start watching a job of a source",
+         "Start watching job EXTERNAL_ID of [source SOURCE], for sources that do\n"
+         "not discover jobs themselves.  Needs root or the admin group.\n",
+         ctl_opts_none, 2, 2, ctl_run_track},
+        {"untrack", "JOB", "stop watching a job",
+         "Stop polling JOB.  Its stored points stay in the database.  Needs root\n"
+         "or the admin group.\n",
+         ctl_opts_none, 1, 1, ctl_run_untrack},
+        {"poll", "[JOB]", "poll one job, or all, now",
+         "Poll JOB now, or every source when no job is given, instead of waiting\n"
+         "for the next poll interval.  Needs root or the admin group.\n",
+         ctl_opts_none, 0, 1, ctl_run_poll},
+        {"reload", "", "reload the configuration (like SIGHUP)",
+         "Reload the configuration file.  A broken file is refused and the old\n"
+         "configuration kept; the error says why.  Needs root or the admin group.\n",
+         ctl_opts_none, 0, 0, ctl_run_reload},
+        {"log", "JOB [step=N] [NAME=VALUE]... [status=STATUS]",
+         "record metric points or the status of a push job",
+         "Record points for JOB of a `push` source; the job is created on first\n"
+         "use.  Each NAME=VALUE is one metric at step N; values are numbers, and\n"
+         "nan, inf and -inf are accepted.  status=succeeded (or failed, cancelled)\n"
+         "ends the job.  Needs root or the admin group.\n"
+         "\n"
+         "Example:\n"
+         "  ftmonctl log push/run1 step=10 train_loss=1.93 valid_loss=2.01\n",
+         ctl_opts_none, 1, -1, ctl_run_log},
+        {"watch", "[JOB]", "print events and new points as they happen",
+         "Print one line per new event or metric point, of JOB or of every job,\n"
+         "until the daemon closes the connection or Ctrl-C.  With --json each\n"
+         "line is one JSON object.\n",
+         ctl_opts_none, 0, 1, ctl_run_watch},
 };
 
 static void
 ctl_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ftmonctl [-s SOCKET] [--json] COMMAND [ARGS]...\n"
-		"\n"
-		"Ask the ftmond training monitor about jobs, metrics and alerts, and\n"
-		"tell it what to do.\n"
-		"\n"
-		"Options:\n"
-		"  -s, --socket SOCKET  the daemon's control socket (default: $FTMON_SOCKET,\n"
-		"                       else %s)\n"
-		"      --json           print the daemon's answer as JSON, for scripts\n"
-		"  -h, --help           show this help and exit\n"
-		"      --version        show the version and exit\n"
-		"\n"
-		"Commands:\n",
-		CTL_DEFAULT_SOCKET);
+	        "Usage: ftmonctl [-s SOCKET] [--json] COMMAND [ARGS]...\n"
+	        "\n"
+	        "Ask the ftmond training monitor about jobs, metrics and alerts, and\n"
+	        "tell it what to do.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -s, --socket SOCKET  the daemon's control socket (default: $FTMON_SOCKET,\n"
+	        "                       else %s)\n"
+	        "      --json           print the daemon's answer as JSON, for scripts\n"
+	        "  -h, --help           show this help and exit\n"
+	        "      --version        show the version and exit\n"
+	        "\n"
+	        "Commands:\n",
+	        CTL_DEFAULT_SOCKET);
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
 		fprintf(f, "  %-9s %s\n", ctl_cmds[i].name, ctl_cmds[i].summary);
-	fprintf(f,
-		"\n"
-		"JOB is SOURCE/EXTERNAL_ID, or a unique external id or prefix of one.\n"
-		"A command may be shortened to a unique prefix.  Run\n"
-		"'ftmonctl COMMAND --help' for its arguments and options.\n"
-		"\n"
-		"Exit status: 0 success, 1 the daemon refused the request, 2 usage\n"
-		"error, 3 the daemon could not be reached or sent no valid reply.\n");
+	fprintf(f, "\n"
+	           "JOB is SOURCE/EXTERNAL_ID, or a unique external id or prefix of one.\n"
+	           "A command may be shortened to a unique prefix.  Run\n"
+	           "'ftmonctl COMMAND --help' for its arguments and options.\n"
+	           "\n"
+	           "Exit status: 0 success, 1 the daemon refused the request, 2 usage\n"
+	           "error, 3 the daemon could not be reached or sent no valid reply.\n");
 }
 
 static void
@@ -1756,8 +1755,8 @@ ctl_cmd_find(const char *name)
 
 /* An integer option value within [min, max]; false after a usage error. */
 static bool
-ctl_opt_int(const struct ctl_cmd *cmd, const char *opt, const char *val, int64_t min,
-	    int64_t max, int64_t *out)
+ctl_opt_int(const struct ctl_cmd *cmd, const char *opt, const char *val, int64_t min, int64_t max,
+            int64_t *out)
 {
 	if (util_parse_int64(val, out) == 0 && *out >= min && *out <= max)
 		return true;
@@ -1765,14 +1764,14 @@ ctl_opt_int(const struct ctl_cmd *cmd, const char *opt, const char *val, int64_t
 		ctl_fail(CTL_EXIT_USAGE, "%s: %s needs an integer, got '%s'", cmd->name, opt, val);
 	else
 		ctl_fail(CTL_EXIT_USAGE, "%s: %s needs an integer from %lld to %lld, got '%s'",
-			 cmd->name, opt, (long long)min, (long long)max, val);
+		         cmd->name, opt, (long long)min, (long long)max, val);
 	return false;
 }
 
 /* Apply one command option to a; returns false after a usage error. */
 static bool
 ctl_opt_apply(struct ctl *c, const struct ctl_cmd *cmd, int opt, const char *val,
-	      struct ctl_args *a)
+              struct ctl_args *a)
 {
 	int64_t v;
 
@@ -1798,8 +1797,8 @@ ctl_opt_apply(struct ctl *c, const struct ctl_cmd *cmd, int opt, const char *val
 		else if (opt == CTL_OPT_SOURCE)
 			a->source = val;
 		else {
-			a->metrics = xreallocarray(a->metrics, a->nmetrics + 1,
-						   sizeof(*a->metrics));
+			a->metrics =
+			        xreallocarray(a->metrics, a->nmetrics + 1, sizeof(*a->metrics));
 			a->metrics[a->nmetrics++] = val;
 		}
 		return true;
@@ -1838,12 +1837,12 @@ ctl_opt_error(const struct ctl_cmd *cmd, int opt, char **argv)
 
 	if (opt == ':')
 		rc = ctl_fail(CTL_EXIT_USAGE, "%soption '%s' needs an argument (%s)", where, arg,
-			      see);
+		              see);
 	else if (optopt > 0 && optopt < 256)
 		rc = ctl_fail(CTL_EXIT_USAGE, "%sunknown option '-%c' (%s)", where, optopt, see);
 	else if (optopt >= 256) /* "--all=x": a flag given a value */
 		rc = ctl_fail(CTL_EXIT_USAGE, "%soption '%.*s' takes no argument (%s)", where,
-			      (int)strcspn(arg, "="), arg, see);
+		              (int)strcspn(arg, "="), arg, see);
 	else
 		rc = ctl_fail(CTL_EXIT_USAGE, "%sunknown option '%s' (%s)", where, arg, see);
 	free(where);
@@ -1856,8 +1855,7 @@ ctl_opt_error(const struct ctl_cmd *cmd, int opt, char **argv)
  * Returns -1 to run the command, else the exit status (0 after --help).
  */
 static int
-ctl_cmd_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
-	      struct ctl_args *a)
+ctl_cmd_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_args *a)
 {
 	struct option opts[16];
 	char shortopts[8] = ":h";
@@ -1888,12 +1886,12 @@ ctl_cmd_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
 	a->npos = argc - optind;
 	if (a->npos < cmd->min_pos)
 		return ctl_fail(CTL_EXIT_USAGE, "%s: missing argument (usage: ftmonctl %s %s)",
-				cmd->name, cmd->name, cmd->synopsis);
+		                cmd->name, cmd->name, cmd->synopsis);
 	if (cmd->max_pos >= 0 && a->npos > cmd->max_pos)
 		return ctl_fail(CTL_EXIT_USAGE,
-				"%s: unexpected argument '%s' (usage: ftmonctl %s%s%s)", cmd->name,
-				a->pos[cmd->max_pos], cmd->name, *cmd->synopsis ? " " : "",
-				cmd->synopsis);
+		                "%s: unexpected argument '%s' (usage: ftmonctl %s%s%s)", cmd->name,
+		                a->pos[cmd->max_pos], cmd->name, *cmd->synopsis ? " " : "",
+		                cmd->synopsis);
 	return -1;
 }
 
@@ -1902,11 +1900,11 @@ static int
 ctl_parse_global(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, CTL_OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, CTL_OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, CTL_OPT_JSON},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, CTL_OPT_VERSION},
+	        {NULL, 0, NULL, 0},
 	};
 	int opt;
 

@@ -45,29 +45,26 @@ static void
 ftmond_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ftmond [-c FILE] [-t] [-v] [--version] [-h]\n"
-		"Watch model-training jobs, store their metrics and run notification hooks.\n"
-		"\n"
-		"  -c, --config FILE    configuration file (default %s)\n"
-		"  -t, --check-config   check the configuration and exit (0 valid, 1 invalid)\n"
-		"  -v, --verbose        log more (debug)\n"
-		"      --version        print the version and exit\n"
-		"  -h, --help           print this help and exit\n"
-		"\n"
-		"ftmond runs in the foreground; see ftmond(8) and ftmon.conf(5).\n",
-		CONF_DEFAULT_PATH);
+	        "Usage: ftmond [-c FILE] [-t] [-v] [--version] [-h]\n"
+	        "Watch model-training jobs, store their metrics and run notification hooks.\n"
+	        "\n"
+	        "  -c, --config FILE    configuration file (default %s)\n"
+	        "  -t, --check-config   check the configuration and exit (0 valid, 1 invalid)\n"
+	        "  -v, --verbose        log more (debug)\n"
+	        "      --version        print the version and exit\n"
+	        "  -h, --help           print this help and exit\n"
+	        "\n"
+	        "ftmond runs in the foreground; see ftmond(8) and ftmon.conf(5).\n",
+	        CONF_DEFAULT_PATH);
 }
 
 static void
 ftmond_parse_args(int argc, char **argv, struct ftmond_opts *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 't'},
+	        {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -112,8 +109,7 @@ ftmond_summary(struct daemon *d)
 
 	if (counts == NULL)
 		return xasprintf("database error: %s", store_errmsg(d->store));
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(counts, "jobs"))
-	{
+	cJSON_ArrayForEach (e, cJSON_GetObjectItem(counts, "jobs")) {
 		total += (long)e->valuedouble;
 		if (strcmp(e->string, "running") == 0)
 			running = (long)e->valuedouble;
@@ -121,7 +117,7 @@ ftmond_summary(struct daemon *d)
 	firing = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(counts, "alerts_firing"));
 	cJSON_Delete(counts);
 	return xasprintf("%zu sources, %ld jobs (%ld running), %ld alerts firing%s", d->nsources,
-			 total, running, firing, d->config_error ? "; last reload failed" : "");
+	                 total, running, firing, d->config_error ? "; last reload failed" : "");
 }
 
 static void
@@ -140,8 +136,7 @@ ftmond_watchdog_cb(uv_timer_t *t)
 }
 
 static int
-ftmond_start_sources(struct daemon *d, const struct conf *conf, struct source ***out,
-		     size_t *n)
+ftmond_start_sources(struct daemon *d, const struct conf *conf, struct source ***out, size_t *n)
 {
 	struct source **v = xcalloc(conf->nsources + 1, sizeof(*v));
 	size_t len = 0;
@@ -225,8 +220,7 @@ daemon_reload(struct daemon *d, char **err)
 		return -1;
 	}
 	if (strcmp(next->database, d->conf->database) != 0 ||
-	    strcmp(next->socket, d->conf->socket) != 0 ||
-	    next->socket_mode != d->conf->socket_mode)
+	    strcmp(next->socket, d->conf->socket) != 0 || next->socket_mode != d->conf->socket_mode)
 		log_notice("reload: database and socket changes take effect at the next restart");
 	/* Those two stay as running until a restart. */
 	free(next->database);
@@ -296,12 +290,12 @@ ftmond_socket_group(const struct conf *conf)
 		return;
 	if ((gr = getgrnam(conf->admin_group)) == NULL) {
 		log_warn("admin_group %s does not exist; only root may run mutating commands",
-			 conf->admin_group);
+		         conf->admin_group);
 		return;
 	}
 	if (chown(conf->socket, (uid_t)-1, gr->gr_gid) < 0)
 		log_warn("%s: cannot give the socket to group %s: %s", conf->socket,
-			 conf->admin_group, strerror(errno));
+		         conf->admin_group, strerror(errno));
 }
 
 static void
@@ -334,7 +328,7 @@ ftmond_setup_loop(struct daemon *d)
 	if (wd > 0)
 		uv_timer_start(&ftmond_watchdog, ftmond_watchdog_cb, wd / 2, wd / 2);
 	uv_timer_start(&ftmond_status_timer, ftmond_status_cb, FTMOND_STATUS_INTERVAL_MS,
-		       FTMOND_STATUS_INTERVAL_MS);
+	               FTMOND_STATUS_INTERVAL_MS);
 	uv_unref((uv_handle_t *)&ftmond_watchdog);
 }
 
@@ -380,8 +374,8 @@ ftmond_run(struct daemon *d)
 	ftmond_start_sources(d, d->conf, &d->sources, &d->nsources);
 	ftmond_setup_loop(d);
 	summary = ftmond_summary(d);
-	log_info("ftmond %s ready: database %s, socket %s; %s", PACKAGE_VERSION,
-		 d->conf->database, d->conf->socket, summary);
+	log_info("ftmond %s ready: database %s, socket %s; %s", PACKAGE_VERSION, d->conf->database,
+	         d->conf->socket, summary);
 	sdnotify_sendf("READY=1\nSTATUS=%s\nMAINPID=%ld", summary, (long)getpid());
 	free(summary);
 	uv_run(d->loop, UV_RUN_DEFAULT);

@@ -37,7 +37,7 @@
 #include "xmalloc.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
-#define HTTP_MAX_CONNECTS 64L
+#define HTTP_MAX_CONNECTS       64L
 
 /* One watched socket.  May outlive libcurl's interest in it while its
  * uv_poll_t closes. */
@@ -50,8 +50,8 @@ struct http_sock {
 };
 
 enum http_req_state {
-	HTTP_REQ_ACTIVE,  /* in the multi handle */
-	HTTP_REQ_DONE,    /* removed, its callback running */
+	HTTP_REQ_ACTIVE, /* in the multi handle */
+	HTTP_REQ_DONE,   /* removed, its callback running */
 };
 
 struct http_request {
@@ -79,8 +79,8 @@ struct http {
 	struct http_sock *socks;
 	size_t inflight;
 	int debug;
-	int draining;     /* completion callbacks are being run */
-	int closing;      /* http_free() was called */
+	int draining; /* completion callbacks are being run */
+	int closing;  /* http_free() was called */
 	int timer_closed;
 };
 
@@ -242,8 +242,8 @@ http_timerfunc_cb(CURLM *multi, long timeout_ms, void *userp)
 		uv_timer_stop(&http->timer);
 		return 0;
 	}
-	rc = uv_timer_start(&http->timer, http_timer_cb,
-			    timeout_ms == 0 ? 1 : (uint64_t)timeout_ms, 0);
+	rc = uv_timer_start(&http->timer, http_timer_cb, timeout_ms == 0 ? 1 : (uint64_t)timeout_ms,
+	                    0);
 	if (rc < 0) {
 		log_warn("http: uv_timer_start: %s", uv_strerror(rc));
 		return -1;
@@ -423,8 +423,7 @@ http_header_capture(const char *line, size_t len, const char *name, char **slot)
 	v = line + nlen + 1;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-			   end[-1] == '\n'))
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
 		end--;
 	free(*slot);
 	*slot = xstrndup(v, (size_t)(end - v));
@@ -454,7 +453,10 @@ static void
 http_debug_line(const char *dir, const char *line, size_t len)
 {
 	static const char *const secret[] = {
-		"authorization", "proxy-authorization", "api-key", "x-api-key",
+	        "authorization",
+	        "proxy-authorization",
+	        "api-key",
+	        "x-api-key",
 	};
 	const char *colon = memchr(line, ':', len);
 	int ilen = len > INT_MAX ? INT_MAX : (int)len;
@@ -513,9 +515,9 @@ http_easy_method(CURL *e, const struct http_request_opts *opts)
 	if (strcmp(method, "POST") == 0 || opts->body != NULL) {
 		/* The size first: COPYPOSTFIELDS copies that many bytes. */
 		bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-					(curl_off_t)(opts->body ? opts->body_len : 0)) != CURLE_OK;
-		bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
-					opts->body ? opts->body : "") != CURLE_OK;
+		                        (curl_off_t)(opts->body ? opts->body_len : 0)) != CURLE_OK;
+		bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, opts->body ? opts->body : "") !=
+		       CURLE_OK;
 	}
 	return bad;
 }
@@ -535,10 +537,10 @@ http_easy_policy(CURL *e, const struct http_request_opts *opts)
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
 #else
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-				(long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
+	       CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
-				(long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK;
+	                        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK;
 #endif
 	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
@@ -582,7 +584,7 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts)
 
 struct http_request *
 http_request_start(struct http *http, const struct http_request_opts *opts, http_done_cb cb,
-		   void *data)
+                   void *data)
 {
 	struct http_request *req;
 	CURLMcode mrc;

@@ -23,24 +23,24 @@ struct http;
 struct http_request;
 
 struct http_request_opts {
-	const char *method;  /* "GET" (default when NULL) or "POST" */
+	const char *method; /* "GET" (default when NULL) or "POST" */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings, NULL-terminated; copied */
-	const char *body;    /* request body for POST, may be NULL; copied */
+	const char *body;           /* request body for POST, may be NULL; copied */
 	size_t body_len;
 	uint64_t timeout_ms; /* whole transfer; 0 = 30s */
 	size_t max_body;     /* response cap; 0 = HTTP_MAX_BODY */
 };
 
 struct http_response {
-	long status;        /* HTTP status, 0 on a transport error */
-	int curl_code;      /* CURLcode; nonzero on transport errors */
-	const char *error;  /* transport error text or "response body too large"; NULL on success */
-	struct buf body;    /* the body (NUL-terminated) */
-	const char *retry_after;    /* header values or NULL */
+	long status;       /* HTTP status, 0 on a transport error */
+	int curl_code;     /* CURLcode; nonzero on transport errors */
+	const char *error; /* transport error text or "response body too large"; NULL on success */
+	struct buf body;   /* the body (NUL-terminated) */
+	const char *retry_after; /* header values or NULL */
 	const char *retry_after_ms;
-	const char *request_id;     /* x-request-id */
-	int64_t connects;   /* new connections this transfer made */
+	const char *request_id; /* x-request-id */
+	int64_t connects;       /* new connections this transfer made */
 };
 
 /* Called once per request, on the loop, unless the request was cancelled. */
@@ -52,7 +52,7 @@ struct http *http_new(uv_loop_t *loop);
  * returns or it is cancelled), or NULL if curl refused it (then cb is not
  * called). */
 struct http_request *http_request_start(struct http *http, const struct http_request_opts *opts,
-					http_done_cb cb, void *data);
+                                        http_done_cb cb, void *data);
 /* Abort a request in flight; its callback is not called. */
 void http_request_cancel(struct http_request *req);
 /* Requests in flight. */

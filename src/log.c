@@ -42,9 +42,9 @@ log_level_parse(const char *name)
 		const char *name;
 		enum log_level level;
 	} levels[] = {
-		{"err", LOG_LEVEL_ERR},       {"error", LOG_LEVEL_ERR},
-		{"warning", LOG_LEVEL_WARNING}, {"notice", LOG_LEVEL_NOTICE},
-		{"info", LOG_LEVEL_INFO},     {"debug", LOG_LEVEL_DEBUG},
+	        {"err", LOG_LEVEL_ERR},         {"error", LOG_LEVEL_ERR},
+	        {"warning", LOG_LEVEL_WARNING}, {"notice", LOG_LEVEL_NOTICE},
+	        {"info", LOG_LEVEL_INFO},       {"debug", LOG_LEVEL_DEBUG},
 	};
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (strcmp(name, levels[i].name) == 0)
@@ -56,9 +56,9 @@ void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {
-		[LOG_LEVEL_ERR] = "error",   [LOG_LEVEL_WARNING] = "warning",
-		[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-		[LOG_LEVEL_DEBUG] = "debug",
+	        [LOG_LEVEL_ERR] = "error",     [LOG_LEVEL_WARNING] = "warning",
+	        [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+	        [LOG_LEVEL_DEBUG] = "debug",
 	};
 	char line[2048];
 
@@ -85,13 +85,13 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define LOG_FN(fn, level)                                                  \
-	void fn(const char *fmt, ...)                                      \
-	{                                                                  \
-		va_list ap;                                                \
-		va_start(ap, fmt);                                         \
-		log_vmsg(level, fmt, ap);                                  \
-		va_end(ap);                                                \
+#define LOG_FN(fn, level)                 \
+	void fn(const char *fmt, ...)     \
+	{                                 \
+		va_list ap;               \
+		va_start(ap, fmt);        \
+		log_vmsg(level, fmt, ap); \
+		va_end(ap);               \
 	}
 LOG_FN(log_err, LOG_LEVEL_ERR)
 LOG_FN(log_warn, LOG_LEVEL_WARNING)

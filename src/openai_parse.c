@@ -33,23 +33,19 @@
 #define OAI_MAX_POINTS 10000000
 
 /* Decoded marker strings, and the JSON the sanitizer writes for each token. */
-#define OAI_MARK_NAN "\001ftmon-nan"
-#define OAI_MARK_INF "\001ftmon-inf"
+#define OAI_MARK_NAN  "\001ftmon-nan"
+#define OAI_MARK_INF  "\001ftmon-inf"
 #define OAI_MARK_NINF "\001ftmon-ninf"
 
 static const struct {
 	const char *token;
 	const char *json;
 } oai_nonfinite[] = {
-	/* Longest first, so "-Infinity" is not read as "-" and "Infinity". */
-	{"-Infinity", "\"\\u0001ftmon-ninf\""},
-	{"Infinity", "\"\\u0001ftmon-inf\""},
-	{"-NaN", "\"\\u0001ftmon-nan\""},
-	{"NaN", "\"\\u0001ftmon-nan\""},
-	{"-inf", "\"\\u0001ftmon-ninf\""},
-	{"inf", "\"\\u0001ftmon-inf\""},
-	{"-nan", "\"\\u0001ftmon-nan\""},
-	{"nan", "\"\\u0001ftmon-nan\""},
+        /* Longest first, so "-Infinity" is not read as "-" and "Infinity". */
+        {"-Infinity", "\"\\u0001ftmon-ninf\""}, {"Infinity", "\"\\u0001ftmon-inf\""},
+        {"-NaN", "\"\\u0001ftmon-nan\""},       {"NaN", "\"\\u0001ftmon-nan\""},
+        {"-inf", "\"\\u0001ftmon-ninf\""},      {"inf", "\"\\u0001ftmon-inf\""},
+        {"-nan", "\"\\u0001ftmon-nan\""},       {"nan", "\"\\u0001ftmon-nan\""},
 };
 
 static int
@@ -323,11 +319,11 @@ oai_job_files(const cJSON *arr)
 
 	if (!cJSON_IsArray(arr))
 		return xcalloc(1, sizeof(*files));
-	cJSON_ArrayForEach(it, arr)
+	cJSON_ArrayForEach (it, arr)
 		n++;
 	files = xcalloc(n + 1, sizeof(*files));
 	n = 0;
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach (it, arr) {
 		if (cJSON_IsString(it) && oai_id_ok(it->valuestring))
 			files[n++] = xstrdup(it->valuestring);
 	}
@@ -399,9 +395,9 @@ oai_job_clear(struct oai_job *job)
 bool
 oai_status_finished(const char *status)
 {
-	return status != NULL && (strcmp(status, "succeeded") == 0 ||
-				  strcmp(status, "failed") == 0 ||
-				  strcmp(status, "cancelled") == 0);
+	return status != NULL &&
+	       (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+	        strcmp(status, "cancelled") == 0);
 }
 
 /* ---- events ---- */
@@ -418,7 +414,7 @@ oai_event_add_metric(struct oai_event *ev, const char *name, double value)
 	}
 	if (ev->nmetrics == 0 || (ev->nmetrics & (ev->nmetrics - 1)) == 0)
 		ev->metrics = xreallocarray(ev->metrics, ev->nmetrics ? ev->nmetrics * 2 : 4,
-					    sizeof(*ev->metrics));
+		                            sizeof(*ev->metrics));
 	ev->metrics[ev->nmetrics].name = xstrdup(name);
 	ev->metrics[ev->nmetrics].value = value;
 	ev->nmetrics++;
@@ -433,7 +429,7 @@ oai_event_data(const cJSON *data, struct oai_event *ev)
 
 	ev->step = oai_json_count_or(data, "step", -1);
 	ev->total_steps = oai_json_count_or(data, "total_steps", -1);
-	cJSON_ArrayForEach(it, data) {
+	cJSON_ArrayForEach (it, data) {
 		if (it->string == NULL || strcmp(it->string, "step") == 0 ||
 		    strcmp(it->string, "total_steps") == 0)
 			continue;
@@ -463,7 +459,7 @@ oai_parse_event(const cJSON *obj, struct oai_event *out)
 	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (cJSON_IsObject(data)) {
 		out->is_metrics = cJSON_IsString(type) && type->valuestring != NULL &&
-				  strcmp(type->valuestring, "metrics") == 0;
+		                  strcmp(type->valuestring, "metrics") == 0;
 		oai_event_data(data, out);
 	}
 	return 0;
@@ -535,7 +531,7 @@ oai_checkpoint_clear(struct oai_checkpoint *ck)
 /* Parse a list body: returns the tree, with *data the array in it. */
 static cJSON *
 oai_page_open(const char *body, size_t len, cJSON **data, size_t *n, bool *has_more,
-	      const char **why)
+              const char **why)
 {
 	cJSON *root = oai_json_parse(body, len, why);
 	cJSON *it;
@@ -556,7 +552,7 @@ oai_page_open(const char *body, size_t len, cJSON **data, size_t *n, bool *has_m
 	/* Only a real true continues the walk: anything else ends it safely. */
 	*has_more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "has_more"));
 	*n = 0;
-	cJSON_ArrayForEach(it, *data)
+	cJSON_ArrayForEach (it, *data)
 		(*n)++;
 	return root;
 }
@@ -572,7 +568,7 @@ oai_parse_job_page(const char *body, size_t len, struct oai_job_page *out, const
 	if (root == NULL)
 		return -EINVAL;
 	out->jobs = xcalloc(n, sizeof(*out->jobs));
-	cJSON_ArrayForEach(it, data) {
+	cJSON_ArrayForEach (it, data) {
 		if (oai_parse_job(it, &out->jobs[out->n], NULL) == 0)
 			out->n++;
 		else
@@ -593,7 +589,7 @@ oai_parse_event_page(const char *body, size_t len, struct oai_event_page *out, c
 	if (root == NULL)
 		return -EINVAL;
 	out->events = xcalloc(n, sizeof(*out->events));
-	cJSON_ArrayForEach(it, data) {
+	cJSON_ArrayForEach (it, data) {
 		if (oai_parse_event(it, &out->events[out->n]) == 0) {
 			out->n++;
 		} else {
@@ -607,7 +603,7 @@ oai_parse_event_page(const char *body, size_t len, struct oai_event_page *out, c
 
 int
 oai_parse_checkpoint_page(const char *body, size_t len, struct oai_checkpoint_page *out,
-			  const char **why)
+                          const char **why)
 {
 	cJSON *root, *data, *it;
 	size_t n;
@@ -617,7 +613,7 @@ oai_parse_checkpoint_page(const char *body, size_t len, struct oai_checkpoint_pa
 	if (root == NULL)
 		return -EINVAL;
 	out->checkpoints = xcalloc(n, sizeof(*out->checkpoints));
-	cJSON_ArrayForEach(it, data) {
+	cJSON_ArrayForEach (it, data) {
 		if (oai_parse_checkpoint(it, &out->checkpoints[out->n]) == 0) {
 			out->n++;
 		} else {
@@ -1028,8 +1024,8 @@ oai_result_push(struct oai_result *res, size_t *cap, int64_t step, const char *n
 /* One data row; false when it cannot be read (counted by the caller).
  * val and have are scratch arrays of ncol entries. */
 static bool
-oai_result_row(struct oai_csv *c, const int *col, size_t ncol, long stepcol,
-	       struct oai_result *res, size_t *cap, double *val, bool *have)
+oai_result_row(struct oai_csv *c, const int *col, size_t ncol, long stepcol, struct oai_result *res,
+               size_t *cap, double *val, bool *have)
 {
 	size_t nvals = 0;
 	int64_t step;
@@ -1288,7 +1284,7 @@ oai_retry_date(const char *s, int64_t now, double *ms)
 
 uint64_t
 oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms, const char *retry_after,
-		   int64_t now, double rand01, uint64_t cap_ms)
+                   int64_t now, double rand01, uint64_t cap_ms)
 {
 	uint64_t base;
 	double hint, delay;

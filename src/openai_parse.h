@@ -21,10 +21,10 @@
 #include <cjson/cJSON.h>
 
 /* Bounds on hostile input. */
-#define OAI_MAX_ID 256           /* longer ids are rejected */
-#define OAI_MAX_TEXT 4096        /* longer messages are truncated */
+#define OAI_MAX_ID          256  /* longer ids are rejected */
+#define OAI_MAX_TEXT        4096 /* longer messages are truncated */
 #define OAI_MAX_METRIC_NAME 64   /* longer metric names are dropped */
-#define OAI_MAX_METRICS 64       /* per event / per row; extra ones dropped */
+#define OAI_MAX_METRICS     64   /* per event / per row; extra ones dropped */
 
 /* A job object.  Integers are -1 when the server sent null or nothing. */
 struct oai_job {
@@ -36,8 +36,8 @@ struct oai_job {
 	int64_t finished_at;
 	int64_t estimated_finish;
 	int64_t trained_tokens;
-	char *error;            /* "code: message" only when message is non-empty */
-	char **result_files;    /* NULL-terminated; never NULL itself */
+	char *error;         /* "code: message" only when message is non-empty */
+	char **result_files; /* NULL-terminated; never NULL itself */
 };
 
 struct oai_metric {
@@ -48,11 +48,11 @@ struct oai_metric {
 struct oai_event {
 	char *id;
 	int64_t created_at;
-	char *level;   /* NULL when absent */
-	char *message; /* NULL when absent */
-	bool is_metrics;   /* type == "metrics" with an object data */
-	int64_t step;      /* -1 when none */
-	int64_t total_steps; /* -1 when none: job data, not a metric */
+	char *level;                /* NULL when absent */
+	char *message;              /* NULL when absent */
+	bool is_metrics;            /* type == "metrics" with an object data */
+	int64_t step;               /* -1 when none */
+	int64_t total_steps;        /* -1 when none: job data, not a metric */
 	struct oai_metric *metrics; /* every numeric key of data except step, total_steps */
 	size_t nmetrics;
 };
@@ -60,8 +60,8 @@ struct oai_event {
 struct oai_checkpoint {
 	char *id;
 	int64_t created_at;
-	char *model;   /* fine_tuned_model_checkpoint */
-	int64_t step;  /* step_number (a float such as 100.0 is accepted) */
+	char *model;        /* fine_tuned_model_checkpoint */
+	int64_t step;       /* step_number (a float such as 100.0 is accepted) */
 	char *metrics_json; /* the metrics object re-serialised, or NULL */
 };
 
@@ -89,9 +89,10 @@ struct oai_checkpoint_page {
 int oai_parse_job(const cJSON *obj, struct oai_job *out, const char **why);
 int oai_parse_job_body(const char *body, size_t len, struct oai_job *out, const char **why);
 int oai_parse_job_page(const char *body, size_t len, struct oai_job_page *out, const char **why);
-int oai_parse_event_page(const char *body, size_t len, struct oai_event_page *out, const char **why);
+int oai_parse_event_page(const char *body, size_t len, struct oai_event_page *out,
+                         const char **why);
 int oai_parse_checkpoint_page(const char *body, size_t len, struct oai_checkpoint_page *out,
-			      const char **why);
+                              const char **why);
 void oai_job_clear(struct oai_job *job);
 void oai_event_clear(struct oai_event *ev);
 void oai_checkpoint_clear(struct oai_checkpoint *ck);
@@ -110,13 +111,13 @@ bool oai_status_finished(const char *status);
  * is set: older events were not reached).
  */
 struct oai_walk {
-	char *stop_id;   /* owned copy; NULL = collect everything */
+	char *stop_id; /* owned copy; NULL = collect everything */
 	unsigned max_pages;
 	unsigned pages;
-	bool found_stop; /* stop_id was met */
-	bool truncated;  /* stopped by the page cap or a repeated cursor */
-	bool finished;   /* oai_walk_finish has put the events oldest first */
-	char *after;     /* owned: cursor for the next page */
+	bool found_stop;          /* stop_id was met */
+	bool truncated;           /* stopped by the page cap or a repeated cursor */
+	bool finished;            /* oai_walk_finish has put the events oldest first */
+	char *after;              /* owned: cursor for the next page */
 	struct oai_event *events; /* collected, newest first, owned */
 	size_t n;
 	size_t cap;
@@ -141,8 +142,8 @@ struct oai_point {
 struct oai_result {
 	struct oai_point *points; /* in file order */
 	size_t n;
-	char **names;   /* owned metric names, NULL-terminated */
-	size_t nbad;    /* rows that could not be read */
+	char **names; /* owned metric names, NULL-terminated */
+	size_t nbad;  /* rows that could not be read */
 };
 /*
  * Parse a result file: CSV whose first line is a header starting with
@@ -171,8 +172,7 @@ enum oai_http_class oai_classify_status(long status);
  * Otherwise min(500ms * 2^attempt, cap_ms) times a jitter factor
  * (1 - 0.25 * rand01).  Either header may be NULL.
  */
-uint64_t oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms,
-			    const char *retry_after, int64_t now, double rand01,
-			    uint64_t cap_ms);
+uint64_t oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms, const char *retry_after,
+                            int64_t now, double rand01, uint64_t cap_ms);
 
 #endif

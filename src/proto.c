@@ -11,8 +11,8 @@
 #include "xmalloc.h"
 
 int
-proto_parse_request(const char *line, size_t len, struct proto_request *req,
-		    const char **code, const char **message)
+proto_parse_request(const char *line, size_t len, struct proto_request *req, const char **code,
+                    const char **message)
 {
 	const cJSON *cmd, *args, *ver;
 
@@ -79,7 +79,7 @@ proto_finish(cJSON *reply)
 	cJSON_Delete(reply);
 	if (text == NULL)
 		return xstrdup("{\"id\":null,\"ok\":false,\"error\":{\"code\":\"internal_error\","
-			       "\"message\":\"reply could not be encoded\"}}\n");
+		               "\"message\":\"reply could not be encoded\"}}\n");
 	size_t n = strlen(text);
 	char *line = xmalloc(n + 2);
 	memcpy(line, text, n);

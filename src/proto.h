@@ -17,23 +17,23 @@
 
 #include <cjson/cJSON.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION  1
 #define PROTO_MAX_LINE (1024 * 1024)
 
 /* Error codes used in replies. */
-#define PROTO_E_PARSE "parse_error"
-#define PROTO_E_BAD_REQUEST "bad_request"
-#define PROTO_E_UNKNOWN_COMMAND "unknown_command"
+#define PROTO_E_PARSE            "parse_error"
+#define PROTO_E_BAD_REQUEST      "bad_request"
+#define PROTO_E_UNKNOWN_COMMAND  "unknown_command"
 #define PROTO_E_INVALID_ARGUMENT "invalid_argument"
-#define PROTO_E_NOT_FOUND "not_found"
-#define PROTO_E_AMBIGUOUS "ambiguous"
-#define PROTO_E_PERMISSION "permission_denied"
-#define PROTO_E_NOT_IMPLEMENTED "not_implemented"
-#define PROTO_E_TOO_LARGE "request_too_large"
-#define PROTO_E_BUSY "busy"
-#define PROTO_E_CONFIG "config_error"
-#define PROTO_E_INTERNAL "internal_error"
-#define PROTO_E_VERSION "unsupported_version"
+#define PROTO_E_NOT_FOUND        "not_found"
+#define PROTO_E_AMBIGUOUS        "ambiguous"
+#define PROTO_E_PERMISSION       "permission_denied"
+#define PROTO_E_NOT_IMPLEMENTED  "not_implemented"
+#define PROTO_E_TOO_LARGE        "request_too_large"
+#define PROTO_E_BUSY             "busy"
+#define PROTO_E_CONFIG           "config_error"
+#define PROTO_E_INTERNAL         "internal_error"
+#define PROTO_E_VERSION          "unsupported_version"
 
 struct proto_request {
 	cJSON *root;       /* owned: the parsed line */
@@ -47,8 +47,8 @@ struct proto_request {
  * explanation; req->id is still set when the line was a JSON object with an
  * id, so the error reply can carry it.  Call proto_request_free() in both
  * cases. */
-int proto_parse_request(const char *line, size_t len, struct proto_request *req,
-			const char **code, const char **message);
+int proto_parse_request(const char *line, size_t len, struct proto_request *req, const char **code,
+                        const char **message);
 void proto_request_free(struct proto_request *req);
 
 /* Build a reply line ending in '\n'; the caller frees it.  id may be NULL
@@ -62,8 +62,7 @@ char *proto_build_request(int64_t id, const char *cmd, cJSON *args);
 /* Parse a reply line.  Returns 0 and sets *root (caller deletes), *ok, and
  * *payload (borrowed: the result, or the error object); -EINVAL if the line
  * is not a well-formed reply. */
-int proto_parse_reply(const char *line, size_t len, cJSON **root, bool *ok,
-		      const cJSON **payload);
+int proto_parse_reply(const char *line, size_t len, cJSON **root, bool *ok, const cJSON **payload);
 
 /* Argument accessors.  Each returns 0 and sets *out (the default when the
  * argument is absent or null), or -EINVAL when present with the wrong type. */

@@ -46,7 +46,7 @@ render_sanitize(char *s)
 		} else if (c < 0x20 || c == 0x7f) {
 			*w++ = '?';
 		} else if (c == 0xc2 && (unsigned char)r[1] >= 0x80 &&
-			   (unsigned char)r[1] <= 0x9f) {
+		           (unsigned char)r[1] <= 0x9f) {
 			/* U+0080..U+009F: C1 controls, e.g. CSI (U+009B). */
 			*w++ = '?';
 			r++;
@@ -112,7 +112,7 @@ render_duration(int64_t secs, char *buf, size_t size)
 		int64_t rest = secs % units[i].len;
 		if (i + 1 < sizeof(units) / sizeof(units[0]) && rest / units[i + 1].len > 0)
 			snprintf(buf, size, "%" PRId64 "%c %" PRId64 "%c", major, units[i].unit,
-				 rest / units[i + 1].len, units[i + 1].unit);
+			         rest / units[i + 1].len, units[i + 1].unit);
 		else
 			snprintf(buf, size, "%" PRId64 "%c", major, units[i].unit);
 		break;
@@ -221,12 +221,12 @@ render_json_member(const char *t, size_t len, const char *key, size_t *off, size
 
 struct render_table {
 	size_t ncols;
-	char **headers;          /* ncols strings, or NULL */
+	char **headers;           /* ncols strings, or NULL */
 	enum render_align *align; /* ncols */
-	char **cells;            /* nrows * ncols, NULL = empty */
+	char **cells;             /* nrows * ncols, NULL = empty */
 	size_t nrows;
 	size_t cap_rows;
-	size_t next_col;         /* where the next cell of the last row goes */
+	size_t next_col; /* where the next cell of the last row goes */
 };
 
 struct render_table *
@@ -332,7 +332,7 @@ render_table_rows(const struct render_table *t)
 /* Append one line of cells with the given column widths. */
 static void
 render_table_line(const struct render_table *t, char *const *cells, const size_t *widths,
-		  struct buf *out)
+                  struct buf *out)
 {
 	size_t last = 0;
 
@@ -441,8 +441,8 @@ render_canvas_line(struct render_canvas *cv, int x0, int y0, int x1, int y1, uns
 
 /* Map a data point to pixel coordinates (row 0 at the top). */
 static void
-render_plot_map(const struct render_canvas *cv, const struct render_range *r, double x,
-		double y, int *px, int *py)
+render_plot_map(const struct render_canvas *cv, const struct render_range *r, double x, double y,
+                int *px, int *py)
 {
 	double fx = r->xmax > r->xmin ? (x - r->xmin) / (r->xmax - r->xmin) : 0.0;
 	double fy = (y - r->ymin) / (r->ymax - r->ymin);
@@ -486,7 +486,7 @@ render_plot_range(const struct render_series *series, size_t nseries, struct ren
  * line.  Series are drawn in order, so a later one wins shared pixels. */
 static void
 render_plot_draw(struct render_canvas *cv, const struct render_series *series, size_t nseries,
-		 const struct render_range *r)
+                 const struct render_range *r)
 {
 	for (size_t s = 0; s < nseries; s++) {
 		unsigned char v = (unsigned char)(s % 255 + 1);
@@ -525,7 +525,7 @@ render_plot_cell(const struct render_canvas *cv, int col, int row, unsigned *dot
 	for (int y = 0; y < cv->sy; y++) {
 		for (int x = 0; x < cv->sx; x++) {
 			size_t at = (size_t)(row * cv->sy + y) * (size_t)cv->pw +
-				    (size_t)(col * cv->sx + x);
+			            (size_t)(col * cv->sx + x);
 			unsigned v = cv->pix[at];
 			if (v == 0)
 				continue;
@@ -565,7 +565,7 @@ render_plot_row(const struct render_canvas *cv, int row, int cols, bool color, s
 			/* U+2800 + dots, as three UTF-8 bytes. */
 			unsigned cp = 0x2800 + dots;
 			char u[4] = {(char)(0xe0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3f)),
-				     (char)(0x80 | (cp & 0x3f)), 0};
+			             (char)(0x80 | (cp & 0x3f)), 0};
 			buf_puts(out, u);
 		} else {
 			buf_printf(out, "%c", render_plot_marker(owner - 1));
@@ -587,8 +587,7 @@ render_plot_xlabel(double x, char *buf, size_t size)
 
 /* The two axis lines under the plot: the rule, then min/mid/max labels. */
 static void
-render_plot_xaxis(const struct render_range *r, int labw, int cols, bool braille,
-		  struct buf *out)
+render_plot_xaxis(const struct render_range *r, int labw, int cols, bool braille, struct buf *out)
 {
 	char lo[32], mid[32], hi[32];
 	char *line = xmalloc((size_t)cols + 1);
@@ -625,7 +624,7 @@ render_plot_xaxis(const struct render_range *r, int labw, int cols, bool braille
 /* One legend line per series: marker, name, last value, NaN count. */
 static void
 render_plot_legend(const struct render_series *series, size_t nseries,
-		   const struct render_plot_opts *o, struct buf *out)
+                   const struct render_plot_opts *o, struct buf *out)
 {
 	for (size_t s = 0; s < nseries; s++) {
 		size_t finite = 0, nans = 0;
@@ -662,8 +661,8 @@ render_plot_legend(const struct render_series *series, size_t nseries,
 }
 
 int
-render_plot(const struct render_series *series, size_t nseries,
-	    const struct render_plot_opts *o, struct buf *out)
+render_plot(const struct render_series *series, size_t nseries, const struct render_plot_opts *o,
+            struct buf *out)
 {
 	struct render_range r = {0};
 	struct render_canvas cv;
@@ -694,8 +693,10 @@ render_plot(const struct render_series *series, size_t nseries,
 	render_plot_draw(&cv, series, nseries, &r);
 
 	for (int row = 0; row < o->height; row++) {
-		const char *label = row == 0 ? top : row == o->height - 1 ? bot
-				  : row == midrow ? mid : "";
+		const char *label = row == 0               ? top
+		                    : row == o->height - 1 ? bot
+		                    : row == midrow        ? mid
+		                                           : "";
 		buf_printf(out, "%*s %s", labw, label, o->braille ? "│" : "|");
 		render_plot_row(&cv, row, cols, o->color, out);
 		buf_puts(out, "\n");

@@ -45,8 +45,7 @@ char *render_bytes(uint64_t bytes, char *buf, size_t size);
  * and *n to the value's span and returns true, or returns false when there
  * is no such member.  Lets --json print a value exactly as the daemon wrote
  * it, without a parse and re-encode changing how numbers look. */
-bool render_json_member(const char *text, size_t len, const char *key, size_t *off,
-			size_t *n);
+bool render_json_member(const char *text, size_t len, const char *key, size_t *off, size_t *n);
 
 /*
  * Tables.  Column widths come from the widest cell (header included); cells
@@ -73,7 +72,7 @@ void render_table_row(struct render_table *t);
  * NULL prints as an empty cell. */
 void render_table_cell(struct render_table *t, const char *text);
 void render_table_cellf(struct render_table *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 size_t render_table_rows(const struct render_table *t);
 /* Append the table, one line per row, each ending in '\n'. */
 void render_table_print(const struct render_table *t, struct buf *out);
@@ -92,9 +91,9 @@ void render_table_print(const struct render_table *t, struct buf *out);
  * where curves cross, the series drawn last wins the cell.
  */
 struct render_series {
-	const char *name;  /* borrowed; shown in the legend */
-	const double *x;   /* borrowed; n values, ascending */
-	const double *y;   /* borrowed; n values, NaN allowed */
+	const char *name; /* borrowed; shown in the legend */
+	const double *x;  /* borrowed; n values, ascending */
+	const double *y;  /* borrowed; n values, NaN allowed */
 	size_t n;
 };
 
@@ -109,7 +108,7 @@ struct render_plot_opts {
  * small, or -ENODATA when no series has a finite point (nothing is
  * appended then). */
 int render_plot(const struct render_series *series, size_t nseries,
-		const struct render_plot_opts *opts, struct buf *out);
+                const struct render_plot_opts *opts, struct buf *out);
 
 /* The marker character and ANSI colour code (e.g. 31 for red) of series i. */
 char render_plot_marker(size_t i);

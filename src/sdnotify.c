@@ -176,8 +176,8 @@ sdnotify_send(const char *state)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-		   (const struct sockaddr *)&sa, (socklen_t)salen);
+	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+	           (socklen_t)salen);
 	if (n < 0)
 		r = -errno;
 	else if ((size_t)n != strlen(state))
@@ -304,8 +304,7 @@ sdnotify_listen_env(void)
 	for (int i = 0; i < (int)n; i++) {
 		int flags = fcntl(SDNOTIFY_FDS_START + i, F_GETFD);
 
-		if (flags < 0 ||
-		    fcntl(SDNOTIFY_FDS_START + i, F_SETFD, flags | FD_CLOEXEC) < 0)
+		if (flags < 0 || fcntl(SDNOTIFY_FDS_START + i, F_SETFD, flags | FD_CLOEXEC) < 0)
 			return -errno;
 	}
 	fd = sdnotify_pick_fd(getenv("LISTEN_FDNAMES"), (int)n);

@@ -43,9 +43,9 @@ source_inactive_destroy(struct source *src)
 }
 
 static const struct source_ops source_inactive_ops = {
-	.start = source_inactive_start,
-	.status = source_inactive_status,
-	.destroy = source_inactive_destroy,
+        .start = source_inactive_start,
+        .status = source_inactive_status,
+        .destroy = source_inactive_destroy,
 };
 
 struct source *

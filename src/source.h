@@ -38,9 +38,9 @@ struct source_ops {
 
 struct source {
 	const struct source_ops *ops;
-	char *name;                      /* owned copy of the [source NAME] */
-	const struct conf_source *conf;  /* borrowed from daemon->conf; updated on reload */
-	struct daemon *daemon;           /* borrowed */
+	char *name;                     /* owned copy of the [source NAME] */
+	const struct conf_source *conf; /* borrowed from daemon->conf; updated on reload */
+	struct daemon *daemon;          /* borrowed */
 };
 
 /* Create the source for one [source] section (not started).  NULL with

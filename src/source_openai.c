@@ -40,14 +40,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define OAI_EVENTS_PAGE 100
-#define OAI_MAX_EVENT_PAGES 1000
+#define OAI_EVENTS_PAGE          100
+#define OAI_MAX_EVENT_PAGES      1000
 #define OAI_MAX_CHECKPOINT_PAGES 20
-#define OAI_MAX_DISCOVERY_PAGES 200
-#define OAI_BACKOFF_CAP_MS (5 * 60 * 1000)
-#define OAI_HINT_CAP_MS (15 * 60 * 1000)
-#define OAI_AUTH_RECHECK_MIN_MS (60 * 1000)
-#define OAI_MAX_KEY 4096
+#define OAI_MAX_DISCOVERY_PAGES  200
+#define OAI_BACKOFF_CAP_MS       (5 * 60 * 1000)
+#define OAI_HINT_CAP_MS          (15 * 60 * 1000)
+#define OAI_AUTH_RECHECK_MIN_MS  (60 * 1000)
+#define OAI_MAX_KEY              4096
 
 enum oai_phase {
 	OAI_PH_JOB,
@@ -60,25 +60,25 @@ struct oai_src;
 
 struct oai_watch {
 	struct oai_src *src;
-	struct oai_watch *next;       /* all jobs of the source */
-	struct oai_watch *qnext;      /* ready queue */
-	int64_t id;                 /* store job id */
+	struct oai_watch *next;  /* all jobs of the source */
+	struct oai_watch *qnext; /* ready queue */
+	int64_t id;              /* store job id */
 	char *external_id;
 	char *status;
-	char *cursor;               /* newest stored event id */
-	char *result_file;          /* from the last job object */
+	char *cursor;      /* newest stored event id */
+	char *result_file; /* from the last job object */
 	bool results_done;
 	bool queued;
-	bool done;                  /* finished and result file stored */
-	bool missing;               /* 404: not polled until asked */
+	bool done;    /* finished and result file stored */
+	bool missing; /* 404: not polled until asked */
 	bool untracked;
-	bool new_events;            /* this cycle stored events */
+	bool new_events; /* this cycle stored events */
 	enum oai_phase phase;
-	unsigned attempt;           /* failures in a row */
+	unsigned attempt; /* failures in a row */
 	unsigned ckpt_pages;
 	char *ckpt_after;
 	struct oai_walk walk;
-	struct http_request *req;   /* in flight, or NULL */
+	struct http_request *req; /* in flight, or NULL */
 	uv_timer_t timer;
 };
 
@@ -89,17 +89,17 @@ struct oai_src {
 	size_t njobs;
 	struct oai_watch *qhead, *qtail;
 	size_t inflight;
-	char *auth_header;          /* "Authorization: Bearer ..." (secret) */
+	char *auth_header; /* "Authorization: Bearer ..." (secret) */
 	char *org_header, *project_header;
 	bool unauthorized;
-	bool auth_logged;           /* the refusal was logged; quiet until it clears */
+	bool auth_logged; /* the refusal was logged; quiet until it clears */
 	bool destroying;
-	int open_handles;           /* timers still to close on destroy */
-	uint64_t hold_until;        /* monotonic ms: a 429 holds every request */
+	int open_handles;    /* timers still to close on destroy */
+	uint64_t hold_until; /* monotonic ms: a 429 holds every request */
 	uv_timer_t discover_timer;
 	uv_timer_t pump_timer;
 	uv_timer_t auth_timer;
-	char *key_error;            /* why there is no usable key, or NULL */
+	char *key_error; /* why there is no usable key, or NULL */
 	struct http_request *discover_req;
 	char *discover_after;
 	unsigned discover_pages;
@@ -139,8 +139,8 @@ oai_poll_delay(struct oai_src *s)
 
 /* Record an error for `status`, and log it without flooding: at most one
  * warning every 10 s per source, the rest at debug level. */
-static void
-oai_error(struct oai_src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void oai_error(struct oai_src *s, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 static void
 oai_error(struct oai_src *s, const char *fmt, ...)
 {
@@ -179,7 +179,7 @@ oai_escape(struct buf *b, const char *s)
 /* base_url + path (+ "/" + escaped id + suffix) + query + api-version. */
 static char *
 oai_url(struct oai_src *s, const char *path, const char *id, const char *suffix,
-	const char *query_key, const char *query_value, int limit)
+        const char *query_key, const char *query_value, int limit)
 {
 	const struct conf_source *cs = oai_conf(s);
 	struct buf b = BUF_INIT;
@@ -257,7 +257,8 @@ oai_read_key_file(const char *path, char **err)
 	n = read(fd, buf, OAI_MAX_KEY + 1);
 	close(fd);
 	if (n < 0 || n > OAI_MAX_KEY) {
-		*err = xasprintf("api key file %s: %s", path, n < 0 ? strerror(errno) : "too large");
+		*err = xasprintf("api key file %s: %s", path,
+		                 n < 0 ? strerror(errno) : "too large");
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -282,8 +283,8 @@ oai_load_key(const struct conf_source *cs, char **err)
 		const char *dir = getenv("CREDENTIALS_DIRECTORY");
 		if (dir == NULL) {
 			*err = xasprintf("credential %s: CREDENTIALS_DIRECTORY is not set "
-					 "(use LoadCredential= in the unit)",
-					 cs->api_key_credential);
+			                 "(use LoadCredential= in the unit)",
+			                 cs->api_key_credential);
 		} else {
 			char *path = xasprintf("%s/%s", dir, cs->api_key_credential);
 			key = oai_read_key_file(path, err);
@@ -294,7 +295,7 @@ oai_load_key(const struct conf_source *cs, char **err)
 		return NULL;
 	size_t len = strlen(key);
 	while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' ' ||
-			   key[len - 1] == '\t'))
+	                   key[len - 1] == '\t'))
 		key[--len] = '\0';
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f) {
@@ -324,13 +325,13 @@ oai_setup_auth(struct oai_src *s, char **err)
 		explicit_bzero(s->auth_header, strlen(s->auth_header));
 	free(s->auth_header);
 	s->auth_header = cs->auth == CONF_AUTH_API_KEY ? xasprintf("api-key: %s", key)
-						       : xasprintf("Authorization: Bearer %s", key);
+	                                               : xasprintf("Authorization: Bearer %s", key);
 	explicit_bzero(key, strlen(key));
 	free(key);
 	free(s->org_header);
 	free(s->project_header);
-	s->org_header = cs->organization ? xasprintf("OpenAI-Organization: %s", cs->organization)
-					 : NULL;
+	s->org_header =
+	        cs->organization ? xasprintf("OpenAI-Organization: %s", cs->organization) : NULL;
 	s->project_header = cs->project ? xasprintf("OpenAI-Project: %s", cs->project) : NULL;
 	return 0;
 }
@@ -341,7 +342,7 @@ oai_setup_auth(struct oai_src *s, char **err)
  * arranges what happens next for job j (NULL: discovery). */
 static bool
 oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response *r,
-		   const char *what)
+                   const char *what)
 {
 	enum oai_http_class cls = oai_classify_status(r->curl_code ? 0 : r->status);
 	uint64_t delay;
@@ -359,8 +360,8 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 			free(s->last_error);
 			s->last_error = xasprintf("HTTP %ld: the API key was refused", r->status);
 			log_err("source %s: HTTP %ld on %s: the API key was refused; pausing this "
-				"source (re-checked every few minutes and on reload)",
-				s->base.name, r->status, what);
+			        "source (re-checked every few minutes and on reload)",
+			        s->base.name, r->status, what);
 		}
 		if (j)
 			oai_job_schedule(j, 0); /* parked: the pump skips it while unauthorized */
@@ -379,18 +380,18 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 	}
 	s->retries++;
 	delay = oai_retry_delay_ms(j ? j->attempt : 0, r->retry_after_ms, r->retry_after,
-				   util_now(), (double)random() / ((double)RAND_MAX + 1),
-				   r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS
-								       : OAI_BACKOFF_CAP_MS);
+	                           util_now(), (double)random() / ((double)RAND_MAX + 1),
+	                           r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS
+	                                                               : OAI_BACKOFF_CAP_MS);
 	if (r->status == 429)
 		s->hold_until = util_monotonic_ms() + delay;
 	if (r->curl_code)
-		oai_error(s, "%s: %s; retrying in %llu ms", what, r->error ? r->error : "transfer failed",
-			  (unsigned long long)delay);
+		oai_error(s, "%s: %s; retrying in %llu ms", what,
+		          r->error ? r->error : "transfer failed", (unsigned long long)delay);
 	else
 		oai_error(s, "%s: HTTP %ld%s%s; retrying in %llu ms", what, r->status,
-			  r->request_id ? " request " : "", r->request_id ? r->request_id : "",
-			  (unsigned long long)delay);
+		          r->request_id ? " request " : "", r->request_id ? r->request_id : "",
+		          (unsigned long long)delay);
 	if (j) {
 		j->attempt++;
 		oai_job_schedule(j, delay);
@@ -413,12 +414,12 @@ oai_authorized(struct oai_src *s)
 static void
 oai_malformed(struct oai_src *s, struct oai_watch *j, const char *what, const char *why)
 {
-	uint64_t delay = oai_retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0,
-					    (double)random() / ((double)RAND_MAX + 1),
-					    OAI_BACKOFF_CAP_MS);
+	uint64_t delay =
+	        oai_retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0,
+	                           (double)random() / ((double)RAND_MAX + 1), OAI_BACKOFF_CAP_MS);
 	s->malformed++;
 	oai_error(s, "%s: unusable response (%s); retrying in %llu ms", what, why,
-		  (unsigned long long)delay);
+	          (unsigned long long)delay);
 	if (j) {
 		j->attempt++;
 		oai_job_schedule(j, delay);
@@ -430,7 +431,7 @@ oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int r
 {
 	store_rollback(s->d->store);
 	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
-		  rc == -ENOSPC ? "disk full" : strerror(-rc), store_errmsg(s->d->store));
+	          rc == -ENOSPC ? "disk full" : strerror(-rc), store_errmsg(s->d->store));
 	j->attempt++;
 	oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 }
@@ -440,7 +441,7 @@ oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int r
 /* Insert ftmon's own job.* event. */
 static int
 oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const char *status,
-	      const char *previous)
+              const char *previous)
 {
 	cJSON *data = cJSON_CreateObject();
 	char *json, *msg;
@@ -452,7 +453,7 @@ oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const ch
 	json = cJSON_PrintUnformatted(data);
 	cJSON_Delete(data);
 	msg = previous ? xasprintf("status %s -> %s", previous, status)
-		       : xasprintf("status %s", status);
+	               : xasprintf("status %s", status);
 	rc = store_insert_event(s->d->store, j->id, NULL, type, "info", msg, json, util_now());
 	free(msg);
 	cJSON_free(json);
@@ -492,7 +493,7 @@ oai_job_missing(struct oai_src *s, struct oai_watch *j)
 	j->status = xstrdup("missing");
 	j->missing = true;
 	log_warn("source %s: job %s is gone (HTTP 404); marked missing", s->base.name,
-		 j->external_id);
+	         j->external_id);
 }
 
 /* ---- the poll cycle ---- */
@@ -505,7 +506,7 @@ oai_job_cycle_done(struct oai_watch *j)
 	j->phase = OAI_PH_JOB;
 	if (j->done) {
 		log_debug("source %s: job %s finished and complete; no more polls",
-			  j->src->base.name, j->external_id);
+		          j->src->base.name, j->external_id);
 		return;
 	}
 	oai_job_schedule(j, oai_poll_delay(j->src));
@@ -579,7 +580,7 @@ oai_job_on_job(struct oai_watch *j, struct http_response *r)
 		goto fail;
 	if (prev)
 		log_info("source %s: job %s: %s -> %s", s->base.name, j->external_id, prev,
-			 job.status);
+		         job.status);
 	free(prev);
 	free(j->result_file);
 	j->result_file = xstrdup(job.result_files[0]);
@@ -610,13 +611,13 @@ oai_store_events(struct oai_watch *j, int64_t *total_steps)
 		if (e->total_steps >= 0)
 			*total_steps = e->total_steps;
 		if (!e->is_metrics) {
-			rc = store_insert_event(st, j->id, e->id, "message", e->level, e->message, NULL,
-						e->created_at);
+			rc = store_insert_event(st, j->id, e->id, "message", e->level, e->message,
+			                        NULL, e->created_at);
 			continue;
 		}
 		for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
 			rc = store_insert_point(st, j->id, e->metrics[m].name, e->step,
-						e->metrics[m].value, now);
+			                        e->metrics[m].value, now);
 	}
 	return rc;
 }
@@ -636,7 +637,8 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 		return;
 	}
 	if (page.nbad)
-		oai_error(s, "job %s: %zu events could not be read, skipped", j->external_id, page.nbad);
+		oai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
+		          page.nbad);
 	if (oai_walk_feed(&j->walk, &page) == OAI_WALK_MORE) {
 		oai_event_page_clear(&page);
 		j->attempt = 0;
@@ -646,7 +648,7 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 	oai_event_page_clear(&page);
 	if (j->walk.truncated)
 		oai_error(s, "job %s: event pages stopped early (page cap or repeated cursor)",
-			  j->external_id);
+		          j->external_id);
 	newest = oai_walk_newest_id(&j->walk);
 	oai_walk_finish(&j->walk);
 	if (newest == NULL) {
@@ -690,14 +692,15 @@ oai_job_on_checkpoints(struct oai_watch *j, struct http_response *r)
 	for (size_t i = 0; i < page.n && rc >= 0; i++) {
 		struct oai_checkpoint *c = &page.checkpoints[i];
 		rc = store_upsert_checkpoint(s->d->store, j->id, c->id, c->step, c->model,
-					     c->metrics_json, c->created_at);
+		                             c->metrics_json, c->created_at);
 	}
 	if (rc < 0 || (rc = store_commit(s->d->store)) < 0)
 		goto fail;
 	j->ckpt_pages++;
 	/* Follow the pages unless the server repeats itself or never ends. */
 	if (page.has_more && page.n > 0 && j->ckpt_pages < OAI_MAX_CHECKPOINT_PAGES &&
-	    (j->ckpt_after == NULL || strcmp(j->ckpt_after, page.checkpoints[page.n - 1].id) != 0)) {
+	    (j->ckpt_after == NULL ||
+	     strcmp(j->ckpt_after, page.checkpoints[page.n - 1].id) != 0)) {
 		free(j->ckpt_after);
 		j->ckpt_after = xstrdup(page.checkpoints[page.n - 1].id);
 		oai_checkpoint_page_clear(&page);
@@ -730,7 +733,7 @@ oai_job_on_results(struct oai_watch *j, struct http_response *r)
 		goto fail;
 	for (size_t i = 0; i < res.n; i++) {
 		rc = store_insert_point(s->d->store, j->id, res.points[i].name, res.points[i].step,
-					res.points[i].value, now);
+		                        res.points[i].value, now);
 		if (rc < 0)
 			goto fail;
 		added += (size_t)rc;
@@ -739,7 +742,7 @@ oai_job_on_results(struct oai_watch *j, struct http_response *r)
 	    (rc = store_commit(s->d->store)) < 0)
 		goto fail;
 	log_info("source %s: job %s: result file stored (%zu points, %zu new)", s->base.name,
-		 j->external_id, res.n, added);
+	         j->external_id, res.n, added);
 	oai_result_clear(&res);
 	j->results_done = true;
 	j->done = true;
@@ -756,10 +759,10 @@ oai_job_response_cb(struct http_response *r, void *data)
 	struct oai_watch *j = data;
 	struct oai_src *s = j->src;
 	static const char *const what[] = {
-		[OAI_PH_JOB] = "job",
-		[OAI_PH_EVENTS] = "events",
-		[OAI_PH_CHECKPOINTS] = "checkpoints",
-		[OAI_PH_RESULTS] = "result file",
+	        [OAI_PH_JOB] = "job",
+	        [OAI_PH_EVENTS] = "events",
+	        [OAI_PH_CHECKPOINTS] = "checkpoints",
+	        [OAI_PH_RESULTS] = "result file",
 	};
 
 	j->req = NULL;
@@ -807,12 +810,12 @@ oai_job_request(struct oai_watch *j)
 		url = oai_url(s, "/fine_tuning/jobs", j->external_id, NULL, NULL, NULL, 0);
 		break;
 	case OAI_PH_EVENTS:
-		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/events", "after", j->walk.after,
-			      OAI_EVENTS_PAGE);
+		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/events", "after",
+		              j->walk.after, OAI_EVENTS_PAGE);
 		break;
 	case OAI_PH_CHECKPOINTS:
 		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/checkpoints", "after",
-			      j->ckpt_after, 100);
+		              j->ckpt_after, 100);
 		break;
 	case OAI_PH_RESULTS:
 		url = oai_url(s, "/files", j->result_file, "/content", NULL, NULL, 0);
@@ -822,8 +825,8 @@ oai_job_request(struct oai_watch *j)
 	if (j->req == NULL) {
 		oai_error(s, "job %s: could not start a request", j->external_id);
 		j->attempt++;
-		oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5,
-						       OAI_BACKOFF_CAP_MS));
+		oai_job_schedule(
+		        j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 	}
 }
 
@@ -877,7 +880,7 @@ oai_pump(struct oai_src *s)
 	if (now < s->hold_until) {
 		/* Wake when the rate-limit hold ends, with a little spread. */
 		uv_timer_start(&s->pump_timer, oai_pump_timer_cb,
-			       s->hold_until - now + oai_jitter(250), 0);
+		               s->hold_until - now + oai_jitter(250), 0);
 		return;
 	}
 	while (s->qhead && s->inflight < oai_conf(s)->max_connections) {
@@ -918,7 +921,7 @@ oai_watch_closed_cb(uv_handle_t *h)
 
 static struct oai_watch *
 oai_watch_add(struct oai_src *s, int64_t id, const char *external_id, const char *status,
-	      const char *cursor, bool results_done)
+              const char *cursor, bool results_done)
 {
 	struct oai_watch *j = xcalloc(1, sizeof(*j));
 
@@ -1084,9 +1087,9 @@ oai_discover_start(struct oai_src *s)
 	}
 	if (s->discover_after == NULL)
 		s->discover_pages = 0;
-	s->discover_req = oai_get(s, oai_url(s, "/fine_tuning/jobs", NULL, NULL, "after",
-					     s->discover_after, 100),
-				  oai_discover_cb, s);
+	s->discover_req = oai_get(
+	        s, oai_url(s, "/fine_tuning/jobs", NULL, NULL, "after", s->discover_after, 100),
+	        oai_discover_cb, s);
 	if (s->discover_req == NULL)
 		oai_discover_schedule(s, oai_poll_delay(s));
 }
@@ -1138,7 +1141,7 @@ oai_start(struct source *src, char **err)
 		bool complete = oai_status_finished(js->status) && js->results_done;
 		if (js->tracked && !complete && strcmp(js->status, "missing") != 0) {
 			struct oai_watch *j = oai_watch_add(s, js->id, js->external_id, js->status,
-							    js->cursor, js->results_done);
+			                                    js->cursor, js->results_done);
 			/* Spread the first polls over one interval. */
 			oai_job_schedule(j, 1 + oai_jitter(oai_conf(s)->poll_interval_ms));
 		}
@@ -1148,7 +1151,7 @@ oai_start(struct source *src, char **err)
 	oai_discover_schedule(s, 1 + oai_jitter(200));
 	uv_timer_start(&s->auth_timer, oai_auth_timer_cb, oai_auth_recheck_ms(s), 0);
 	log_info("source %s: watching %zu unfinished jobs at %s%s", src->name, s->njobs,
-		 oai_conf(s)->base_url, oai_conf(s)->discover ? " (discovering new jobs)" : "");
+	         oai_conf(s)->base_url, oai_conf(s)->discover ? " (discovering new jobs)" : "");
 	return 0;
 }
 
@@ -1250,7 +1253,8 @@ oai_status(struct source *src)
 	else
 		cJSON_AddNullToObject(o, "last_poll");
 	if (s->key_error || s->last_error)
-		cJSON_AddStringToObject(o, "last_error", s->key_error ? s->key_error : s->last_error);
+		cJSON_AddStringToObject(o, "last_error",
+		                        s->key_error ? s->key_error : s->last_error);
 	else
 		cJSON_AddNullToObject(o, "last_error");
 	cJSON_AddNumberToObject(o, "jobs", (double)s->njobs);
@@ -1329,13 +1333,13 @@ oai_destroy(struct source *src)
 }
 
 static const struct source_ops oai_ops = {
-	.start = oai_start,
-	.poll_now = oai_poll_now,
-	.track = oai_track,
-	.untrack = oai_untrack,
-	.reload = oai_reload,
-	.status = oai_status,
-	.destroy = oai_destroy,
+        .start = oai_start,
+        .poll_now = oai_poll_now,
+        .track = oai_track,
+        .untrack = oai_untrack,
+        .reload = oai_reload,
+        .status = oai_status,
+        .destroy = oai_destroy,
 };
 
 struct source *

@@ -41,42 +41,43 @@ enum store_stmt_id {
 };
 
 static const char *const store_sql[ST__COUNT] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_JOB_FIND] = "SELECT id FROM jobs WHERE source = ?1 AND external_id = ?2",
-	[ST_JOB_INSERT] = "INSERT INTO jobs (source, external_id, status, discovered_at, updated_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?4)",
-	[ST_JOB_GET_STATUS] = "SELECT status FROM jobs WHERE id = ?1",
-	[ST_JOB_UPDATE] =
-		"UPDATE jobs SET status = coalesce(?2, status), model = coalesce(?3, model),"
-		" fine_tuned_model = coalesce(?4, fine_tuned_model),"
-		" error = CASE WHEN ?5 IS NULL THEN error WHEN ?5 = '' THEN NULL ELSE ?5 END,"
-		" created_at = coalesce(?6, created_at), finished_at = coalesce(?7, finished_at),"
-		" total_steps = coalesce(?8, total_steps),"
-		" trained_tokens = coalesce(?9, trained_tokens),"
-		" estimated_finish = coalesce(?10, estimated_finish), updated_at = ?11"
-		" WHERE id = ?1",
-	[ST_JOB_SET_CURSOR] = "UPDATE jobs SET event_cursor = ?2 WHERE id = ?1",
-	[ST_JOB_SET_RESULTS] = "UPDATE jobs SET results_done = ?2 WHERE id = ?1",
-	[ST_JOB_SET_TRACKED] = "UPDATE jobs SET tracked = ?2, updated_at = ?3 WHERE id = ?1",
-	[ST_METRIC_FIND] = "SELECT id FROM metric_names WHERE name = ?1",
-	[ST_METRIC_INSERT] = "INSERT INTO metric_names (name) VALUES (?1)",
-	[ST_POINT_INSERT] = "INSERT OR IGNORE INTO points (job_id, metric_id, step, value,"
-			    " recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_LATEST_UPSERT] =
-		"INSERT INTO latest_metrics (job_id, metric_id, step, value) VALUES (?1, ?2, ?3, ?4)"
-		" ON CONFLICT (job_id, metric_id) DO UPDATE SET step = excluded.step,"
-		" value = excluded.value WHERE excluded.step >= latest_metrics.step",
-	[ST_JOB_LAST_STEP] = "UPDATE jobs SET last_step = ?2, updated_at = ?3 WHERE id = ?1"
-			     " AND (last_step IS NULL OR last_step < ?2)",
-	[ST_EVENT_INSERT] = "INSERT OR IGNORE INTO events (job_id, source_event_id, type, level,"
-			    " message, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_CKPT_UPSERT] =
-		"INSERT INTO checkpoints (job_id, checkpoint_id, step, model, metrics, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, checkpoint_id) DO UPDATE"
-		" SET step = excluded.step, model = excluded.model, metrics = excluded.metrics,"
-		" created_at = excluded.created_at",
+        [ST_BEGIN] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
+        [ST_JOB_FIND] = "SELECT id FROM jobs WHERE source = ?1 AND external_id = ?2",
+        [ST_JOB_INSERT] =
+                "INSERT INTO jobs (source, external_id, status, discovered_at, updated_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?4)",
+        [ST_JOB_GET_STATUS] = "SELECT status FROM jobs WHERE id = ?1",
+        [ST_JOB_UPDATE] =
+                "UPDATE jobs SET status = coalesce(?2, status), model = coalesce(?3, model),"
+                " fine_tuned_model = coalesce(?4, fine_tuned_model),"
+                " error = CASE WHEN ?5 IS NULL THEN error WHEN ?5 = '' THEN NULL ELSE ?5 END,"
+                " created_at = coalesce(?6, created_at), finished_at = coalesce(?7, finished_at),"
+                " total_steps = coalesce(?8, total_steps),"
+                " trained_tokens = coalesce(?9, trained_tokens),"
+                " estimated_finish = coalesce(?10, estimated_finish), updated_at = ?11"
+                " WHERE id = ?1",
+        [ST_JOB_SET_CURSOR] = "UPDATE jobs SET event_cursor = ?2 WHERE id = ?1",
+        [ST_JOB_SET_RESULTS] = "UPDATE jobs SET results_done = ?2 WHERE id = ?1",
+        [ST_JOB_SET_TRACKED] = "UPDATE jobs SET tracked = ?2, updated_at = ?3 WHERE id = ?1",
+        [ST_METRIC_FIND] = "SELECT id FROM metric_names WHERE name = ?1",
+        [ST_METRIC_INSERT] = "INSERT INTO metric_names (name) VALUES (?1)",
+        [ST_POINT_INSERT] = "INSERT OR IGNORE INTO points (job_id, metric_id, step, value,"
+                            " recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        [ST_LATEST_UPSERT] =
+                "INSERT INTO latest_metrics (job_id, metric_id, step, value) VALUES (?1, ?2, ?3, ?4)"
+                " ON CONFLICT (job_id, metric_id) DO UPDATE SET step = excluded.step,"
+                " value = excluded.value WHERE excluded.step >= latest_metrics.step",
+        [ST_JOB_LAST_STEP] = "UPDATE jobs SET last_step = ?2, updated_at = ?3 WHERE id = ?1"
+                             " AND (last_step IS NULL OR last_step < ?2)",
+        [ST_EVENT_INSERT] = "INSERT OR IGNORE INTO events (job_id, source_event_id, type, level,"
+                            " message, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [ST_CKPT_UPSERT] =
+                "INSERT INTO checkpoints (job_id, checkpoint_id, step, model, metrics, created_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (job_id, checkpoint_id) DO UPDATE"
+                " SET step = excluded.step, model = excluded.model, metrics = excluded.metrics,"
+                " created_at = excluded.created_at",
 };
 
 /* A small cache of metric name ids: jobs report the same handful of names. */
@@ -150,19 +151,19 @@ store_migrate(struct store *st, char **err)
 	sqlite3_finalize(s);
 	if (version > SCHEMA_VERSION) {
 		*err = xasprintf("%s: database schema version %d is newer than this ftmond "
-				 "understands (%d); refusing to touch it (upgrade ftmon)",
-				 st->path, version, SCHEMA_VERSION);
+		                 "understands (%d); refusing to touch it (upgrade ftmon)",
+		                 st->path, version, SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	for (int v = version; v < SCHEMA_VERSION; v++) {
 		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
-				      schema_migrations[v], v + 1);
+		                      schema_migrations[v], v + 1);
 		char *msg = NULL;
 		int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 		free(sql);
 		if (rc != SQLITE_OK) {
 			*err = xasprintf("%s: migration to schema version %d failed: %s", st->path,
-					 v + 1, msg ? msg : sqlite3_errstr(rc));
+			                 v + 1, msg ? msg : sqlite3_errstr(rc));
 			sqlite3_free(msg);
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return store_rc(st, rc);
@@ -184,10 +185,11 @@ store_open(const char *path, char **err)
 	*err = NULL;
 	st->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                     NULL);
 	if (rc != SQLITE_OK) {
 		*err = xasprintf("%s: cannot open database: %s", path,
-				 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -195,9 +197,9 @@ store_open(const char *path, char **err)
 	/* WAL lets readers work while we write; NORMAL syncs at checkpoints,
 	 * which loses at most the last commits on power loss, never corrupts. */
 	rc = sqlite3_exec(st->db,
-			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			  " PRAGMA foreign_keys = ON;",
-			  NULL, NULL, &msg);
+	                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	                  " PRAGMA foreign_keys = ON;",
+	                  NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
@@ -207,9 +209,9 @@ store_open(const char *path, char **err)
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &st->stmt[i], NULL) != SQLITE_OK) {
+		                       &st->stmt[i], NULL) != SQLITE_OK) {
 			*err = xasprintf("%s: preparing statement %d: %s", path, i,
-					 sqlite3_errmsg(st->db));
+			                 sqlite3_errmsg(st->db));
 			goto fail;
 		}
 	}
@@ -308,7 +310,7 @@ store_bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 
 int
 store_job_ensure(struct store *st, const char *source, const char *external_id,
-		 const char *initial_status, int64_t *job_id)
+                 const char *initial_status, int64_t *job_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_JOB_FIND];
 	int rc;
@@ -337,7 +339,7 @@ store_job_ensure(struct store *st, const char *source, const char *external_id,
 
 int
 store_job_update(struct store *st, int64_t job_id, const struct store_job_info *info,
-		 char **old_status)
+                 char **old_status)
 {
 	sqlite3_stmt *s = st->stmt[ST_JOB_GET_STATUS];
 	char *prev = NULL;
@@ -379,8 +381,7 @@ store_job_update(struct store *st, int64_t job_id, const struct store_job_info *
 }
 
 static int
-store_job_set(struct store *st, enum store_stmt_id id, int64_t job_id, int64_t v,
-	      const char *text)
+store_job_set(struct store *st, enum store_stmt_id id, int64_t job_id, int64_t v, const char *text)
 {
 	sqlite3_stmt *s = st->stmt[id];
 	sqlite3_bind_int64(s, 1, job_id);
@@ -424,8 +425,7 @@ store_job_state_clear(struct store_job_state *s)
 }
 
 int
-store_jobs_of_source(struct store *st, const char *source, struct store_job_state **out,
-		     size_t *n)
+store_jobs_of_source(struct store *st, const char *source, struct store_job_state **out, size_t *n)
 {
 	sqlite3_stmt *s;
 	struct store_job_state *v = NULL;
@@ -434,10 +434,11 @@ store_jobs_of_source(struct store *st, const char *source, struct store_job_stat
 
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(st->db,
-				"SELECT id, external_id, status, event_cursor, results_done, tracked"
-				" FROM jobs WHERE source = ?1 ORDER BY id",
-				-1, &s, NULL);
+	rc = sqlite3_prepare_v2(
+	        st->db,
+	        "SELECT id, external_id, status, event_cursor, results_done, tracked"
+	        " FROM jobs WHERE source = ?1 ORDER BY id",
+	        -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_rc(st, rc);
 	store_bind_text(s, 1, source);
@@ -498,8 +499,8 @@ store_metric_id(struct store *st, const char *name, int64_t *id)
 }
 
 int
-store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
-		   double value, int64_t now)
+store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step, double value,
+                   int64_t now)
 {
 	sqlite3_stmt *s = st->stmt[ST_POINT_INSERT];
 	int64_t metric_id = 0;
@@ -540,9 +541,9 @@ store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t
 }
 
 int
-store_insert_event(struct store *st, int64_t job_id, const char *source_event_id,
-		   const char *type, const char *level, const char *message,
-		   const char *data_json, int64_t created_at)
+store_insert_event(struct store *st, int64_t job_id, const char *source_event_id, const char *type,
+                   const char *level, const char *message, const char *data_json,
+                   int64_t created_at)
 {
 	sqlite3_stmt *s = st->stmt[ST_EVENT_INSERT];
 	int rc;
@@ -560,9 +561,8 @@ store_insert_event(struct store *st, int64_t job_id, const char *source_event_id
 }
 
 int
-store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id,
-			int64_t step, const char *model, const char *metrics_json,
-			int64_t created_at)
+store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id, int64_t step,
+                        const char *model, const char *metrics_json, int64_t created_at)
 {
 	sqlite3_stmt *s = st->stmt[ST_CKPT_UPSERT];
 

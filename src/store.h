@@ -54,17 +54,20 @@ struct store_job_info {
 	int64_t trained_tokens;
 	int64_t estimated_finish;
 };
-#define STORE_JOB_INFO_INIT {NULL, NULL, NULL, NULL, -1, -1, -1, -1, -1}
+#define STORE_JOB_INFO_INIT                                \
+	{                                                  \
+		NULL, NULL, NULL, NULL, -1, -1, -1, -1, -1 \
+	}
 
 /* The job (source, external_id), created with initial_status when absent.
  * Sets *job_id; returns 1 when the job was created, 0 when it existed. */
 int store_job_ensure(struct store *st, const char *source, const char *external_id,
-		     const char *initial_status, int64_t *job_id);
+                     const char *initial_status, int64_t *job_id);
 /* Update a job.  When the status changes, *old_status receives the
  * previous one (malloc'd, caller frees) and the function returns 1;
  * otherwise 0 and *old_status is NULL.  old_status may be NULL. */
 int store_job_update(struct store *st, int64_t job_id, const struct store_job_info *info,
-		     char **old_status);
+                     char **old_status);
 int store_job_set_cursor(struct store *st, int64_t job_id, const char *cursor);
 int store_job_set_results_done(struct store *st, int64_t job_id, bool done);
 int store_job_set_tracked(struct store *st, int64_t job_id, bool tracked);
@@ -82,7 +85,7 @@ void store_job_state_clear(struct store_job_state *s);
 /* Every job of a source (tracked or not), in id order; the caller frees
  * each element with store_job_state_clear and the array with free(). */
 int store_jobs_of_source(struct store *st, const char *source, struct store_job_state **out,
-			 size_t *n);
+                         size_t *n);
 
 /* Resolve what a user typed: "SOURCE/EXTERNAL_ID", an external id, or a
  * unique prefix of one.  Returns 0 and *job_id, -ENOENT (no match) or
@@ -94,15 +97,15 @@ int store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char 
 /* Insert a point unless (job, metric, step) exists.  NaN is stored as NULL.
  * Returns 1 when inserted, 0 when it was already there. */
 int store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
-		       double value, int64_t now);
+                       double value, int64_t now);
 /* Insert an event; source_event_id may be NULL (ftmon's own events) and
  * duplicates of a non-NULL one are ignored.  Returns 1 inserted, 0 dup. */
 int store_insert_event(struct store *st, int64_t job_id, const char *source_event_id,
-		       const char *type, const char *level, const char *message,
-		       const char *data_json, int64_t created_at);
+                       const char *type, const char *level, const char *message,
+                       const char *data_json, int64_t created_at);
 int store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id,
-			    int64_t step, const char *model, const char *metrics_json,
-			    int64_t created_at);
+                            int64_t step, const char *model, const char *metrics_json,
+                            int64_t created_at);
 
 /* ---- queries for the control socket: each returns a new cJSON the
  * caller owns, or NULL with a negative errno in *rc. ---- */
@@ -117,7 +120,7 @@ cJSON *store_query_job(struct store *st, int64_t job_id, int *rc);
 /* metrics: NULL-terminated names or NULL for all; since/until INT64_MIN/MAX
  * for no bound; max_points 0 for no downsampling. */
 cJSON *store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics,
-			   int64_t since, int64_t until, size_t max_points, int *rc);
+                           int64_t since, int64_t until, size_t max_points, int *rc);
 cJSON *store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc);
 cJSON *store_query_alerts(struct store *st, bool all, int *rc);
 /* Counts for `status`: {"jobs": {status: n}, "alerts_firing": n,

@@ -70,12 +70,12 @@ store_query_prepare(struct store *st, const char *sql, int *rc)
 	return s;
 }
 
-#define STORE_JOB_COLUMNS                                                          \
-	"j.source || '/' || j.external_id AS name, j.source AS source,"            \
-	" j.external_id AS id, j.status AS status, j.model AS model,"              \
-	" j.fine_tuned_model AS fine_tuned_model, j.last_step AS step,"            \
-	" j.total_steps AS total_steps, j.created_at AS created_at,"               \
-	" j.finished_at AS finished_at, j.updated_at AS updated_at,"               \
+#define STORE_JOB_COLUMNS                                               \
+	"j.source || '/' || j.external_id AS name, j.source AS source," \
+	" j.external_id AS id, j.status AS status, j.model AS model,"   \
+	" j.fine_tuned_model AS fine_tuned_model, j.last_step AS step," \
+	" j.total_steps AS total_steps, j.created_at AS created_at,"    \
+	" j.finished_at AS finished_at, j.updated_at AS updated_at,"    \
 	" j.tracked AS tracked, j.id AS rowid"
 
 /* Attach {"metrics": {name: latest value}} to each job object. */
@@ -84,23 +84,22 @@ store_query_attach_latest(struct store *st, cJSON *jobs)
 {
 	int rc;
 	sqlite3_stmt *s = store_query_prepare(
-		st,
-		"SELECT m.name, l.value FROM latest_metrics l JOIN metric_names m"
-		" ON m.id = l.metric_id WHERE l.job_id = ?1 ORDER BY m.name",
-		&rc);
+	        st,
+	        "SELECT m.name, l.value FROM latest_metrics l JOIN metric_names m"
+	        " ON m.id = l.metric_id WHERE l.job_id = ?1 ORDER BY m.name",
+	        &rc);
 	cJSON *job;
 
 	if (rc < 0)
 		return rc;
-	cJSON_ArrayForEach(job, jobs)
-	{
+	cJSON_ArrayForEach (job, jobs) {
 		cJSON *rowid = cJSON_DetachItemFromObject(job, "rowid");
 		cJSON *metrics = cJSON_AddObjectToObject(job, "metrics");
 		cJSON *tracked = cJSON_GetObjectItem(job, "tracked");
 
 		if (tracked)
 			cJSON_ReplaceItemInObject(job, "tracked",
-						  cJSON_CreateBool(tracked->valuedouble != 0));
+			                          cJSON_CreateBool(tracked->valuedouble != 0));
 		sqlite3_bind_int64(s, 1, (int64_t)rowid->valuedouble);
 		cJSON_Delete(rowid);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -124,13 +123,13 @@ cJSON *
 store_query_jobs(struct store *st, const struct store_jobs_filter *f, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
-		st,
-		"SELECT " STORE_JOB_COLUMNS " FROM jobs j"
-		" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.source = ?2)"
-		" AND (?3 OR j.finished_at IS NULL OR j.status NOT IN"
-		" ('succeeded','failed','cancelled') OR j.updated_at >= ?4)"
-		" ORDER BY j.id",
-		rc);
+	        st,
+	        "SELECT " STORE_JOB_COLUMNS " FROM jobs j"
+	        " WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.source = ?2)"
+	        " AND (?3 OR j.finished_at IS NULL OR j.status NOT IN"
+	        " ('succeeded','failed','cancelled') OR j.updated_at >= ?4)"
+	        " ORDER BY j.id",
+	        rc);
 	cJSON *jobs;
 
 	if (*rc < 0)
@@ -165,8 +164,7 @@ static void
 store_query_inline_json(cJSON *arr, const char *key)
 {
 	cJSON *o;
-	cJSON_ArrayForEach(o, arr)
-	{
+	cJSON_ArrayForEach (o, arr) {
 		cJSON *v = cJSON_GetObjectItem(o, key);
 		if (cJSON_IsString(v)) {
 			cJSON *parsed = cJSON_Parse(v->valuestring);
@@ -179,11 +177,12 @@ cJSON *
 store_query_job(struct store *st, int64_t job_id, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
-		st,
-		"SELECT " STORE_JOB_COLUMNS ", j.error AS error, j.trained_tokens AS trained_tokens,"
-		" j.estimated_finish AS estimated_finish, j.discovered_at AS discovered_at"
-		" FROM jobs j WHERE j.id = ?1",
-		rc);
+	        st,
+	        "SELECT " STORE_JOB_COLUMNS
+	        ", j.error AS error, j.trained_tokens AS trained_tokens,"
+	        " j.estimated_finish AS estimated_finish, j.discovered_at AS discovered_at"
+	        " FROM jobs j WHERE j.id = ?1",
+	        rc);
 	cJSON *arr, *job, *extra;
 
 	if (*rc < 0)
@@ -202,10 +201,10 @@ store_query_job(struct store *st, int64_t job_id, int *rc)
 	job = cJSON_DetachItemFromArray(arr, 0);
 	cJSON_Delete(arr);
 	extra = store_query_job_extra(
-		st, job_id,
-		"SELECT checkpoint_id AS id, step, model, created_at, metrics FROM checkpoints"
-		" WHERE job_id = ?1 ORDER BY step",
-		rc);
+	        st, job_id,
+	        "SELECT checkpoint_id AS id, step, model, created_at, metrics FROM checkpoints"
+	        " WHERE job_id = ?1 ORDER BY step",
+	        rc);
 	if (extra == NULL) {
 		cJSON_Delete(job);
 		return NULL;
@@ -213,10 +212,10 @@ store_query_job(struct store *st, int64_t job_id, int *rc)
 	store_query_inline_json(extra, "metrics");
 	cJSON_AddItemToObject(job, "checkpoints", extra);
 	extra = store_query_job_extra(
-		st, job_id,
-		"SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
-		" fired_at, resolved_at, acked, action FROM alerts WHERE job_id = ?1 ORDER BY id",
-		rc);
+	        st, job_id,
+	        "SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
+	        " fired_at, resolved_at, acked, action FROM alerts WHERE job_id = ?1 ORDER BY id",
+	        rc);
 	if (extra == NULL) {
 		cJSON_Delete(job);
 		return NULL;
@@ -244,8 +243,8 @@ store_query_series(sqlite3_stmt *s, struct ds_point **pts, size_t *n)
 		}
 		(*pts)[*n].step = sqlite3_column_int64(s, 0);
 		(*pts)[*n].value = sqlite3_column_type(s, 1) == SQLITE_NULL
-					   ? NAN
-					   : sqlite3_column_double(s, 1);
+		                           ? NAN
+		                           : sqlite3_column_double(s, 1);
 		(*n)++;
 	}
 	sqlite3_reset(s);
@@ -261,31 +260,32 @@ store_query_points_json(const struct ds_point *p, size_t n)
 		cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)p[i].step));
 		/* JSON has no NaN: null stands for it, as in the database. */
 		cJSON_AddItemToArray(pair, isnan(p[i].value) ? cJSON_CreateNull()
-							    : cJSON_CreateNumber(p[i].value));
+		                                             : cJSON_CreateNumber(p[i].value));
 		cJSON_AddItemToArray(arr, pair);
 	}
 	return arr;
 }
 
 cJSON *
-store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics,
-		    int64_t since, int64_t until, size_t max_points, int *rc)
+store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics, int64_t since,
+                    int64_t until, size_t max_points, int *rc)
 {
 	sqlite3_stmt *names = store_query_prepare(
-		st,
-		"SELECT DISTINCT m.id, m.name FROM latest_metrics l JOIN metric_names m"
-		" ON m.id = l.metric_id WHERE l.job_id = ?1 ORDER BY m.name",
-		rc);
+	        st,
+	        "SELECT DISTINCT m.id, m.name FROM latest_metrics l JOIN metric_names m"
+	        " ON m.id = l.metric_id WHERE l.job_id = ?1 ORDER BY m.name",
+	        rc);
 	sqlite3_stmt *pts;
 	cJSON *out;
 	int r;
 
 	if (*rc < 0)
 		return NULL;
-	pts = store_query_prepare(st,
-				  "SELECT step, value FROM points WHERE job_id = ?1 AND metric_id = ?2"
-				  " AND step BETWEEN ?3 AND ?4 ORDER BY step",
-				  rc);
+	pts = store_query_prepare(
+	        st,
+	        "SELECT step, value FROM points WHERE job_id = ?1 AND metric_id = ?2"
+	        " AND step BETWEEN ?3 AND ?4 ORDER BY step",
+	        rc);
 	if (*rc < 0) {
 		sqlite3_finalize(names);
 		return NULL;
@@ -335,10 +335,10 @@ cJSON *
 store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
-		st,
-		"SELECT id, created_at AS time, type, level, message, data FROM events"
-		" WHERE job_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
-		rc);
+	        st,
+	        "SELECT id, created_at AS time, type, level, message, data FROM events"
+	        " WHERE job_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+	        rc);
 	cJSON *arr;
 
 	if (*rc < 0)
@@ -355,11 +355,11 @@ cJSON *
 store_query_alerts(struct store *st, bool all, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
-		st,
-		"SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
-		" fired_at, resolved_at, acked, action FROM alerts"
-		" WHERE ?1 OR state = 'firing' ORDER BY id",
-		rc);
+	        st,
+	        "SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
+	        " fired_at, resolved_at, acked, action FROM alerts"
+	        " WHERE ?1 OR state = 'firing' ORDER BY id",
+	        rc);
 	if (*rc < 0)
 		return NULL;
 	sqlite3_bind_int(s, 1, all);
@@ -384,8 +384,9 @@ cJSON *
 store_query_counts(struct store *st, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
-		st, "SELECT status, count(*) FROM jobs WHERE tracked GROUP BY status ORDER BY status",
-		rc);
+	        st,
+	        "SELECT status, count(*) FROM jobs WHERE tracked GROUP BY status ORDER BY status",
+	        rc);
 	cJSON *out, *jobs;
 	int64_t n;
 	int r;
@@ -396,18 +397,18 @@ store_query_counts(struct store *st, int *rc)
 	jobs = cJSON_AddObjectToObject(out, "jobs");
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		cJSON_AddNumberToObject(jobs, (const char *)sqlite3_column_text(s, 0),
-					(double)sqlite3_column_int64(s, 1));
+		                        (double)sqlite3_column_int64(s, 1));
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE) {
 		*rc = store_rc(st, r);
 		goto fail;
 	}
 	if ((*rc = store_query_count(st, "SELECT count(*) FROM alerts WHERE state = 'firing'",
-				     &n)) < 0)
+	                             &n)) < 0)
 		goto fail;
 	cJSON_AddNumberToObject(out, "alerts_firing", (double)n);
 	if ((*rc = store_query_count(st, "SELECT count(*) FROM deliveries WHERE state = 'pending'",
-				     &n)) < 0)
+	                             &n)) < 0)
 		goto fail;
 	cJSON_AddNumberToObject(out, "deliveries_pending", (double)n);
 	return out;
@@ -418,8 +419,8 @@ fail:
 
 /* Collect up to 5 matching job names for an "ambiguous" message. */
 static int
-store_job_match(struct store *st, const char *sql, const char *a, const char *b,
-		int64_t *job_id, char **why)
+store_job_match(struct store *st, const char *sql, const char *a, const char *b, int64_t *job_id,
+                char **why)
 {
 	int rc;
 	sqlite3_stmt *s = store_query_prepare(st, sql, &rc);
@@ -462,24 +463,24 @@ store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char **wh
 	if (slash != NULL) {
 		char *source = xstrndup(spec, (size_t)(slash - spec));
 		rc = store_job_match(st,
-				     "SELECT id, source || '/' || external_id FROM jobs"
-				     " WHERE source = ?1 AND external_id = ?2",
-				     source, slash + 1, job_id, why);
+		                     "SELECT id, source || '/' || external_id FROM jobs"
+		                     " WHERE source = ?1 AND external_id = ?2",
+		                     source, slash + 1, job_id, why);
 		free(source);
 		if (rc != -ENOENT)
 			return rc;
 	}
 	rc = store_job_match(st,
-			     "SELECT id, source || '/' || external_id FROM jobs"
-			     " WHERE external_id = ?1 ORDER BY id",
-			     spec, NULL, job_id, why);
+	                     "SELECT id, source || '/' || external_id FROM jobs"
+	                     " WHERE external_id = ?1 ORDER BY id",
+	                     spec, NULL, job_id, why);
 	if (rc != -ENOENT)
 		return rc;
 	/* A prefix: compare with substr so LIKE's wildcards in ids do not match. */
 	return store_job_match(st,
-			       "SELECT id, source || '/' || external_id FROM jobs"
-			       " WHERE substr(external_id, 1, length(?1)) = ?1"
-			       " OR substr(source || '/' || external_id, 1, length(?1)) = ?1"
-			       " ORDER BY id",
-			       spec, NULL, job_id, why);
+	                       "SELECT id, source || '/' || external_id FROM jobs"
+	                       " WHERE substr(external_id, 1, length(?1)) = ?1"
+	                       " OR substr(source || '/' || external_id, 1, length(?1)) = ?1"
+	                       " ORDER BY id",
+	                       spec, NULL, job_id, why);
 }

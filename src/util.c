@@ -20,8 +20,8 @@ util_parse_duration_ms(const char *s, uint64_t *ms)
 	static const struct {
 		const char *suffix;
 		double factor;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-		     {"d", 86400000}, {"", 1000}};
+	} units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+	             {"h", 3600000}, {"d", 86400000}, {"", 1000}};
 	char *end;
 	double v;
 
@@ -203,8 +203,7 @@ util_format_rfc3339(int64_t t, char *buf, size_t size)
 	struct tm tm;
 	time_t tt = (time_t)t;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, size, "%lld", (long long)t);
 	return buf;
 }

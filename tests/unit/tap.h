@@ -28,37 +28,37 @@ tap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
-#define TAP_DIAG(...)                                                      \
-	do {                                                               \
-		printf("# ");                                              \
-		printf(__VA_ARGS__);                                       \
-		printf("\n");                                              \
+#define TAP_DIAG(...)                \
+	do {                         \
+		printf("# ");        \
+		printf(__VA_ARGS__); \
+		printf("\n");        \
 	} while (0)
 
 #define ok(cond, ...) tap_ok(!!(cond), __VA_ARGS__)
 
-#define is_int(got, want, ...)                                             \
-	do {                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);   \
-		if (!ok(g_ == w_, __VA_ARGS__))                            \
-			TAP_DIAG("  got %lld, want %lld", g_, w_);         \
+#define is_int(got, want, ...)                                           \
+	do {                                                             \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		if (!ok(g_ == w_, __VA_ARGS__))                          \
+			TAP_DIAG("  got %lld, want %lld", g_, w_);       \
 	} while (0)
 
-#define is_str(got, want, ...)                                             \
-	do {                                                               \
-		const char *g_ = (got), *w_ = (want);                      \
-		int eq_ = (g_ == NULL && w_ == NULL) ||                    \
-			  (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0); \
-		if (!ok(eq_, __VA_ARGS__))                                 \
-			TAP_DIAG("  got \"%s\", want \"%s\"",              \
-				 g_ ? g_ : "(null)", w_ ? w_ : "(null)");  \
+#define is_str(got, want, ...)                                                    \
+	do {                                                                      \
+		const char *g_ = (got), *w_ = (want);                             \
+		int eq_ = (g_ == NULL && w_ == NULL) ||                           \
+		          (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0);      \
+		if (!ok(eq_, __VA_ARGS__))                                        \
+			TAP_DIAG("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)", \
+			         w_ ? w_ : "(null)");                             \
 	} while (0)
 
-#define is_double(got, want, eps, ...)                                     \
-	do {                                                               \
-		double g_ = (got), w_ = (want);                            \
-		if (!ok(fabs(g_ - w_) <= (eps), __VA_ARGS__))              \
-			TAP_DIAG("  got %.17g, want %.17g", g_, w_);       \
+#define is_double(got, want, eps, ...)                               \
+	do {                                                         \
+		double g_ = (got), w_ = (want);                      \
+		if (!ok(fabs(g_ - w_) <= (eps), __VA_ARGS__))        \
+			TAP_DIAG("  got %.17g, want %.17g", g_, w_); \
 	} while (0)
 
 static inline int

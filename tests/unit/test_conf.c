@@ -37,7 +37,7 @@ test_bad(const char *text, int line, const char *part)
 
 	snprintf(prefix, sizeof(prefix), "t.conf:%d: ", line);
 	ok(conf == NULL && errors != NULL && strncmp(errors, prefix, strlen(prefix)) == 0 &&
-		   strstr(errors, part) != NULL && test_count_lines(errors) == 1,
+	           strstr(errors, part) != NULL && test_count_lines(errors) == 1,
 	   "error %s%s", prefix, part);
 	if (conf != NULL || errors == NULL || strncmp(errors, prefix, strlen(prefix)) != 0 ||
 	    strstr(errors, part) == NULL || test_count_lines(errors) != 1)
@@ -72,11 +72,11 @@ test_sections(void)
 	test_bad("[daemon x]\n", 1, "[daemon] takes no name");
 	test_bad("[source a/b]\ntype = push\n", 1, "invalid name 'a/b'");
 	test_bad("[source x]\ntype = push\n\n[source x]\ntype = push\n", 4,
-		 "duplicate section [source x] (first at line 1)");
+	         "duplicate section [source x] (first at line 1)");
 	test_bad("[daemon]\n[daemon]\n", 2, "duplicate section [daemon] (first at line 1)");
 	test_bad("[source x]\n", 1, "[source x] missing required key 'type'");
 	test_bad("# c\n[source x]  ; no keys\n[daemon]\n", 2,
-		 "[source x] missing required key 'type'");
+	         "[source x] missing required key 'type'");
 	test_bad("[daemon\n", 1, "section header without closing ']'");
 	test_bad("[daemon] x\n", 1, "unexpected text after ']'");
 	test_bad("[]\n", 1, "empty section name");
@@ -92,34 +92,32 @@ test_keys(void)
 {
 	test_bad("[daemon]\nretention = 1\nfoo = bar\n", 3, "[daemon] unknown key 'foo'");
 	test_bad("[source lab]\ntype = jsonl\npath = /a\npoll = 3\n", 4,
-		 "[source lab] unknown key 'poll'");
+	         "[source lab] unknown key 'poll'");
 	test_bad("[daemon]\nretention = 1\nretention = 2\n", 3,
-		 "[daemon] duplicate key 'retention' (first at line 2)");
+	         "[daemon] duplicate key 'retention' (first at line 2)");
 	test_bad(OPENAI "poll_interval = fast\n", 4,
-		 "[source openai] poll_interval: invalid duration 'fast' (use 500ms, 30s, 5m, "
-		 "2h, 1d)");
+	         "[source openai] poll_interval: invalid duration 'fast' (use 500ms, 30s, 5m, "
+	         "2h, 1d)");
 	test_bad(OPENAI "poll_interval = 50ms\n", 4, "poll_interval: must be at least 100ms");
 	test_bad(OPENAI "timeout = 0\n", 4, "[source openai] timeout: must be greater than 0");
 	test_bad(OPENAI "timeout =\n", 4, "[source openai] timeout: missing value");
 	test_bad("[source lab]\ntype = jsonl\npath = /a\nrescan = 0s\n", 4,
-		 "rescan: must be greater than 0");
-	test_bad(OPENAI "max_connections = 0\n", 4,
-		 "max_connections: 0 is out of range (1..256)");
+	         "rescan: must be greater than 0");
+	test_bad(OPENAI "max_connections = 0\n", 4, "max_connections: 0 is out of range (1..256)");
 	test_bad(OPENAI "max_connections = 257\n", 4,
-		 "max_connections: 257 is out of range (1..256)");
-	test_bad(OPENAI "max_connections = eight\n", 4,
-		 "max_connections: invalid number 'eight'");
+	         "max_connections: 257 is out of range (1..256)");
+	test_bad(OPENAI "max_connections = eight\n", 4, "max_connections: invalid number 'eight'");
 	test_bad("[rule plateau]\npatience = 0\n", 2,
-		 "[rule plateau] patience: 0 is out of range (1..100000)");
+	         "[rule plateau] patience: 0 is out of range (1..100000)");
 	test_bad("[rule plateau]\npatience = 100001\n", 2, "out of range (1..100000)");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nconcurrency = 65\n", 4,
-		 "[hook h] concurrency: 65 is out of range (1..64)");
+	         "[hook h] concurrency: 65 is out of range (1..64)");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nmax_attempts = 0\n", 4,
-		 "[hook h] max_attempts: 0 is out of range (1..1000)");
+	         "[hook h] max_attempts: 0 is out of range (1..1000)");
 	test_bad("[daemon]\nretention = 36501\n", 2,
-		 "[daemon] retention: 36501 is out of range (0..36500)");
+	         "[daemon] retention: 36501 is out of range (0..36500)");
 	test_bad(OPENAI "discover = maybe\n", 4,
-		 "[source openai] discover: invalid boolean 'maybe' (use yes or no)");
+	         "[source openai] discover: invalid boolean 'maybe' (use yes or no)");
 	test_bad("[rule nan]\nenabled = 2\n", 2, "[rule nan] enabled: invalid boolean '2'");
 }
 
@@ -127,24 +125,24 @@ static void
 test_enums(void)
 {
 	test_bad("[source x]\ntype = kafka\n", 2,
-		 "[source x] type: invalid value 'kafka' (use openai, jsonl, push)");
+	         "[source x] type: invalid value 'kafka' (use openai, jsonl, push)");
 	test_bad(OPENAI "auth = basic\n", 4,
-		 "[source openai] auth: invalid value 'basic' (use bearer, api-key)");
+	         "[source openai] auth: invalid value 'basic' (use bearer, api-key)");
 	test_bad("[hook w]\ntype = webhook\nurl = https://h.example/x\nformat = xml\n", 4,
-		 "[hook w] format: invalid value 'xml' (use json, slack, text, alertmanager)");
+	         "[hook w] format: invalid value 'xml' (use json, slack, text, alertmanager)");
 	test_bad("[hook w]\ntype = mail\n", 2, "[hook w] type: invalid value 'mail'");
 	test_bad("[rule plateau]\nthreshold_mode = pct\n", 2,
-		 "threshold_mode: invalid value 'pct' (use rel, abs)");
+	         "threshold_mode: invalid value 'pct' (use rel, abs)");
 	test_bad("[rule t]\ntype = threshold\nmetric = acc\nop = ==\nvalue = 1\n", 4,
-		 "[rule t] op: invalid value '=='");
+	         "[rule t] op: invalid value '=='");
 	test_bad("[rule nan]\naction = kill\n", 2,
-		 "[rule nan] action: invalid value 'kill' (use none, cancel, pause)");
+	         "[rule nan] action: invalid value 'kill' (use none, cancel, pause)");
 	test_bad("[rule x]\ntype = gap\n", 2, "[rule x] type: invalid value 'gap'");
 	test_bad("[daemon]\nlog_level = loud\n", 2,
-		 "[daemon] log_level: invalid log level 'loud' (use err, warning, notice, "
-		 "info or debug)");
+	         "[daemon] log_level: invalid log level 'loud' (use err, warning, notice, "
+	         "info or debug)");
 	test_bad("[daemon]\nsocket_mode = rw\n", 2,
-		 "[daemon] socket_mode: invalid mode 'rw' (use an octal mode such as 0660)");
+	         "[daemon] socket_mode: invalid mode 'rw' (use an octal mode such as 0660)");
 	test_bad("[daemon]\nsocket_mode = 0668\n", 2, "socket_mode: invalid mode '0668'");
 	test_bad("[daemon]\nsocket_mode = 04660\n", 2, "socket_mode: invalid mode '04660'");
 }
@@ -153,50 +151,51 @@ static void
 test_values(void)
 {
 	test_bad("[source openai]\ntype = openai\napi_key_env = K\nbase_url = ftp://x\n", 4,
-		 "[source openai] base_url: invalid URL 'ftp://x': must start with http:// "
-		 "or https://");
+	         "[source openai] base_url: invalid URL 'ftp://x': must start with http:// "
+	         "or https://");
 	test_bad(OPENAI "base_url = https://\n", 4,
-		 "base_url: invalid URL 'https://': has no host");
+	         "base_url: invalid URL 'https://': has no host");
 	test_bad(OPENAI "base_url = https://h.example/v1?x=1\n", 4, "query or fragment");
 	test_bad("[hook w]\ntype = webhook\nurl = hooks.example.org/x\n", 3,
-		 "[hook w] url: invalid URL 'hooks.example.org/x'");
+	         "[hook w] url: invalid URL 'hooks.example.org/x'");
 	test_bad("[daemon]\ndatabase = ftmon.db\n", 2,
-		 "[daemon] database: 'ftmon.db' is not an absolute path");
-	test_bad("[daemon]\nsocket = run/s.sock\n", 2, "[daemon] socket: 'run/s.sock' is not an "
-		 "absolute path");
+	         "[daemon] database: 'ftmon.db' is not an absolute path");
+	test_bad("[daemon]\nsocket = run/s.sock\n", 2,
+	         "[daemon] socket: 'run/s.sock' is not an "
+	         "absolute path");
 	test_bad("[source openai]\ntype = openai\napi_key_file = openai.key\n", 3,
-		 "[source openai] api_key_file: 'openai.key' is not an absolute path");
+	         "[source openai] api_key_file: 'openai.key' is not an absolute path");
 	test_bad("[source lab]\ntype = jsonl\npath = srv/*.jsonl\n", 3,
-		 "[source lab] path: 'srv/*.jsonl' is not an absolute path");
+	         "[source lab] path: 'srv/*.jsonl' is not an absolute path");
 	test_bad("[source lab]\ntype = jsonl\npath = /srv/[ab/*.jsonl\n", 3,
-		 "[source lab] path: bad glob '/srv/[ab/*.jsonl': unbalanced '['");
+	         "[source lab] path: bad glob '/srv/[ab/*.jsonl': unbalanced '['");
 	test_bad("[rule nan]\njobs = openai/[!ab\n", 2,
-		 "[rule nan] jobs: bad glob 'openai/[!ab': unbalanced '['");
+	         "[rule nan] jobs: bad glob 'openai/[!ab': unbalanced '['");
 	test_bad("[rule nan]\njobs = a\\\n", 2, "jobs: bad glob 'a\\': ends in a backslash");
 	test_bad(OPENAI "api_key_env = 1KEY\n", 4, "duplicate key 'api_key_env'");
 	test_bad("[source o]\ntype = openai\napi_key_env = MY-KEY\n", 3,
-		 "[source o] api_key_env: 'MY-KEY' is not a valid environment variable name");
+	         "[source o] api_key_env: 'MY-KEY' is not a valid environment variable name");
 	test_bad("[source o]\ntype = openai\napi_key_credential = a/b\n", 3,
-		 "api_key_credential: 'a/b' is not a valid credential name");
+	         "api_key_credential: 'a/b' is not a valid credential name");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/echo 'oops\n", 3,
-		 "[hook h] command: cannot split '/bin/echo 'oops': unterminated single quote");
+	         "[hook h] command: cannot split '/bin/echo 'oops': unterminated single quote");
 	test_bad("[hook h]\ntype = exec\ncommand = \"\n", 3, "unterminated double quote");
 	test_bad("[hook h]\ntype = exec\ncommand =\n", 3, "[hook h] command: missing value");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nevents = job.done\n", 4,
-		 "[hook h] events: unknown event 'job.done' (use job.discovered, job.status, "
-		 "job.finished, alert.fired, alert.resolved or *)");
+	         "[hook h] events: unknown event 'job.done' (use job.discovered, job.status, "
+	         "job.finished, alert.fired, alert.resolved or *)");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nevents = ,\n", 4,
-		 "events: no events listed");
+	         "events: no events listed");
 	test_bad("[rule spike]\nsigma = 0\n", 2, "[rule spike] sigma: must be greater than 0");
 	test_bad("[rule spike]\nwindow = 1\n", 2, "[rule spike] window: 1 is out of range");
 	test_bad("[rule divergence]\nmin_delta = -0.1\n", 2,
-		 "[rule divergence] min_delta: must not be negative");
+	         "[rule divergence] min_delta: must not be negative");
 	test_bad("[rule t]\ntype = threshold\nmetric = a\nop = <\nvalue = nan\n", 5,
-		 "[rule t] value: invalid number 'nan'");
+	         "[rule t] value: invalid number 'nan'");
 	test_bad("[rule divergence]\nmetric = valid loss\n", 2,
-		 "metric: 'valid loss' must be a single word");
+	         "metric: 'valid loss' must be a single word");
 	test_bad("[rule divergence]\nmetric = loss\nreference = loss\n", 3,
-		 "[rule divergence] reference: must differ from metric");
+	         "[rule divergence] reference: must differ from metric");
 	test_bad("[rule stale]\nstale_after = 0\n", 2, "stale_after: must be greater than 0");
 	test_bad("[rule stale]\ncooldown = soon\n", 2, "cooldown: invalid duration 'soon'");
 
@@ -209,24 +208,25 @@ static void
 test_required(void)
 {
 	test_bad("[source openai]\ntype = openai\n", 1,
-		 "[source openai] missing required key: one of api_key_file, api_key_env or "
-		 "api_key_credential");
+	         "[source openai] missing required key: one of api_key_file, api_key_env or "
+	         "api_key_credential");
 	test_bad("[source openai]\ntype = openai\napi_key_env = K\n"
-		 "api_key_file = /etc/k\n", 4,
-		 "[source openai] api_key_file: only one of api_key_file, api_key_env and "
-		 "api_key_credential may be set ('api_key_env' is set at line 3)");
+	         "api_key_file = /etc/k\n",
+	         4,
+	         "[source openai] api_key_file: only one of api_key_file, api_key_env and "
+	         "api_key_credential may be set ('api_key_env' is set at line 3)");
 	test_bad("[source lab]\ntype = jsonl\n", 1, "[source lab] missing required key 'path'");
 	test_bad("[hook h]\ntype = exec\n", 1, "[hook h] missing required key 'command'");
 	test_bad("[hook h]\ntype = webhook\n", 1, "[hook h] missing required key 'url'");
 	test_bad("[hook h]\ncommand = /bin/true\n", 1, "[hook h] missing required key 'type'");
 	test_bad("[rule myrule]\nmetric = x\n", 1,
-		 "[rule myrule] missing required key 'type' ('myrule' is not a built-in rule");
+	         "[rule myrule] missing required key 'type' ('myrule' is not a built-in rule");
 	test_bad("[rule acc]\ntype = threshold\nmetric = acc\nop = >=\n", 1,
-		 "[rule acc] missing required key 'value'");
+	         "[rule acc] missing required key 'value'");
 	test_bad("[rule nan]\ntype = spike\n", 2,
-		 "[rule nan] type: a rule named after the built-in 'nan' must have type nan");
+	         "[rule nan] type: a rule named after the built-in 'nan' must have type nan");
 	test_bad("[rule threshold]\nop = <\nvalue = 1\n", 1,
-		 "[rule threshold] missing required key 'metric'");
+	         "[rule threshold] missing required key 'metric'");
 }
 
 static void
@@ -234,51 +234,52 @@ test_applies(void)
 {
 	/* The type may come after the key that does not fit it. */
 	test_bad("[source openai]\npath = /srv/x\ntype = openai\napi_key_env = K\n", 2,
-		 "[source openai] path: does not apply to type openai");
+	         "[source openai] path: does not apply to type openai");
 	test_bad("[source lab]\ntype = jsonl\npath = /a\ndiscover = no\n", 4,
-		 "[source lab] discover: does not apply to type jsonl");
+	         "[source lab] discover: does not apply to type jsonl");
 	test_bad("[source p]\ntype = push\npoll_interval = 5s\n", 3,
-		 "[source p] poll_interval: does not apply to type push");
+	         "[source p] poll_interval: does not apply to type push");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nurl = https://h.example/\n", 4,
-		 "[hook h] url: does not apply to type exec");
+	         "[hook h] url: does not apply to type exec");
 	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nformat = slack\n", 4,
-		 "[hook h] format: does not apply to type exec");
+	         "[hook h] format: does not apply to type exec");
 	test_bad("[hook w]\ntype = webhook\nurl = https://h.example/\ncommand = x\n", 4,
-		 "[hook w] command: does not apply to type webhook");
+	         "[hook w] command: does not apply to type webhook");
 	test_bad("[rule overfit]\ntype = divergence\nop = <\n", 3,
-		 "[rule overfit] op: does not apply to type divergence");
-	test_bad("[rule stale]\nmetric = loss\n", 2, "[rule stale] metric: does not apply to "
-		 "type stale");
+	         "[rule overfit] op: does not apply to type divergence");
+	test_bad("[rule stale]\nmetric = loss\n", 2,
+	         "[rule stale] metric: does not apply to "
+	         "type stale");
 	test_bad("[rule nan]\npatience = 3\n", 2,
-		 "[rule nan] patience: does not apply to type nan");
+	         "[rule nan] patience: does not apply to type nan");
 	test_bad("[rule spike]\nstale_after = 5m\n", 2,
-		 "stale_after: does not apply to type spike");
+	         "stale_after: does not apply to type spike");
 }
 
 static void
 test_many_errors(void)
 {
-	const char *text = "[daemon]\n"              /* 1 */
-			   "retention = -1\n"        /* 2 */
-			   "[source openai]\n"       /* 3 */
-			   "type = openai\n"         /* 4 */
-			   "poll_interval = fast\n"  /* 5 */
-			   "[foo]\n"                 /* 6 */
-			   "[hook h]\n"              /* 7 */
-			   "type = exec\n"           /* 8 */
-			   "url = http://x.example\n" /* 9 */
-			   "bogus\n";                /* 10 */
+	const char *text = "[daemon]\n"               /* 1 */
+	                   "retention = -1\n"         /* 2 */
+	                   "[source openai]\n"        /* 3 */
+	                   "type = openai\n"          /* 4 */
+	                   "poll_interval = fast\n"   /* 5 */
+	                   "[foo]\n"                  /* 6 */
+	                   "[hook h]\n"               /* 7 */
+	                   "type = exec\n"            /* 8 */
+	                   "url = http://x.example\n" /* 9 */
+	                   "bogus\n";                 /* 10 */
 	const char *want =
-		"t.conf:2: [daemon] retention: invalid number '-1'\n"
-		"t.conf:3: [source openai] missing required key: one of api_key_file, "
-		"api_key_env or api_key_credential\n"
-		"t.conf:5: [source openai] poll_interval: invalid duration 'fast' (use 500ms, "
-		"30s, 5m, 2h, 1d)\n"
-		"t.conf:6: unknown section [foo] (use [daemon], [source NAME], [rule NAME] or "
-		"[hook NAME])\n"
-		"t.conf:7: [hook h] missing required key 'command'\n"
-		"t.conf:9: [hook h] url: does not apply to type exec\n"
-		"t.conf:10: expected 'key = value', '[section]' or a comment\n";
+	        "t.conf:2: [daemon] retention: invalid number '-1'\n"
+	        "t.conf:3: [source openai] missing required key: one of api_key_file, "
+	        "api_key_env or api_key_credential\n"
+	        "t.conf:5: [source openai] poll_interval: invalid duration 'fast' (use 500ms, "
+	        "30s, 5m, 2h, 1d)\n"
+	        "t.conf:6: unknown section [foo] (use [daemon], [source NAME], [rule NAME] or "
+	        "[hook NAME])\n"
+	        "t.conf:7: [hook h] missing required key 'command'\n"
+	        "t.conf:9: [hook h] url: does not apply to type exec\n"
+	        "t.conf:10: expected 'key = value', '[section]' or a comment\n";
 	char *errors = NULL;
 	struct conf *conf = conf_load_string(text, "t.conf", &errors);
 
@@ -288,75 +289,75 @@ test_many_errors(void)
 }
 
 static const char *const test_full_text =
-	"# every key of every section\n"
-	"[daemon]\n"
-	"database = /srv/ftmon/db.sqlite\n"
-	"socket = /tmp/ftmon.sock\n"
-	"socket_mode = 0600\n"
-	"admin_group = mlteam\n"
-	"retention = 90\n"
-	"log_level = debug\n"
-	"\n"
-	"[source openai]\n"                               /* line 10 */
-	"type = openai\n"
-	"base_url = https://api.example.com/v1//\n"
-	"api_key_file = /etc/ftmon/openai.key\n"
-	"organization = org-123\n"
-	"project = proj_456\n"
-	"auth = api-key\n"
-	"api_version = 2024-10-21\n"
-	"discover = no\n"
-	"poll_interval = 5m\n"
-	"max_connections = 16\n"
-	"timeout = 2h\n"
-	"\n"
-	"[source lab]\n"                                  /* line 23 */
-	"type = jsonl\n"
-	"path = /srv/train/*/metrics.jsonl\n"
-	"rescan = 500ms\n"
-	"[source push]\n"
-	"type = push\n"
-	"[source cred]\n"
-	"type = openai\n"
-	"api_key_credential = openai\n"
-	"\n"
-	"[rule overfit]\n"                                /* line 33 */
-	"type = divergence\n"
-	"enabled = no\n"
-	"metric = valid_loss\n"
-	"reference = train_loss\n"
-	"patience = 3\n"
-	"min_delta = 0.01\n"
-	"threshold_mode = abs\n"
-	"cooldown = 1d\n"
-	"jobs = openai/*\n"
-	"action = cancel\n"
-	"[rule spike]\n"                                  /* line 44 */
-	"window = 128\n"
-	"sigma = 6\n"
-	"[rule stale]\n"
-	"stale_after = 45\n"
-	"[rule acc]\n"
-	"type = threshold\n"
-	"metric = valid_mean_token_accuracy\n"
-	"op = >=\n"
-	"value = 0.9\n"
-	"action = pause\n"
-	"[rule plateau]\n"
-	"metric = train_loss\n"
-	"\n"
-	"[hook team]\n"                                   /* line 58 */
-	"type = webhook\n"
-	"url = https://hooks.example.org/T000/B000/XXXX\n"
-	"format = alertmanager\n"
-	"events = job.finished, alert.fired\n"
-	"timeout = 10s\n"
-	"max_attempts = 3\n"
-	"concurrency = 2\n"
-	"[hook script]\n"
-	"type = exec\n"
-	"command = /etc/ftmon/hooks/notify --channel 'ml team' \"a b\"\n"
-	"events = *\n";
+        "# every key of every section\n"
+        "[daemon]\n"
+        "database = /srv/ftmon/db.sqlite\n"
+        "socket = /tmp/ftmon.sock\n"
+        "socket_mode = 0600\n"
+        "admin_group = mlteam\n"
+        "retention = 90\n"
+        "log_level = debug\n"
+        "\n"
+        "[source openai]\n" /* line 10 */
+        "type = openai\n"
+        "base_url = https://api.example.com/v1//\n"
+        "api_key_file = /etc/ftmon/openai.key\n"
+        "organization = org-123\n"
+        "project = proj_456\n"
+        "auth = api-key\n"
+        "api_version = 2024-10-21\n"
+        "discover = no\n"
+        "poll_interval = 5m\n"
+        "max_connections = 16\n"
+        "timeout = 2h\n"
+        "\n"
+        "[source lab]\n" /* line 23 */
+        "type = jsonl\n"
+        "path = /srv/train/*/metrics.jsonl\n"
+        "rescan = 500ms\n"
+        "[source push]\n"
+        "type = push\n"
+        "[source cred]\n"
+        "type = openai\n"
+        "api_key_credential = openai\n"
+        "\n"
+        "[rule overfit]\n" /* line 33 */
+        "type = divergence\n"
+        "enabled = no\n"
+        "metric = valid_loss\n"
+        "reference = train_loss\n"
+        "patience = 3\n"
+        "min_delta = 0.01\n"
+        "threshold_mode = abs\n"
+        "cooldown = 1d\n"
+        "jobs = openai/*\n"
+        "action = cancel\n"
+        "[rule spike]\n" /* line 44 */
+        "window = 128\n"
+        "sigma = 6\n"
+        "[rule stale]\n"
+        "stale_after = 45\n"
+        "[rule acc]\n"
+        "type = threshold\n"
+        "metric = valid_mean_token_accuracy\n"
+        "op = >=\n"
+        "value = 0.9\n"
+        "action = pause\n"
+        "[rule plateau]\n"
+        "metric = train_loss\n"
+        "\n"
+        "[hook team]\n" /* line 58 */
+        "type = webhook\n"
+        "url = https://hooks.example.org/T000/B000/XXXX\n"
+        "format = alertmanager\n"
+        "events = job.finished, alert.fired\n"
+        "timeout = 10s\n"
+        "max_attempts = 3\n"
+        "concurrency = 2\n"
+        "[hook script]\n"
+        "type = exec\n"
+        "command = /etc/ftmon/hooks/notify --channel 'ml team' \"a b\"\n"
+        "events = *\n";
 
 static void
 test_full_sources(const struct conf *c)
@@ -475,51 +476,51 @@ test_full(void)
 
 /* The example in SPEC.md, verbatim. */
 static const char *const test_spec_text =
-	"[daemon]\n"
-	"database = /var/lib/ftmon/ftmon.db\n"
-	"socket = /run/ftmon/ftmon.sock\n"
-	"admin_group = ftmon        ; members (and root) may run mutating commands\n"
-	"retention = 0              ; days to keep metric points of finished jobs; 0 = forever\n"
-	"\n"
-	"[source openai]\n"
-	"type = openai\n"
-	"base_url = https://api.openai.com/v1\n"
-	"api_key_file = /etc/ftmon/openai.key   ; or: api_key_env = OPENAI_API_KEY\n"
-	"                                        ; or: api_key_credential = openai (systemd LoadCredential)\n"
-	"organization =                          ; optional OpenAI-Organization header\n"
-	"project =                               ; optional OpenAI-Project header\n"
-	"auth = bearer              ; bearer (OpenAI) | api-key (Azure OpenAI's header)\n"
-	"api_version =              ; when set, sent as ?api-version= (Azure OpenAI)\n"
-	"discover = yes             ; yes: track every job the key can list; no: only `ftmonctl track`\n"
-	"poll_interval = 30s        ; running jobs; finished jobs are not polled again\n"
-	"max_connections = 8\n"
-	"timeout = 30s\n"
-	"\n"
-	"[source lab]\n"
-	"type = jsonl\n"
-	"path = /srv/train/*/metrics.jsonl    ; glob; each file is one job\n"
-	"\n"
-	"[source push]\n"
-	"type = push                ; jobs created by `ftmonctl log` / socket `log` requests\n"
-	"\n"
-	"[rule overfit]\n"
-	"type = divergence\n"
-	"metric = valid_loss\n"
-	"reference = train_loss\n"
-	"patience = 3\n"
-	"min_delta = 0.01\n"
-	"\n"
-	"[hook team]\n"
-	"type = webhook\n"
-	"url = https://hooks.example.org/T000/B000/XXXX\n"
-	"format = slack             ; json | slack | text | alertmanager\n"
-	"events = job.finished alert.fired\n"
-	"\n"
-	"[hook script]\n"
-	"type = exec\n"
-	"command = /etc/ftmon/hooks/notify --channel ml\n"
-	"events = *\n"
-	"timeout = 30s\n";
+        "[daemon]\n"
+        "database = /var/lib/ftmon/ftmon.db\n"
+        "socket = /run/ftmon/ftmon.sock\n"
+        "admin_group = ftmon        ; members (and root) may run mutating commands\n"
+        "retention = 0              ; days to keep metric points of finished jobs; 0 = forever\n"
+        "\n"
+        "[source openai]\n"
+        "type = openai\n"
+        "base_url = https://api.openai.com/v1\n"
+        "api_key_file = /etc/ftmon/openai.key   ; or: api_key_env = OPENAI_API_KEY\n"
+        "                                        ; or: api_key_credential = openai (systemd LoadCredential)\n"
+        "organization =                          ; optional OpenAI-Organization header\n"
+        "project =                               ; optional OpenAI-Project header\n"
+        "auth = bearer              ; bearer (OpenAI) | api-key (Azure OpenAI's header)\n"
+        "api_version =              ; when set, sent as ?api-version= (Azure OpenAI)\n"
+        "discover = yes             ; yes: track every job the key can list; no: only `ftmonctl track`\n"
+        "poll_interval = 30s        ; running jobs; finished jobs are not polled again\n"
+        "max_connections = 8\n"
+        "timeout = 30s\n"
+        "\n"
+        "[source lab]\n"
+        "type = jsonl\n"
+        "path = /srv/train/*/metrics.jsonl    ; glob; each file is one job\n"
+        "\n"
+        "[source push]\n"
+        "type = push                ; jobs created by `ftmonctl log` / socket `log` requests\n"
+        "\n"
+        "[rule overfit]\n"
+        "type = divergence\n"
+        "metric = valid_loss\n"
+        "reference = train_loss\n"
+        "patience = 3\n"
+        "min_delta = 0.01\n"
+        "\n"
+        "[hook team]\n"
+        "type = webhook\n"
+        "url = https://hooks.example.org/T000/B000/XXXX\n"
+        "format = slack             ; json | slack | text | alertmanager\n"
+        "events = job.finished alert.fired\n"
+        "\n"
+        "[hook script]\n"
+        "type = exec\n"
+        "command = /etc/ftmon/hooks/notify --channel ml\n"
+        "events = *\n"
+        "timeout = 30s\n";
 
 static void
 test_spec_example(void)
@@ -558,12 +559,11 @@ test_defaults(void)
 		for (size_t i = 0; i < c->nrules; i++) {
 			const struct conf_rule *r = &c->rules[i];
 			ok(r->enabled && r->jobs && strcmp(r->jobs, "*") == 0 &&
-				   r->action == CONF_ACTION_NONE && r->metric == NULL &&
-				   r->reference == NULL && r->patience == 0 &&
-				   isnan(r->min_delta) &&
-				   r->threshold_mode == CONF_THRESHOLD_REL && r->cooldown_ms == 0 &&
-				   r->window == 0 && isnan(r->sigma) &&
-				   r->stale_after_ms == 1800000 && isnan(r->value) && r->line == 0,
+			           r->action == CONF_ACTION_NONE && r->metric == NULL &&
+			           r->reference == NULL && r->patience == 0 &&
+			           isnan(r->min_delta) && r->threshold_mode == CONF_THRESHOLD_REL &&
+			           r->cooldown_ms == 0 && r->window == 0 && isnan(r->sigma) &&
+			           r->stale_after_ms == 1800000 && isnan(r->value) && r->line == 0,
 			   "built-in rule %s has its defaults", r->name);
 		}
 		is_int(c->rules[0].type, CONF_RULE_NAN, "rule 0 type nan");
@@ -574,9 +574,10 @@ test_defaults(void)
 	}
 
 	c = test_good(OPENAI "organization =\nproject =   ; none\napi_version =\n"
-		      "[source lab]\ntype = jsonl\npath = /x/*.jsonl\n"
-		      "[hook h]\ntype = exec\ncommand = /bin/true\n"
-		      "[rule nan]\nenabled = no\n", "defaults of sources, hooks");
+	                     "[source lab]\ntype = jsonl\npath = /x/*.jsonl\n"
+	                     "[hook h]\ntype = exec\ncommand = /bin/true\n"
+	                     "[rule nan]\nenabled = no\n",
+	              "defaults of sources, hooks");
 	if (c == NULL)
 		return;
 	const struct conf_source *o = &c->sources[0];
@@ -591,8 +592,7 @@ test_defaults(void)
 	is_int(o->timeout_ms, 30000, "default timeout");
 	is_int(c->sources[1].rescan_ms, 30000, "default rescan");
 	const struct conf_hook *h = &c->hooks[0];
-	ok(h->events && strcmp(h->events[0], "*") == 0 && h->events[1] == NULL,
-	   "default events *");
+	ok(h->events && strcmp(h->events[0], "*") == 0 && h->events[1] == NULL, "default events *");
 	is_int(h->format, CONF_FORMAT_JSON, "default format");
 	is_int(h->timeout_ms, 30000, "default hook timeout");
 	is_int(h->max_attempts, 10, "default max_attempts");
@@ -611,8 +611,8 @@ test_durations(void)
 		const char *text;
 		uint64_t ms;
 	} cases[] = {
-		{"500ms", 500}, {"30s", 30000}, {"5m", 300000}, {"2h", 7200000},
-		{"1d", 86400000}, {"45", 45000}, {"1.5", 1500}, {"100ms", 100},
+	        {"500ms", 500},   {"30s", 30000}, {"5m", 300000}, {"2h", 7200000},
+	        {"1d", 86400000}, {"45", 45000},  {"1.5", 1500},  {"100ms", 100},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -636,9 +636,10 @@ test_syntax(void)
 	struct conf *c;
 
 	c = test_good("; comment\n# comment\n  [source lab]   # trailing\n"
-		      "type = jsonl ; comment\n"
-		      "path = /srv/a;b#c/*.jsonl # comment needs a space before it\n"
-		      "\trescan\t=\t2m\t;tabbed\n", "comments and whitespace");
+	              "type = jsonl ; comment\n"
+	              "path = /srv/a;b#c/*.jsonl # comment needs a space before it\n"
+	              "\trescan\t=\t2m\t;tabbed\n",
+	              "comments and whitespace");
 	if (c != NULL) {
 		is_str(c->sources[0].path, "/srv/a;b#c/*.jsonl", "';' and '#' inside a value kept");
 		is_int(c->sources[0].rescan_ms, 120000, "tabs around '=' and the value");
@@ -646,7 +647,7 @@ test_syntax(void)
 	conf_free(c);
 
 	c = test_good("\xef\xbb\xbf[daemon]\r\nretention = 7\r\n[source p]\r\ntype = push",
-		      "BOM, CRLF and no final newline");
+	              "BOM, CRLF and no final newline");
 	if (c != NULL) {
 		is_int(c->retention_days, 7, "CRLF value");
 		is_int(c->sources[0].line, 3, "line counted across CRLF");
@@ -662,8 +663,9 @@ test_syntax(void)
 	conf_free(c);
 	free(text);
 	text = xasprintf("[source %s]\ntype = push\nx = 1\n", longname);
-	test_bad(text, 3, "[source a123456789b123456789c123456789d123456789e123456789f1234] "
-		 "unknown key 'x'");
+	test_bad(text, 3,
+	         "[source a123456789b123456789c123456789d123456789e123456789f1234] "
+	         "unknown key 'x'");
 	free(text);
 }
 
@@ -712,7 +714,8 @@ test_long_lines(void)
 	test_long_line(&b, 65534);
 	char *errors = NULL;
 	c = conf_load_string(b.data, "t.conf", &errors);
-	is_str(errors, "t.conf:1: [hook h] missing required key 'command'\n"
+	is_str(errors,
+	       "t.conf:1: [hook h] missing required key 'command'\n"
 	       "t.conf:3: line is longer than 65533 characters\n"
 	       "t.conf:4: [hook h] events: unknown event 'alert.fire' (use job.discovered, "
 	       "job.status, job.finished, alert.fired, alert.resolved or *)\n",
@@ -779,7 +782,7 @@ test_equal(void)
 	struct conf *a = test_good(base, "equal: a");
 	struct conf *b = test_good(base, "equal: b");
 	const char *moved = "\n\n" OPENAI "poll_interval = 10s\nproject = p\n"
-			    "[source lab]\ntype = jsonl\npath = /a\n";
+	                    "[source lab]\ntype = jsonl\npath = /a\n";
 	struct conf *m = test_good(moved, "equal: changed");
 
 	if (a && b && m) {

@@ -157,8 +157,8 @@ test_buckets(void)
 	n = test_run(in, 11, 7, 7, &out);
 	is_int(n, 7, "odd budget uses every slot");
 	ok(n == 7 && out[1].step == 20 && out[2].step == 30 && out[3].step == 50 &&
-		   out[4].step == 60 && out[5].step == 70 && out[5].value == 4 &&
-		   out[6].step == 100,
+	           out[4].step == 60 && out[5].step == 70 && out[5].value == 4 &&
+	           out[6].step == 100,
 	   "odd budget: min/max pairs, then the outlier of the last bucket");
 	free(out);
 	free(in);

@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 
 #define TEST_WAIT_MS 10000
-#define TEST_WAVE 50
+#define TEST_WAVE    50
 #define TEST_OK_BODY "{\"ok\":true,\"value\":42}"
 
 struct test_result {
@@ -127,7 +127,7 @@ test_sleep(uint64_t ms)
 
 static struct http_request *
 test_start(struct http *http, const char *method, const char *path,
-	   const struct http_request_opts *extra, http_done_cb cb, void *data)
+           const struct http_request_opts *extra, http_done_cb cb, void *data)
 {
 	struct http_request_opts opts = {0};
 	char url[256];
@@ -456,7 +456,7 @@ static char *
 test_capture(int debug)
 {
 	const char *headers[] = {"Authorization: Bearer sekrit-token-1", "API-KEY:sekrit-key-2",
-				 "X-Test: visible", NULL};
+	                         "X-Test: visible", NULL};
 	struct http_request_opts opts = {0};
 	struct test_result r = {0};
 	char path[128];

@@ -22,50 +22,50 @@
 #define S(lit) lit, sizeof(lit) - 1
 
 static const char test_spec_job[] =
-	"{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
-	"\"created_at\":1692661014,\"finished_at\":1692661190,"
-	"\"fine_tuned_model\":\"ft:davinci-002:my-org:custom_suffix:7q8mpxmy\","
-	"\"organization_id\":\"org-123\",\"result_files\":[\"file-abc123\"],"
-	"\"status\":\"succeeded\",\"validation_file\":null,\"training_file\":\"file-abc123\","
-	"\"hyperparameters\":{\"n_epochs\":4,\"batch_size\":1,\"learning_rate_multiplier\":1.0},"
-	"\"trained_tokens\":5768,\"integrations\":[],\"seed\":0,\"estimated_finish\":0,"
-	"\"method\":{\"type\":\"supervised\",\"supervised\":{\"hyperparameters\":"
-	"{\"n_epochs\":4,\"batch_size\":1,\"learning_rate_multiplier\":1.0}}}}";
+        "{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
+        "\"created_at\":1692661014,\"finished_at\":1692661190,"
+        "\"fine_tuned_model\":\"ft:davinci-002:my-org:custom_suffix:7q8mpxmy\","
+        "\"organization_id\":\"org-123\",\"result_files\":[\"file-abc123\"],"
+        "\"status\":\"succeeded\",\"validation_file\":null,\"training_file\":\"file-abc123\","
+        "\"hyperparameters\":{\"n_epochs\":4,\"batch_size\":1,\"learning_rate_multiplier\":1.0},"
+        "\"trained_tokens\":5768,\"integrations\":[],\"seed\":0,\"estimated_finish\":0,"
+        "\"method\":{\"type\":\"supervised\",\"supervised\":{\"hyperparameters\":"
+        "{\"n_epochs\":4,\"batch_size\":1,\"learning_rate_multiplier\":1.0}}}}";
 
 static const char test_guide_event[] =
-	"{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-abc-123\","
-	"\"created_at\":1693582679,\"level\":\"info\","
-	"\"message\":\"Step 300/300: training loss=0.15, validation loss=0.27, full "
-	"validation loss=0.40\","
-	"\"data\":{\"step\":300,\"train_loss\":0.14991648495197296,"
-	"\"valid_loss\":0.26569826706596045,\"total_steps\":300,"
-	"\"full_valid_loss\":0.4032616495084362,"
-	"\"train_mean_token_accuracy\":0.9444444179534912,"
-	"\"valid_mean_token_accuracy\":0.9565217391304348,"
-	"\"full_valid_mean_token_accuracy\":0.9089635854341737},"
-	"\"type\":\"metrics\"}";
+        "{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-abc-123\","
+        "\"created_at\":1693582679,\"level\":\"info\","
+        "\"message\":\"Step 300/300: training loss=0.15, validation loss=0.27, full "
+        "validation loss=0.40\","
+        "\"data\":{\"step\":300,\"train_loss\":0.14991648495197296,"
+        "\"valid_loss\":0.26569826706596045,\"total_steps\":300,"
+        "\"full_valid_loss\":0.4032616495084362,"
+        "\"train_mean_token_accuracy\":0.9444444179534912,"
+        "\"valid_mean_token_accuracy\":0.9565217391304348,"
+        "\"full_valid_mean_token_accuracy\":0.9089635854341737},"
+        "\"type\":\"metrics\"}";
 
 static const char test_azure_event[] =
-	"{\"id\":\"ftevent-008dd9a2143e297008dd9a2143e29700\",\"created_at\":1748022182,"
-	"\"level\":\"info\",\"message\":\"Step 100: training loss=0.0007721185684204102\","
-	"\"object\":\"fine_tuning.job.event\","
-	"\"data\":{\"step\":100,\"train_loss\":0.0007721185684204102,"
-	"\"train_mean_token_accuracy\":1,\"valid_loss\":1.5302696228027344,"
-	"\"valid_mean_token_accuracy\":0.7857142857142857,"
-	"\"full_valid_loss\":2.278649262820973,"
-	"\"full_valid_mean_token_accuracy\":0.7176470588235294},"
-	"\"type\":\"metrics\"}";
+        "{\"id\":\"ftevent-008dd9a2143e297008dd9a2143e29700\",\"created_at\":1748022182,"
+        "\"level\":\"info\",\"message\":\"Step 100: training loss=0.0007721185684204102\","
+        "\"object\":\"fine_tuning.job.event\","
+        "\"data\":{\"step\":100,\"train_loss\":0.0007721185684204102,"
+        "\"train_mean_token_accuracy\":1,\"valid_loss\":1.5302696228027344,"
+        "\"valid_mean_token_accuracy\":0.7857142857142857,"
+        "\"full_valid_loss\":2.278649262820973,"
+        "\"full_valid_mean_token_accuracy\":0.7176470588235294},"
+        "\"type\":\"metrics\"}";
 
 static const char test_spec_checkpoint[] =
-	"{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_qtZ5Gyk4BLq1SfLFWp3RtO3P\","
-	"\"created_at\":1712211699,"
-	"\"fine_tuned_model_checkpoint\":\"ft:gpt-4o-mini-2024-07-18:my-org:custom_suffix:"
-	"9ABel2dg:ckpt-step-88\","
-	"\"fine_tuning_job_id\":\"ftjob-fpbNQ3H1GrMehXRf8cO97xTN\","
-	"\"metrics\":{\"step\":88,\"train_loss\":0.478,\"train_mean_token_accuracy\":0.924,"
-	"\"valid_loss\":10.112,\"valid_mean_token_accuracy\":0.145,\"full_valid_loss\":0.567,"
-	"\"full_valid_mean_token_accuracy\":0.944},"
-	"\"step_number\":88}";
+        "{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_qtZ5Gyk4BLq1SfLFWp3RtO3P\","
+        "\"created_at\":1712211699,"
+        "\"fine_tuned_model_checkpoint\":\"ft:gpt-4o-mini-2024-07-18:my-org:custom_suffix:"
+        "9ABel2dg:ckpt-step-88\","
+        "\"fine_tuning_job_id\":\"ftjob-fpbNQ3H1GrMehXRf8cO97xTN\","
+        "\"metrics\":{\"step\":88,\"train_loss\":0.478,\"train_mean_token_accuracy\":0.924,"
+        "\"valid_loss\":10.112,\"valid_mean_token_accuracy\":0.145,\"full_valid_loss\":0.567,"
+        "\"full_valid_mean_token_accuracy\":0.944},"
+        "\"step_number\":88}";
 
 /* ---- helpers ---- */
 
@@ -117,9 +117,10 @@ test_page(struct oai_event_page *page, const char *ids, bool has_more)
 	while (*p != '\0') {
 		size_t n = strcspn(p, " ");
 		if (n > 0) {
-			buf_printf(&b, "%s{\"id\":\"%.*s\",\"created_at\":1,\"level\":\"info\","
-				   "\"message\":\"m\",\"data\":null,\"type\":\"message\"}",
-				   first ? "" : ",", (int)n, p);
+			buf_printf(&b,
+			           "%s{\"id\":\"%.*s\",\"created_at\":1,\"level\":\"info\","
+			           "\"message\":\"m\",\"data\":null,\"type\":\"message\"}",
+			           first ? "" : ",", (int)n, p);
 			first = false;
 		}
 		p += n;
@@ -142,7 +143,7 @@ test_walk_ids(const struct oai_walk *w)
 	out[0] = '\0';
 	for (size_t i = 0; i < w->n && o < sizeof(out) - 1; i++)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", i ? " " : "",
-				      w->events[i].id);
+		                      w->events[i].id);
 	return out;
 }
 
@@ -159,7 +160,7 @@ static char *
 test_base64(const char *s, size_t len, size_t wrap)
 {
 	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct buf b = BUF_INIT;
 	size_t col = 0;
 
@@ -235,10 +236,11 @@ test_job_running(void)
 	const char *why;
 
 	is_int(test_job("{\"id\":\"ftjob-1\",\"status\":\"running\",\"finished_at\":null,"
-			"\"trained_tokens\":null,\"fine_tuned_model\":null,\"error\":{},"
-			"\"result_files\":[],\"hyperparameters\":{\"n_epochs\":\"auto\","
-			"\"batch_size\":null,\"learning_rate_multiplier\":\"auto\"}}",
-			&job, &why), 0, "running job with nulls parses");
+	                "\"trained_tokens\":null,\"fine_tuned_model\":null,\"error\":{},"
+	                "\"result_files\":[],\"hyperparameters\":{\"n_epochs\":\"auto\","
+	                "\"batch_size\":null,\"learning_rate_multiplier\":\"auto\"}}",
+	                &job, &why),
+	       0, "running job with nulls parses");
 	is_int(job.finished_at, -1, "finished_at null is -1");
 	is_int(job.trained_tokens, -1, "trained_tokens null is -1");
 	is_int(job.created_at, -1, "created_at missing is -1");
@@ -252,16 +254,17 @@ test_job_running(void)
 
 	/* Azure: pending, nulls, -1 hyperparameters, all-null error. */
 	is_int(test_job("{\"id\":\"ftjob-0123456789abcdef0123456789abcdef\",\"status\":\"pending\","
-			"\"organization_id\":null,\"result_files\":null,\"integrations\":null,"
-			"\"method\":null,\"hyperparameters\":{\"n_epochs\":-1,\"batch_size\":-1},"
-			"\"error\":{\"code\":null,\"message\":null,\"param\":null}}",
-			&job, &why), 0, "Azure job parses");
+	                "\"organization_id\":null,\"result_files\":null,\"integrations\":null,"
+	                "\"method\":null,\"hyperparameters\":{\"n_epochs\":-1,\"batch_size\":-1},"
+	                "\"error\":{\"code\":null,\"message\":null,\"param\":null}}",
+	                &job, &why),
+	       0, "Azure job parses");
 	is_str(job.status, "pending", "pending stored as given");
 	ok(job.result_files != NULL && job.result_files[0] == NULL, "result_files null empty");
 	ok(job.error == NULL, "all-null error is no error");
 	ok(!oai_status_finished("pending") && !oai_status_finished("paused") &&
-	   oai_status_finished("failed") && oai_status_finished("cancelled") &&
-	   !oai_status_finished(NULL) && !oai_status_finished("Succeeded"),
+	           oai_status_finished("failed") && oai_status_finished("cancelled") &&
+	           !oai_status_finished(NULL) && !oai_status_finished("Succeeded"),
 	   "finished statuses");
 	oai_job_clear(&job);
 
@@ -277,20 +280,22 @@ test_job_errors(void)
 	const char *why;
 
 	test_job("{\"id\":\"j\",\"status\":\"failed\",\"error\":{\"code\":"
-		 "\"invalid_training_file\",\"message\":\"bad file\",\"param\":"
-		 "\"training_file\"}}", &job, &why);
+	         "\"invalid_training_file\",\"message\":\"bad file\",\"param\":"
+	         "\"training_file\"}}",
+	         &job, &why);
 	is_str(job.error, "invalid_training_file: bad file", "error code: message");
 	oai_job_clear(&job);
 	test_job("{\"id\":\"j\",\"status\":\"failed\",\"error\":{\"code\":null,"
-		 "\"message\":\"x y\"}}", &job, &why);
+	         "\"message\":\"x y\"}}",
+	         &job, &why);
 	is_str(job.error, "x y", "error without code");
 	oai_job_clear(&job);
 	test_job("{\"id\":\"j\",\"status\":\"failed\",\"error\":{\"code\":7,\"message\":\"m\"}}",
-		 &job, &why);
+	         &job, &why);
 	is_str(job.error, "m", "numeric code ignored");
 	oai_job_clear(&job);
 	test_job("{\"id\":\"j\",\"status\":\"failed\",\"error\":{\"code\":\"c\",\"message\":\"\"}}",
-		 &job, &why);
+	         &job, &why);
 	ok(job.error == NULL, "empty message is no error");
 	oai_job_clear(&job);
 	test_job("{\"id\":\"j\",\"status\":\"failed\",\"error\":\"boom\"}", &job, &why);
@@ -345,9 +350,10 @@ test_job_bad(void)
 
 	/* Wrong types everywhere are treated as absent. */
 	is_int(test_job("{\"id\":\"j\",\"status\":\"running\",\"created_at\":\"1692661014\","
-			"\"finished_at\":1e300,\"trained_tokens\":-5,\"estimated_finish\":1.5,"
-			"\"model\":5,\"fine_tuned_model\":[],\"error\":[],"
-			"\"result_files\":[1,\"file-a\",null,\"bad id\",{}]}", &job, &why),
+	                "\"finished_at\":1e300,\"trained_tokens\":-5,\"estimated_finish\":1.5,"
+	                "\"model\":5,\"fine_tuned_model\":[],\"error\":[],"
+	                "\"result_files\":[1,\"file-a\",null,\"bad id\",{}]}",
+	                &job, &why),
 	       0, "wrong types tolerated");
 	is_int(job.created_at, -1, "string created_at is -1");
 	is_int(job.finished_at, -1, "1e300 is -1");
@@ -355,11 +361,13 @@ test_job_bad(void)
 	is_int(job.estimated_finish, -1, "non-integral is -1");
 	ok(job.model == NULL && job.fine_tuned_model == NULL, "non-string models NULL");
 	ok(job.result_files[0] != NULL && strcmp(job.result_files[0], "file-a") == 0 &&
-	   job.result_files[1] == NULL, "only valid result file ids kept");
+	           job.result_files[1] == NULL,
+	   "only valid result file ids kept");
 	oai_job_clear(&job);
 
-	is_int(test_job("{\"id\":\"j\",\"status\":\"running\",\"result_files\":\"file-x\"}",
-			&job, &why), 0, "result_files string parses");
+	is_int(test_job("{\"id\":\"j\",\"status\":\"running\",\"result_files\":\"file-x\"}", &job,
+	                &why),
+	       0, "result_files string parses");
 	ok(job.result_files != NULL && job.result_files[0] == NULL, "result_files string empty");
 	oai_job_clear(&job);
 
@@ -395,9 +403,10 @@ test_job_page(void)
 	const char *why = NULL;
 
 	is_int(oai_parse_job_page(S("{\"object\":\"list\",\"data\":[{\"id\":\"a\",\"status\":"
-				    "\"queued\"},7,{\"status\":\"running\"},{\"id\":\"b\","
-				    "\"status\":\"validating_files\"}],\"has_more\":true}"),
-				  &page, &why), 0, "job page parses");
+	                            "\"queued\"},7,{\"status\":\"running\"},{\"id\":\"b\","
+	                            "\"status\":\"validating_files\"}],\"has_more\":true}"),
+	                          &page, &why),
+	       0, "job page parses");
 	is_int(page.n, 2, "two jobs");
 	is_int(page.nbad, 2, "two bad elements");
 	ok(page.has_more, "has_more true");
@@ -407,8 +416,7 @@ test_job_page(void)
 	is_int(oai_parse_job_page(S("{\"data\":\"nope\",\"has_more\":false}"), &page, &why),
 	       -EINVAL, "data a string");
 	is_str(why, "data is not an array", "data a string why");
-	is_int(oai_parse_job_page(S("{\"has_more\":false}"), &page, &why), -EINVAL,
-	       "data missing");
+	is_int(oai_parse_job_page(S("{\"has_more\":false}"), &page, &why), -EINVAL, "data missing");
 	is_int(oai_parse_job_page(S("{\"data\":null}"), &page, &why), -EINVAL, "data null");
 	is_int(oai_parse_job_page(S("[]"), &page, &why), -EINVAL, "array body");
 	is_int(oai_parse_job_page(S("{\"data\":[],\"has_more\":\"true\"}"), &page, &why), 0,
@@ -416,9 +424,10 @@ test_job_page(void)
 	ok(!page.has_more && page.n == 0, "string has_more is false");
 	oai_job_page_clear(&page);
 	is_int(oai_parse_job_page(S("{\"error\":{\"message\":\"Incorrect API key\","
-				    "\"type\":\"invalid_request_error\",\"code\":"
-				    "\"invalid_api_key\"}}"), &page, &why), -EINVAL,
-	       "error body is not a page");
+	                            "\"type\":\"invalid_request_error\",\"code\":"
+	                            "\"invalid_api_key\"}}"),
+	                          &page, &why),
+	       -EINVAL, "error body is not a page");
 }
 
 /* ---- events ---- */
@@ -441,7 +450,7 @@ test_event_examples(void)
 	is_int(ev->nmetrics, 6, "six metrics (no step/total_steps)");
 	is_double(test_metric_value(ev, "train_loss"), 0.14991648495197296, 0, "train_loss");
 	is_double(test_metric_value(ev, "full_valid_mean_token_accuracy"), 0.9089635854341737, 0,
-		  "full_valid_mean_token_accuracy");
+	          "full_valid_mean_token_accuracy");
 	ok(test_metric(ev, "step") == NULL && test_metric(ev, "total_steps") == NULL,
 	   "step is not a metric");
 	oai_event_page_clear(&page);
@@ -452,13 +461,15 @@ test_event_examples(void)
 	is_int(ev->total_steps, -1, "no total_steps");
 	is_int(ev->nmetrics, 6, "Azure six metrics");
 	is_double(test_metric_value(ev, "train_mean_token_accuracy"), 1.0, 0,
-		  "integer accuracy read as 1.0");
+	          "integer accuracy read as 1.0");
 	oai_event_page_clear(&page);
 
 	is_int(test_event1("{\"object\":\"fine_tuning.job.event\",\"id\":\"ft-event-1\","
-			   "\"created_at\":1721764800,\"level\":\"info\",\"message\":"
-			   "\"Fine tuning job successfully completed\",\"data\":null,"
-			   "\"type\":\"message\"}", &page), 0, "message event parses");
+	                   "\"created_at\":1721764800,\"level\":\"info\",\"message\":"
+	                   "\"Fine tuning job successfully completed\",\"data\":null,"
+	                   "\"type\":\"message\"}",
+	                   &page),
+	       0, "message event parses");
 	ev = &page.events[0];
 	ok(!ev->is_metrics && ev->nmetrics == 0 && ev->step == -1, "data null: no metrics");
 	oai_event_page_clear(&page);
@@ -481,8 +492,9 @@ test_event_values(void)
 	struct oai_event *ev;
 
 	test_event1("{\"id\":\"e\",\"type\":\"metrics\",\"data\":{\"step\":\"10\","
-		    "\"train_loss\":\"0.5\",\"valid_loss\":1e400,\"n\":null,\"b\":true,"
-		    "\"o\":{\"x\":1},\"a\":[1],\"total_steps\":-4,\"ok\":2}}", &page);
+	            "\"train_loss\":\"0.5\",\"valid_loss\":1e400,\"n\":null,\"b\":true,"
+	            "\"o\":{\"x\":1},\"a\":[1],\"total_steps\":-4,\"ok\":2}}",
+	            &page);
 	ev = &page.events[0];
 	is_int(ev->step, -1, "string step is none");
 	is_int(ev->total_steps, -1, "negative total_steps is none");
@@ -506,10 +518,10 @@ test_event_values(void)
 
 	/* Names: 64 bytes kept, 65 dropped, control chars, spaces and "" dropped. */
 	test_event1("{\"id\":\"e\",\"type\":\"metrics\",\"data\":{\"step\":1,"
-		    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1,"
-		    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":2,"
-		    "\"c\\u0001\":3,\"d\\n\":4,\"e f\":5,\"\":6,\"g\\u00e9\":7,\"h\":8,\"h\":9}}",
-		    &page);
+	            "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1,"
+	            "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":2,"
+	            "\"c\\u0001\":3,\"d\\n\":4,\"e f\":5,\"\":6,\"g\\u00e9\":7,\"h\":8,\"h\":9}}",
+	            &page);
 	ev = &page.events[0];
 	is_int(ev->nmetrics, 2, "only valid names kept, duplicates once");
 	ok(ev->nmetrics == 2 && strlen(ev->metrics[0].name) == 64, "64-byte name kept");
@@ -537,11 +549,12 @@ test_event_nan(void)
 	const char *why = NULL;
 
 	is_int(oai_parse_event_page(S("{\"data\":[{\"id\":\"e1\",\"type\":\"metrics\","
-				      "\"message\":\"loss is NaN, say \\\"NaN\\\" Infinity\","
-				      "\"data\":{\"step\":5,\"train_loss\":NaN,\"valid_loss\":"
-				      "Infinity,\"x\":-Infinity,\"y\":[NaN],\"z\":0.5}}],"
-				      "\"has_more\":false}"), &page, &why), 0,
-	       "page with bare NaN parses");
+	                              "\"message\":\"loss is NaN, say \\\"NaN\\\" Infinity\","
+	                              "\"data\":{\"step\":5,\"train_loss\":NaN,\"valid_loss\":"
+	                              "Infinity,\"x\":-Infinity,\"y\":[NaN],\"z\":0.5}}],"
+	                              "\"has_more\":false}"),
+	                            &page, &why),
+	       0, "page with bare NaN parses");
 	ev = &page.events[0];
 	ok(page.n == 1 && isnan(test_metric_value(ev, "train_loss")), "NaN metric kept");
 	ok(isinf(test_metric_value(ev, "valid_loss")) && test_metric_value(ev, "valid_loss") > 0,
@@ -553,10 +566,12 @@ test_event_nan(void)
 	oai_event_page_clear(&page);
 
 	is_int(oai_parse_event_page(S("{\"data\":[{\"id\":\"e\",\"data\":{\"step\":NaN}}],"
-				      "\"has_more\":NaNx}"), &page, &why), -EINVAL,
-	       "NaN glued to a word is still invalid");
-	is_int(oai_parse_event_page(S("{\"data\":[{\"id\":\"e\",\"data\":{\"step\":NaN}}]}"),
-				    &page, &why), 0, "NaN step parses");
+	                              "\"has_more\":NaNx}"),
+	                            &page, &why),
+	       -EINVAL, "NaN glued to a word is still invalid");
+	is_int(oai_parse_event_page(S("{\"data\":[{\"id\":\"e\",\"data\":{\"step\":NaN}}]}"), &page,
+	                            &why),
+	       0, "NaN step parses");
 	is_int(page.events[0].step, -1, "NaN step is none");
 	oai_event_page_clear(&page);
 }
@@ -569,8 +584,9 @@ test_event_page_shapes(void)
 	struct buf b = BUF_INIT;
 
 	is_int(oai_parse_event_page(S("{\"data\":[1,\"x\",null,{\"id\":5},{\"message\":\"m\"},"
-				      "{\"id\":\"ok\"}],\"has_more\":true}"), &page, &why), 0,
-	       "mixed page parses");
+	                              "{\"id\":\"ok\"}],\"has_more\":true}"),
+	                            &page, &why),
+	       0, "mixed page parses");
 	is_int(page.n, 1, "one good event");
 	is_int(page.nbad, 5, "five bad elements");
 	ok(page.has_more, "has_more");
@@ -580,8 +596,8 @@ test_event_page_shapes(void)
 	       "data an object");
 	is_int(oai_parse_event_page(S("{\"data\":[{\"id\":\"e\""), &page, &why), -EINVAL,
 	       "truncated page");
-	is_int(oai_parse_event_page(S("{\"data\":[],\"has_more\":false} trailing"), &page, &why),
-	       0, "trailing bytes tolerated");
+	is_int(oai_parse_event_page(S("{\"data\":[],\"has_more\":false} trailing"), &page, &why), 0,
+	       "trailing bytes tolerated");
 	oai_event_page_clear(&page);
 
 	for (int i = 0; i < 2000; i++)
@@ -591,15 +607,16 @@ test_event_page_shapes(void)
 
 	buf_puts(&b, "{\"object\":\"list\",\"data\":[");
 	for (int i = 0; i < 10000; i++)
-		buf_printf(&b, "%s{\"id\":\"ftevent-%d\",\"created_at\":%d,\"type\":\"metrics\","
-			   "\"data\":{\"step\":%d,\"train_loss\":%d.5}}",
-			   i ? "," : "", i, 1700000000 + i, i, i);
+		buf_printf(&b,
+		           "%s{\"id\":\"ftevent-%d\",\"created_at\":%d,\"type\":\"metrics\","
+		           "\"data\":{\"step\":%d,\"train_loss\":%d.5}}",
+		           i ? "," : "", i, 1700000000 + i, i, i);
 	buf_puts(&b, "],\"has_more\":false}");
 	is_int(oai_parse_event_page(b.data, b.len, &page, &why), 0, "10,000-event page parses");
 	is_int(page.n, 10000, "10,000 events");
 	ok(page.n == 10000 && strcmp(page.events[9999].id, "ftevent-9999") == 0 &&
-	   page.events[9999].step == 9999 &&
-	   page.events[9999].metrics[0].value == 9999.5, "last event intact");
+	           page.events[9999].step == 9999 && page.events[9999].metrics[0].value == 9999.5,
+	   "last event intact");
 	oai_event_page_clear(&page);
 	buf_free(&b);
 }
@@ -614,7 +631,8 @@ test_checkpoints(void)
 	char *body;
 
 	body = xasprintf("{\"object\":\"list\",\"data\":[%s],\"first_id\":\"x\",\"last_id\":"
-			 "\"x\",\"has_more\":false}", test_spec_checkpoint);
+	                 "\"x\",\"has_more\":false}",
+	                 test_spec_checkpoint);
 	is_int(oai_parse_checkpoint_page(body, strlen(body), &page, &why), 0,
 	       "SPEC checkpoint parses");
 	free(body);
@@ -633,12 +651,13 @@ test_checkpoints(void)
 	oai_checkpoint_page_clear(&page);
 
 	is_int(oai_parse_checkpoint_page(
-		       S("{\"data\":[{\"id\":\"ftchkpt-1\",\"step_number\":100.0,\"metrics\":"
-			 "{\"step\":100.0,\"train_loss\":NaN}},"
-			 "{\"id\":\"ftchkpt-2\",\"metrics\":{\"step\":7}},"
-			 "{\"id\":\"ftchkpt-3\",\"metrics\":null,\"step_number\":\"9\"},"
-			 "{\"step_number\":3},4],\"has_more\":true}"), &page, &why), 0,
-	       "Azure checkpoints parse");
+	               S("{\"data\":[{\"id\":\"ftchkpt-1\",\"step_number\":100.0,\"metrics\":"
+	                 "{\"step\":100.0,\"train_loss\":NaN}},"
+	                 "{\"id\":\"ftchkpt-2\",\"metrics\":{\"step\":7}},"
+	                 "{\"id\":\"ftchkpt-3\",\"metrics\":null,\"step_number\":\"9\"},"
+	                 "{\"step_number\":3},4],\"has_more\":true}"),
+	               &page, &why),
+	       0, "Azure checkpoints parse");
 	is_int(page.n, 3, "three checkpoints");
 	is_int(page.nbad, 2, "two bad");
 	is_int(page.checkpoints[0].step, 100, "step_number 100.0 accepted");
@@ -647,7 +666,8 @@ test_checkpoints(void)
 	is_int(page.checkpoints[1].step, 7, "step from metrics.step");
 	is_int(page.checkpoints[1].created_at, 0, "missing created_at 0");
 	ok(page.checkpoints[2].step == -1 && page.checkpoints[2].metrics_json == NULL &&
-	   page.checkpoints[2].model == NULL, "no step, no metrics");
+	           page.checkpoints[2].model == NULL,
+	   "no step, no metrics");
 	ok(page.has_more, "checkpoint has_more");
 	oai_checkpoint_page_clear(&page);
 }
@@ -754,9 +774,9 @@ test_walk(void)
 /* ---- result file ---- */
 
 static const char test_csv[] =
-	"step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
-	"1,1.52347,0.0,,\n"
-	"2,1.2,0.5,1.1,0.6\n";
+        "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
+        "1,1.52347,0.0,,\n"
+        "2,1.2,0.5,1.1,0.6\n";
 
 static void
 test_result_plain(void)
@@ -767,22 +787,23 @@ test_result_plain(void)
 	is_int(r.n, 6, "six points");
 	is_int(r.nbad, 0, "no bad rows");
 	is_double(test_point(&r, 1, "train_loss"), 1.52347, 0, "row 1 train_loss");
-	is_double(test_point(&r, 1, "train_mean_token_accuracy"), 0.0, 0,
-		  "train_accuracy renamed");
+	is_double(test_point(&r, 1, "train_mean_token_accuracy"), 0.0, 0, "train_accuracy renamed");
 	is_double(test_point(&r, 1, "valid_loss"), -12345.0, 0, "empty cell missing");
 	is_double(test_point(&r, 2, "valid_mean_token_accuracy"), 0.6, 0, "row 2 last cell");
 	ok(r.n > 0 && r.points[0].step == 1 && strcmp(r.points[0].name, "train_loss") == 0,
 	   "file order");
 	ok(r.names[0] && strcmp(r.names[0], "train_loss") == 0 && r.names[1] &&
-	   strcmp(r.names[1], "train_mean_token_accuracy") == 0 && r.names[4] == NULL,
+	           strcmp(r.names[1], "train_mean_token_accuracy") == 0 && r.names[4] == NULL,
 	   "names listed");
 	oai_result_clear(&r);
 
 	is_int(test_result("\xef\xbb\xbf \r\n\"step\",\" train_loss \",\"custom,x\"\r\n"
-			   "\"1\",\"0.5\",\"2\"\r\n"
-			   "2,0.25 ,\"3\"\"\"\r\n\r\n"
-			   "3, nan,NaN\r\n"
-			   "4.0,inf,abc\r\n", &r), 0, "BOM, CRLF, quotes parse");
+	                   "\"1\",\"0.5\",\"2\"\r\n"
+	                   "2,0.25 ,\"3\"\"\"\r\n\r\n"
+	                   "3, nan,NaN\r\n"
+	                   "4.0,inf,abc\r\n",
+	                   &r),
+	       0, "BOM, CRLF, quotes parse");
 	is_double(test_point(&r, 1, "train_loss"), 0.5, 0, "quoted cell, trimmed header");
 	is_double(test_point(&r, 1, "custom,x"), 2, 0, "unknown column under its name");
 	is_double(test_point(&r, 2, "train_loss"), 0.25, 0, "trailing blank trimmed");
@@ -809,7 +830,8 @@ test_result_plain(void)
 	oai_result_clear(&r);
 
 	is_int(test_result("step,loss,loss,train_accuracy,train_mean_token_accuracy\n1,2,3,4,5\n",
-			   &r), 0, "duplicate columns parse");
+	                   &r),
+	       0, "duplicate columns parse");
 	is_int(r.n, 2, "duplicate columns keep the first");
 	is_double(test_point(&r, 1, "loss"), 2, 0, "first loss");
 	is_double(test_point(&r, 1, "train_mean_token_accuracy"), 4, 0, "train_accuracy wins");
@@ -867,8 +889,8 @@ test_result_big(void)
 		buf_printf(&b, "%d,%d.25,0.5,,\n", i, i);
 	is_int(oai_parse_result_file(b.data, b.len, &r, NULL), 0, "200,000-row file parses");
 	is_int(r.n, 400000, "400,000 points");
-	ok(r.n == 400000 && r.points[399998].step == 200000 &&
-	   r.points[399998].value == 200000.25, "last row intact");
+	ok(r.n == 400000 && r.points[399998].step == 200000 && r.points[399998].value == 200000.25,
+	   "last row intact");
 	oai_result_clear(&r);
 	buf_free(&b);
 }
@@ -882,12 +904,12 @@ test_http(void)
 		long status;
 		enum oai_http_class want;
 	} cases[] = {
-		{0, OAI_HTTP_RETRY}, {200, OAI_HTTP_OK}, {204, OAI_HTTP_OK},
-		{301, OAI_HTTP_FATAL}, {400, OAI_HTTP_FATAL}, {401, OAI_HTTP_AUTH},
-		{403, OAI_HTTP_AUTH}, {404, OAI_HTTP_NOT_FOUND}, {408, OAI_HTTP_RETRY},
-		{409, OAI_HTTP_RETRY}, {422, OAI_HTTP_FATAL}, {429, OAI_HTTP_RETRY},
-		{500, OAI_HTTP_RETRY}, {503, OAI_HTTP_RETRY}, {599, OAI_HTTP_RETRY},
-		{600, OAI_HTTP_FATAL}, {-1, OAI_HTTP_FATAL}, {100, OAI_HTTP_FATAL},
+	        {0, OAI_HTTP_RETRY},   {200, OAI_HTTP_OK},        {204, OAI_HTTP_OK},
+	        {301, OAI_HTTP_FATAL}, {400, OAI_HTTP_FATAL},     {401, OAI_HTTP_AUTH},
+	        {403, OAI_HTTP_AUTH},  {404, OAI_HTTP_NOT_FOUND}, {408, OAI_HTTP_RETRY},
+	        {409, OAI_HTTP_RETRY}, {422, OAI_HTTP_FATAL},     {429, OAI_HTTP_RETRY},
+	        {500, OAI_HTTP_RETRY}, {503, OAI_HTTP_RETRY},     {599, OAI_HTTP_RETRY},
+	        {600, OAI_HTTP_FATAL}, {-1, OAI_HTTP_FATAL},      {100, OAI_HTTP_FATAL},
 	};
 	int bad = 0;
 
@@ -935,19 +957,19 @@ test_retry(void)
 	is_int(oai_retry_delay_ms(0, NULL, "2.5", now, 0, 60000), 2500, "float seconds");
 	is_int(oai_retry_delay_ms(0, NULL, " 7 ", now, 0, 60000), 7000, "blanks tolerated");
 	is_int(oai_retry_delay_ms(0, NULL, "999999", now, 0, 60000), 60000, "hint capped");
-	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:28:30 GMT", now, 0, 60000),
-	       30000, "HTTP date");
+	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:28:30 GMT", now, 0, 60000), 30000,
+	       "HTTP date");
 	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:27:00 GMT", now, 0, 60000), 0,
 	       "past HTTP date is 0");
-	is_int(oai_retry_delay_ms(0, NULL, "Thu, 22 Oct 2015 07:28:00 GMT", now, 0, 60000),
-	       60000, "far HTTP date capped");
+	is_int(oai_retry_delay_ms(0, NULL, "Thu, 22 Oct 2015 07:28:00 GMT", now, 0, 60000), 60000,
+	       "far HTTP date capped");
 	is_int(oai_retry_delay_ms(1, NULL, "2015-10-21", now, 0, 60000), 1000,
 	       "other date format falls back");
 	is_int(oai_retry_delay_ms(1, "0x10", "inf", now, 0, 60000), 1000, "hex and inf rejected");
 	is_int(oai_retry_delay_ms(1, "nan", "", now, 0, 60000), 1000, "nan and empty rejected");
 	is_int(oai_retry_delay_ms(1, "1e400", NULL, now, 0, 60000), 1000, "overflow rejected");
-	is_int(oai_retry_delay_ms(1, NULL, "Wed, 21 Oct 2015 07:28:30 GMT x", now, 0, 60000),
-	       1000, "date with junk rejected");
+	is_int(oai_retry_delay_ms(1, NULL, "Wed, 21 Oct 2015 07:28:30 GMT x", now, 0, 60000), 1000,
+	       "date with junk rejected");
 }
 
 int

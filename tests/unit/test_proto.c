@@ -17,23 +17,24 @@ test_request_errors(void)
 	static const struct {
 		const char *line, *code;
 	} cases[] = {
-		{"garbage", PROTO_E_PARSE},
-		{"{\"cmd\":", PROTO_E_PARSE},
-		{"[1,2,3]", PROTO_E_BAD_REQUEST},
-		{"\"ping\"", PROTO_E_BAD_REQUEST},
-		{"42", PROTO_E_BAD_REQUEST},
-		{"{}", PROTO_E_BAD_REQUEST},
-		{"{\"cmd\":7}", PROTO_E_BAD_REQUEST},
-		{"{\"cmd\":\"\"}", PROTO_E_BAD_REQUEST},
-		{"{\"cmd\":\"jobs\",\"args\":[1]}", PROTO_E_BAD_REQUEST},
-		{"{\"cmd\":\"jobs\",\"args\":\"x\"}", PROTO_E_BAD_REQUEST},
-		{"{\"id\":{},\"cmd\":\"ping\"}", PROTO_E_BAD_REQUEST},
-		{"{\"v\":2,\"cmd\":\"ping\"}", PROTO_E_VERSION},
+	        {"garbage", PROTO_E_PARSE},
+	        {"{\"cmd\":", PROTO_E_PARSE},
+	        {"[1,2,3]", PROTO_E_BAD_REQUEST},
+	        {"\"ping\"", PROTO_E_BAD_REQUEST},
+	        {"42", PROTO_E_BAD_REQUEST},
+	        {"{}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":7}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":\"\"}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":\"jobs\",\"args\":[1]}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":\"jobs\",\"args\":\"x\"}", PROTO_E_BAD_REQUEST},
+	        {"{\"id\":{},\"cmd\":\"ping\"}", PROTO_E_BAD_REQUEST},
+	        {"{\"v\":2,\"cmd\":\"ping\"}", PROTO_E_VERSION},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct proto_request req;
 		const char *code = NULL, *msg = NULL;
-		int rc = proto_parse_request(cases[i].line, strlen(cases[i].line), &req, &code, &msg);
+		int rc = proto_parse_request(cases[i].line, strlen(cases[i].line), &req, &code,
+		                             &msg);
 		ok(rc == -EINVAL && code && strcmp(code, cases[i].code) == 0 && msg && *msg,
 		   "request %s -> %s", cases[i].line, cases[i].code);
 		proto_request_free(&req);
@@ -43,14 +44,16 @@ test_request_errors(void)
 static void
 test_request_ok(void)
 {
-	const char *line = "{\"id\":7,\"cmd\":\"jobs\",\"args\":{\"all\":true,\"status\":\"running\","
-			   "\"limit\":20,\"bad\":1.5},\"v\":1}";
+	const char *line =
+	        "{\"id\":7,\"cmd\":\"jobs\",\"args\":{\"all\":true,\"status\":\"running\","
+	        "\"limit\":20,\"bad\":1.5},\"v\":1}";
 	struct proto_request req;
 	const char *code, *msg, *s;
 	int64_t n;
 	bool b;
 
-	is_int(proto_parse_request(line, strlen(line), &req, &code, &msg), 0, "valid request parses");
+	is_int(proto_parse_request(line, strlen(line), &req, &code, &msg), 0,
+	       "valid request parses");
 	is_str(req.cmd, "jobs", "cmd read");
 	ok(req.id && req.id->valuedouble == 7, "id read");
 	is_int(proto_arg_bool(req.args, "all", false, &b), 0, "bool arg");
@@ -67,7 +70,8 @@ test_request_ok(void)
 	proto_request_free(&req);
 
 	/* A request without args or id is fine. */
-	is_int(proto_parse_request("{\"cmd\":\"ping\"}", 14, &req, &code, &msg), 0, "minimal request");
+	is_int(proto_parse_request("{\"cmd\":\"ping\"}", 14, &req, &code, &msg), 0,
+	       "minimal request");
 	ok(req.id == NULL && req.args == NULL, "no id, no args");
 	proto_request_free(&req);
 }
@@ -108,7 +112,8 @@ test_replies(void)
 
 	line = proto_reply_error(NULL, PROTO_E_NOT_FOUND, "no \"job\"\nhere");
 	ok(strchr(line, '\n') == line + strlen(line) - 1, "error reply is one line");
-	is_int(proto_parse_reply(line, strlen(line), &root, &okv, &payload), 0, "error reply parses");
+	is_int(proto_parse_reply(line, strlen(line), &root, &okv, &payload), 0,
+	       "error reply parses");
 	ok(!okv, "error reply not ok");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(payload, "code")), PROTO_E_NOT_FOUND,
 	       "error code");
@@ -126,7 +131,8 @@ test_replies(void)
 	       "reply with non-bool ok refused");
 	is_int(proto_parse_reply("{\"ok\":false,\"error\":3}", 22, &root, &okv, &payload), -EINVAL,
 	       "error reply without error object refused");
-	is_int(proto_parse_reply("nope", 4, &root, &okv, &payload), -EINVAL, "garbage reply refused");
+	is_int(proto_parse_reply("nope", 4, &root, &okv, &payload), -EINVAL,
+	       "garbage reply refused");
 }
 
 int

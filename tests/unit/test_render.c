@@ -55,7 +55,8 @@ test_width_and_sanitize(void)
 	strcpy(s, "a\tb\nc\033[2Jd");
 	render_sanitize(s);
 	is_str(s, "a b c?[2Jd", "tabs and newlines become spaces, ESC becomes ?");
-	strcpy(s, "x\xc2\x9b" "31my");
+	strcpy(s, "x\xc2\x9b"
+	          "31my");
 	render_sanitize(s);
 	is_str(s, "x?31my", "UTF-8 C1 CSI is neutralised");
 	strcpy(s, "caf\xc3\xa9");
@@ -283,7 +284,7 @@ test_json_member(void)
 	is_str(test_member(r, "id"), "1", "first member");
 	is_str(test_member(r, "error"), "(none)", "absent member");
 	is_str(test_member(" { \"a\" : \"x}\\\"]\" , \"result\" : [ \"]\" , {\"b\":\"}\"} ] } ",
-			   "result"),
+	                   "result"),
 	       "[ \"]\" , {\"b\":\"}\"} ]", "brackets and escapes inside strings");
 	is_str(test_member("{\"x\":{\"result\":1},\"result\":2.50}", "result"), "2.50",
 	       "only top-level members match");

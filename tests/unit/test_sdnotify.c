@@ -36,8 +36,7 @@ test_bind_dgram(const char *name, int abstract)
 		return -1;
 	if (abstract) {
 		memcpy(sa.sun_path + 1, name, strlen(name));
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				  strlen(name));
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 	} else {
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
 		len = sizeof(sa);
@@ -93,8 +92,7 @@ test_notify(void)
 	is_str(buf, "READY=1\nSTATUS=x", "received exactly what was sent");
 	ok(test_queue_empty(fd), "and nothing else");
 
-	is_int(sdnotify_sendf("STATUS=watching %d jobs, %s", 3, "2 firing"), 0,
-	       "sendf");
+	is_int(sdnotify_sendf("STATUS=watching %d jobs, %s", 3, "2 firing"), 0, "sendf");
 	test_recv(fd, buf, sizeof(buf));
 	is_str(buf, "STATUS=watching 3 jobs, 2 firing", "sendf formats");
 
@@ -107,8 +105,7 @@ test_notify(void)
 	unlink(test_path);
 	is_int(sdnotify_send("READY=1"), -ENOENT, "missing socket -> -ENOENT");
 
-	snprintf(abs_name, sizeof(abs_name), "ftmon-test-sdnotify-%ld",
-		 (long)getpid());
+	snprintf(abs_name, sizeof(abs_name), "ftmon-test-sdnotify-%ld", (long)getpid());
 	fd = test_bind_dgram(abs_name, 1);
 	ok(fd >= 0, "bound an abstract notify socket");
 	snprintf(buf, sizeof(buf), "@%s", abs_name);
@@ -254,8 +251,7 @@ test_listen(void)
 	is_int(sdnotify_listen_fd(), 3, "no fd named control: the first");
 
 	/* Wrong kinds of fd at 3. */
-	ok(test_place(socket(AF_INET, SOCK_DGRAM, 0), 3) == 3,
-	   "a UDP socket at fd 3");
+	ok(test_place(socket(AF_INET, SOCK_DGRAM, 0), 3) == 3, "a UDP socket at fd 3");
 	test_listen_env("1", "control");
 	is_int(sdnotify_listen_fd(), -EPROTOTYPE, "UDP socket: -EPROTOTYPE");
 
@@ -275,8 +271,7 @@ test_listen(void)
 static void
 test_cleanup(void)
 {
-	static const char *const names[] = {"notify", "ctl.sock", "other.sock",
-					    "idle.sock"};
+	static const char *const names[] = {"notify", "ctl.sock", "other.sock", "idle.sock"};
 	char path[sizeof(test_path)];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -70,7 +70,7 @@ main(void)
 	test_split("  a   b  ", "<a>|<b>");
 	test_split("a\tb\t\tc", "<a>|<b>|<c>");
 	test_split("/etc/ftmon/hooks/notify --channel ml",
-		   "</etc/ftmon/hooks/notify>|<--channel>|<ml>");
+	           "</etc/ftmon/hooks/notify>|<--channel>|<ml>");
 
 	/* Quotes. */
 	test_split("echo 'a b' \"c d\"", "<echo>|<a b>|<c d>");

@@ -88,8 +88,7 @@ test_uint(void)
 	   "uint UINT64_MAX");
 	v = 99;
 	is_int(util_parse_uint("257", 256, &v), -ERANGE, "uint over max");
-	is_int(util_parse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE,
-	       "uint overflow");
+	is_int(util_parse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE, "uint overflow");
 	is_int(util_parse_uint("", 10, &v), -EINVAL, "uint empty");
 	is_int(util_parse_uint("-1", 10, &v), -EINVAL, "uint negative");
 	is_int(util_parse_uint("+1", 10, &v), -EINVAL, "uint plus sign");
