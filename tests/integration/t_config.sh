@@ -66,4 +66,14 @@ like "$(cat "$T/err")" "^ftmonctl: .*nobody-here.sock" "and names the socket in 
 is "$(wc -l <"$T/err" | tr -d ' ')" "1" "exactly one line"
 FTMON_SOCKET="$T/env.sock" "$FTMONCTL" status >/dev/null 2>"$T/err"
 like "$(cat "$T/err")" "env.sock" "FTMON_SOCKET picks the socket"
+
+# The man pages are real pages: mandoc finds nothing to complain about.
+if command -v mandoc >/dev/null 2>&1; then
+	for page in ftmond.8 ftmonctl.1 ftmon.conf.5; do
+		out=$(mandoc -Tlint -W warning "$top_srcdir/man/$page" 2>&1)
+		is "$out" "" "mandoc -Tlint: $page is clean"
+	done
+else
+	ok 0 "# SKIP mandoc not installed"
+fi
 done_testing

@@ -64,4 +64,17 @@ start_daemon
 wait_until 10 sh -c "$FTMONCTL -s '$SOCK' --json status | grep -q '\"health\":\"ok\"'"
 ok $? "a key from the environment works"
 stop_daemon
+
+# A systemd credential (LoadCredential=openai:... sets CREDENTIALS_DIRECTORY).
+mkdir -p "$T/creds"
+printf 'sk-rotated-77\n' >"$T/creds/openai"
+chmod 600 "$T/creds/openai"
+sed -i "s|^api_key_env = .*|api_key_credential = openai|" "$CONF"
+CREDENTIALS_DIRECTORY="$T/creds"
+export CREDENTIALS_DIRECTORY
+fake POST /_fake/jobs '{"id": "ftjob-a3", "total_steps": 30, "steps_per_second": 40}' >/dev/null
+start_daemon
+wait_until 30 jobs_complete_in_db 3
+ok $? "a key from a systemd credential works"
+stop_daemon
 done_testing

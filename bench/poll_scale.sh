@@ -1,0 +1,383 @@
+#!/bin/bash
+# poll_scale.sh -- how ftmond's OpenAI source scales with the number of
+# running jobs, against nginx on loopback, wrk's ceiling and a plain Python
+# poller measured in the same run.  See bench/README.md.
+#
+#   bench/poll_scale.sh [N...]          (default: 1000 10000)
+#
+# Run as root on a scratch machine (it apt-get installs nginx and wrk when
+# missing).  Knobs, from the environment:
+#   R=3            rounds; every measurement is repeated R times, interleaved
+#   WINDOW=10      measured seconds per run
+#   WARMUP=3       seconds between ftmond's start and the measured window
+#   SWEEP=1        0 skips the poll_interval sweep that checks saturation
+#   BUILD_DIR=/tmp/bench-build   out-of-tree build of ftmond/ftmonctl
+#   FTMOND=, FTMONCTL=           use these binaries instead (no build)
+#   BENCH_WORK=    work directory (default: a new /tmp/ftmon-bench.XXXXXX);
+#                  fixtures and primed databases found there are reused
+#   PORT=          nginx port (default: the first free one from 18080)
+#   PYTHON=python3
+# Everything listens on 127.0.0.1 only; every process started here is
+# stopped on exit.
+set -euo pipefail
+umask 022
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+R=${R:-3}
+WINDOW=${WINDOW:-10}
+WARMUP=${WARMUP:-3}
+SWEEP=${SWEEP:-1}
+BUILD_DIR=${BUILD_DIR:-/tmp/bench-build}
+PYTHON=${PYTHON:-python3}
+NS=("$@")
+[ ${#NS[@]} -gt 0 ] || NS=(1000 10000)
+
+PIDS=()         # every background process we started, stopped by cleanup
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Stop one process: TERM, up to $2 seconds (default 10), then KILL.
+stop_pid() {
+	local pid=$1 limit=${2:-10} i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < limit * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid did not stop in ${limit}s; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+cleanup() {
+	local p
+	trap - EXIT INT TERM
+	for p in "${PIDS[@]}"; do stop_pid "$p" 5; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- tools and binaries ----
+
+need_tools() {
+	local missing=()
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+	command -v wrk >/dev/null || missing+=(wrk)
+	if [ ${#missing[@]} -gt 0 ]; then
+		[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or install them"
+		log "installing ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 ||
+			{ apt-get update -q >&2 &&
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; }
+	fi
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+	"$PYTHON" -c 'import sqlite3' || die "$PYTHON has no sqlite3 module"
+}
+
+build() {
+	if [ -n "${FTMOND:-}" ]; then
+		FTMONCTL=${FTMONCTL:-$(dirname "$FTMOND")/ftmonctl}
+		return
+	fi
+	mkdir -p "$BUILD_DIR"
+	if [ ! -f "$BUILD_DIR/Makefile" ]; then
+		log "configuring in $BUILD_DIR"
+		(cd "$BUILD_DIR" && "$TOP/configure" -q) >&2 || die "configure failed"
+	fi
+	log "building ftmond and ftmonctl in $BUILD_DIR"
+	make -C "$BUILD_DIR" -s -j2 ftmond ftmonctl >&2 || die "build failed"
+	FTMOND=$BUILD_DIR/ftmond
+	FTMONCTL=$BUILD_DIR/ftmonctl
+}
+
+# ---- nginx ----
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_nginx() {
+	local i
+	if [ -z "${PORT:-}" ]; then
+		for ((PORT = 18080; PORT < 18100; PORT++)); do port_free "$PORT" && break; done
+	fi
+	port_free "$PORT" || die "port $PORT is in use"
+	mkdir -p "$WORK/nginx-tmp"
+	sed -e "s|@WORK@|$WORK|g" -e "s|@ROOT@|$WORK/www|g" -e "s|@PORT@|$PORT|g" \
+		"$HERE/nginx.conf.in" >"$WORK/nginx.conf"
+	"$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -p "$WORK" \
+		>"$WORK/nginx.out" 2>&1 &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	for ((i = 0; i < 50; i++)); do
+		port_free "$PORT" || break
+		kill -0 "$NGINX_PID" 2>/dev/null || { cat "$WORK/nginx.out" "$WORK/nginx-error.log" >&2; die "nginx did not start"; }
+		sleep 0.1
+	done
+	BASE=http://127.0.0.1:$PORT/v1
+	log "nginx (pid $NGINX_PID) serving $WORK/www on $BASE"
+}
+
+fixtures() {
+	local max=0 n
+	for n in "${NS[@]}"; do if ((n > max)); then max=$n; fi; done
+	if [ -f "$WORK/www/.jobs" ] && [ "$(cat "$WORK/www/.jobs")" -ge "$max" ]; then
+		log "reusing fixtures for $(cat "$WORK/www/.jobs") jobs"
+		return
+	fi
+	log "writing fixtures for $max jobs"
+	"$PYTHON" "$HERE/gen_fixtures.py" "$WORK/www" "$max"
+	echo "$max" >"$WORK/www/.jobs"
+}
+
+# ---- ftmond ----
+
+# write_conf DIR INTERVAL
+write_conf() {
+	cat >"$1/ftmon.conf" <<EOF
+[daemon]
+database = $1/ftmon.db
+socket = $1/ctl.sock
+log_level = warning
+
+[source openai]
+type = openai
+base_url = $BASE
+api_key_env = BENCH_KEY
+discover = no
+poll_interval = $2
+max_connections = 8
+timeout = 30s
+EOF
+}
+
+ctl_status() { "$FTMONCTL" -s "$1/ctl.sock" --json status 2>/dev/null; }
+# The first "requests"/"errors" in `status` are the only source's.
+json_num() { grep -o "\"$1\": *[0-9.e+]*" | head -1 | cut -d: -f2 | tr -d ' '; }
+
+# start_ftmond DIR: sets FT_PID, waits until the socket answers.
+start_ftmond() {
+	local i
+	rm -f "$1/ctl.sock"
+	BENCH_KEY=sk-bench "$FTMOND" -c "$1/ftmon.conf" >>"$1/ftmond.log" 2>&1 &
+	FT_PID=$!
+	PIDS+=("$FT_PID")
+	for ((i = 0; i < 100; i++)); do
+		ctl_status "$1" >/dev/null && return 0
+		kill -0 "$FT_PID" 2>/dev/null || { cat "$1/ftmond.log" >&2; die "ftmond exited"; }
+		sleep 0.1
+	done
+	die "ftmond did not answer on $1/ctl.sock"
+}
+
+stop_ftmond() {
+	stop_pid "$FT_PID" 20
+	forget_pid "$FT_PID"
+	FT_PID=
+}
+
+sql() { "$PYTHON" - "$@" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+cur = db.execute(sys.argv[2], sys.argv[3:])
+for row in cur:
+    print(*row)
+db.commit()
+EOF
+}
+
+# prime_ftmond N: a database with N running jobs whose first events page
+# is stored (cursor set), kept as $WORK/N/ftmond-primed.db.
+prime_ftmond() {
+	local n=$1 dir=$WORK/$1/prime t0 left i
+	if [ -f "$WORK/$n/ftmond-primed.db" ]; then
+		log "N=$n: reusing primed ftmond database"
+		cat "$WORK/$n/prime-ftmond.txt" >>"$WORK/results.txt" 2>/dev/null || true
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	write_conf "$dir" "$(interval_for "$n")"
+	start_ftmond "$dir" # creates the schema
+	stop_ftmond
+	"$PYTHON" - "$dir/ftmon.db" "$n" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = int(time.time())
+db.executemany("INSERT INTO jobs (source, external_id, status, discovered_at, updated_at,"
+               " tracked) VALUES ('openai', ?, 'running', ?, ?, 1)",
+               [("ftjob-%06d" % k, now, now) for k in range(1, int(sys.argv[2]) + 1)])
+db.commit()
+EOF
+	t0=$(date +%s.%N)
+	start_ftmond "$dir"
+	for ((i = 0; i < 1200; i++)); do
+		sleep 1
+		left=$(sql "$dir/ftmon.db" "SELECT count(*) FROM jobs WHERE event_cursor IS NULL")
+		[ "$left" = 0 ] && break
+	done
+	[ "$left" = 0 ] || die "N=$n: ftmond did not store every job's events in 20 min"
+	PRIME_FT_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+	sleep 1
+	stop_ftmond
+	[ ! -s "$dir/ftmon.db-wal" ] || die "N=$n: WAL left after ftmond stopped"
+	cp "$dir/ftmon.db" "$WORK/$n/ftmond-primed.db"
+	log "N=$n: ftmond stored the first page of $n jobs in ${PRIME_FT_S}s (<= 1 s resolution)"
+	echo "prime ftmond $n $PRIME_FT_S" | tee "$WORK/$n/prime-ftmond.txt" >>"$WORK/results.txt"
+}
+
+prime_py() {
+	local n=$1 out
+	if [ -f "$WORK/$n/py-primed.db" ]; then
+		log "N=$n: reusing primed pypoller database"
+		cat "$WORK/$n/prime-py.txt" >>"$WORK/results.txt" 2>/dev/null || true
+		return
+	fi
+	rm -f "$WORK/$n/py-prime.db"*
+	out=$("$PYTHON" "$HERE/pypoller.py" --base-url "$BASE" --db "$WORK/$n/py-prime.db" \
+		--jobs "$n" --prime)
+	mv "$WORK/$n/py-prime.db" "$WORK/$n/py-primed.db"
+	rm -f "$WORK/$n/py-prime.db"*
+	log "N=$n: pypoller primed: $out"
+	echo "prime pypoller $n $(echo "$out" | json_num seconds)" |
+		tee "$WORK/$n/prime-py.txt" >>"$WORK/results.txt"
+}
+
+# poll_interval for N jobs: N/10 ms (>= 100 ms), i.e. 10,000 job polls/s
+# asked for, far above what one ftmond can do here: saturated.
+interval_for() {
+	local ms=$(($1 / 10))
+	((ms < 100)) && ms=100
+	echo "${ms}ms"
+}
+
+# run_ftmond LABEL N INTERVAL: one measured run on a copy of the primed db.
+# Appends "LABEL N INTERVAL req/s cpu_s polls cpu_per_1000 hwm_kb rss_kb".
+run_ftmond() {
+	local label=$1 n=$2 iv=$3 dir=$WORK/$2/run r0 r1 c0 c1 t0 t1 hwm rss err pts0 pts1 tck
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$WORK/$n/ftmond-primed.db" "$dir/ftmon.db"
+	write_conf "$dir" "$iv"
+	start_ftmond "$dir"
+	sleep "$WARMUP"
+	tck=$(getconf CLK_TCK)
+	r0=$(ctl_status "$dir" | json_num requests)
+	c0=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	t0=$(date +%s.%N)
+	sleep "$WINDOW"
+	r1=$(ctl_status "$dir" | json_num requests)
+	c1=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	t1=$(date +%s.%N)
+	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$FT_PID/status")
+	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$FT_PID/status")
+	err=$(ctl_status "$dir" | json_num errors)
+	stop_ftmond
+	[ "${err:-0}" = 0 ] || log "warning: ftmond counted $err errors (see $dir/ftmond.log)"
+	# Steady state means every page was already stored: nothing inserted.
+	pts0=$(sql "$WORK/$n/ftmond-primed.db" "SELECT count(*) FROM points")
+	pts1=$(sql "$dir/ftmon.db" "SELECT count(*) FROM points")
+	[ "$pts0" = "$pts1" ] || log "warning: points changed during the run ($pts0 -> $pts1)"
+	awk -v l="$label" -v n="$n" -v iv="$iv" -v r0="$r0" -v r1="$r1" -v c0="$c0" -v c1="$c1" \
+		-v t0="$t0" -v t1="$t1" -v tck="$tck" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
+		req = r1 - r0; cpu = (c1 - c0) / tck; polls = req / 2
+		printf "%s %d %s %.1f %.2f %d %.5f %d %d\n", l, n, iv, req / (t1 - t0), cpu, polls,
+			polls ? cpu / polls * 1000 : 0, hwm, rss }' | tee -a "$WORK/results.txt" >&2
+}
+
+# run_py MODE N: MODE naive or tuned.
+run_py() {
+	local mode=$1 n=$2 db=$WORK/$2/py-run.db out flag=
+	[ "$mode" = tuned ] && flag=--tuned
+	rm -f "$db"*
+	cp "$WORK/$n/py-primed.db" "$db"
+	out=$("$PYTHON" "$HERE/pypoller.py" --base-url "$BASE" --db "$db" --jobs "$n" \
+		--duration "$WINDOW" $flag)
+	echo "py-$mode $n - $(echo "$out" | json_num req_per_s) $(echo "$out" | json_num cpu_s)" \
+		"$(echo "$out" | json_num polls) $(echo "$out" | json_num cpu_s_per_1000_polls)" \
+		"$(echo "$out" | json_num vmhwm_kb) $(echo "$out" | json_num vmrss_kb)" |
+		tee -a "$WORK/results.txt" >&2
+}
+
+# run_wrk KIND N URL
+run_wrk() {
+	local rps
+	rps=$(wrk -t2 -c8 -d"${WINDOW}s" "$3" | awk '/^Requests\/sec:/ {print $2}')
+	echo "wrk-$1 $2 - $rps" | tee -a "$WORK/results.txt" >&2
+}
+
+machine() {
+	{
+		echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "nproc: $(nproc)"
+		echo "cpu: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+		echo "mem: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+		echo "kernel: $(uname -r)"
+		echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //')"
+		echo "wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+		echo "python: $("$PYTHON" -c 'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)')"
+		echo "libcurl: $(pkg-config --modversion libcurl 2>/dev/null || echo '?')"
+		echo "ftmond: $FTMOND ($("$FTMOND" --version 2>/dev/null))"
+		echo "git: $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes')"
+		echo "R=$R WINDOW=${WINDOW}s WARMUP=${WARMUP}s N=${NS[*]}"
+	} | tee "$WORK/machine.txt" >&2
+}
+
+main() {
+	local n r iv
+	need_tools
+	build
+	WORK=${BENCH_WORK:-$(mktemp -d /tmp/ftmon-bench.XXXXXX)}
+	mkdir -p "$WORK"
+	chmod 755 "$WORK" # nginx workers run unprivileged
+	: >"$WORK/results.txt"
+	log "work directory $WORK"
+	machine
+	fixtures
+	start_nginx
+	for n in "${NS[@]}"; do
+		mkdir -p "$WORK/$n"
+		prime_ftmond "$n"
+		prime_py "$n"
+	done
+	if [ "$SWEEP" != 0 ]; then
+		for n in "${NS[@]}"; do
+			local base ms
+			base=$(interval_for "$n" | tr -d ms)
+			# From well below ftmond's capacity to past the chosen
+			# interval: the rate must grow, then stay flat.
+			for ms in $((base * 20)) $((base * 10)) $((base * 5)) $((base * 2)) \
+				"$base" $((base / 2)); do
+				if ((ms >= 100)); then run_ftmond sweep "$n" "${ms}ms"; fi
+			done
+		done
+	fi
+	for ((r = 1; r <= R; r++)); do
+		log "round $r/$R (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		for n in "${NS[@]}"; do
+			iv=$(interval_for "$n")
+			echo "round $r" >>"$WORK/results.txt"
+			run_ftmond ftmond "$n" "$iv"
+			run_py naive "$n"
+			run_py tuned "$n"
+			run_wrk job "$n" "$BASE/fine_tuning/jobs/ftjob-000001"
+			run_wrk events "$n" "$BASE/fine_tuning/jobs/ftjob-000001/events?limit=100"
+		done
+	done
+	stop_pid "$NGINX_PID" 10
+	forget_pid "$NGINX_PID"
+	"$PYTHON" "$HERE/summarize.py" "$WORK/results.txt" "$WORK/machine.txt" | tee "$WORK/results.md"
+	log "raw figures in $WORK/results.txt, table in $WORK/results.md"
+}
+
+main
