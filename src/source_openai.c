@@ -46,8 +46,11 @@
 #define OAI_MAX_DISCOVERY_PAGES  200
 #define OAI_BACKOFF_CAP_MS       (5 * 60 * 1000)
 #define OAI_HINT_CAP_MS          (15 * 60 * 1000)
-#define OAI_AUTH_RECHECK_MIN_MS  (60 * 1000)
+#define OAI_AUTH_RECHECK_MIN_MS  (5 * 1000)
+#define OAI_AUTH_RECHECK_MAX_MS  (15 * 60 * 1000)
 #define OAI_MAX_KEY              4096
+#define OAI_OUTAGE_STREAK        4 /* failures in a row that mean "the API is down" */
+#define OAI_OUTAGE_CAP_MS        (60 * 1000)
 
 enum oai_phase {
 	OAI_PH_JOB,
@@ -94,8 +97,9 @@ struct oai_src {
 	bool unauthorized;
 	bool auth_logged; /* the refusal was logged; quiet until it clears */
 	bool destroying;
-	int open_handles;    /* timers still to close on destroy */
-	uint64_t hold_until; /* monotonic ms: a 429 holds every request */
+	int open_handles;     /* timers still to close on destroy */
+	uint64_t hold_until;  /* monotonic ms: no request starts before this */
+	unsigned fail_streak; /* failed requests in a row, any job */
 	uv_timer_t discover_timer;
 	uv_timer_t pump_timer;
 	uv_timer_t auth_timer;
@@ -383,8 +387,23 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 	                           util_now(), (double)random() / ((double)RAND_MAX + 1),
 	                           r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS
 	                                                               : OAI_BACKOFF_CAP_MS);
-	if (r->status == 429)
+	/* Failures of requests that were already in flight when the source
+	 * began to hold say nothing new: only count the first of a wave. */
+	if (util_monotonic_ms() >= s->hold_until)
+		s->fail_streak++;
+	if (r->status == 429) {
 		s->hold_until = util_monotonic_ms() + delay;
+	} else if (s->fail_streak >= OAI_OUTAGE_STREAK) {
+		/* Everything fails (an outage, not one bad job): hold the whole
+		 * source with its own backoff, so a thousand jobs do not each
+		 * retry on their own schedule. */
+		uint64_t hold = oai_retry_delay_ms(s->fail_streak - OAI_OUTAGE_STREAK, NULL, NULL,
+		                                   0, (double)random() / ((double)RAND_MAX + 1),
+		                                   OAI_OUTAGE_CAP_MS);
+		uint64_t until = util_monotonic_ms() + hold;
+		if (until > s->hold_until)
+			s->hold_until = until;
+	}
 	if (r->curl_code)
 		oai_error(s, "%s: %s; retrying in %llu ms", what,
 		          r->error ? r->error : "transfer failed", (unsigned long long)delay);
@@ -399,10 +418,11 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 	return false;
 }
 
-/* A successful response: the key works (again). */
+/* A successful response: the key works (again), the API is up. */
 static void
 oai_authorized(struct oai_src *s)
 {
+	s->fail_streak = 0;
 	s->unauthorized = false;
 	if (s->auth_logged) {
 		s->auth_logged = false;
@@ -440,7 +460,7 @@ oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int r
 
 /* Insert ftmon's own job.* event. */
 static int
-oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const char *status,
+oai_job_event(struct oai_src *s, int64_t job_id, const char *type, const char *status,
               const char *previous)
 {
 	cJSON *data = cJSON_CreateObject();
@@ -454,7 +474,7 @@ oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const ch
 	cJSON_Delete(data);
 	msg = previous ? xasprintf("status %s -> %s", previous, status)
 	               : xasprintf("status %s", status);
-	rc = store_insert_event(s->d->store, j->id, NULL, type, "info", msg, json, util_now());
+	rc = store_insert_event(s->d->store, job_id, NULL, type, "info", msg, json, util_now());
 	free(msg);
 	cJSON_free(json);
 	return rc;
@@ -464,10 +484,10 @@ oai_job_event(struct oai_src *s, struct oai_watch *j, const char *type, const ch
 static int
 oai_job_status_events(struct oai_src *s, struct oai_watch *j, const char *previous)
 {
-	int rc = oai_job_event(s, j, "job.status", j->status, previous);
+	int rc = oai_job_event(s, j->id, "job.status", j->status, previous);
 	if (rc >= 0 && oai_status_finished(j->status) &&
 	    (previous == NULL || !oai_status_finished(previous)))
-		rc = oai_job_event(s, j, "job.finished", j->status, previous);
+		rc = oai_job_event(s, j->id, "job.finished", j->status, previous);
 	return rc;
 }
 
@@ -482,7 +502,7 @@ oai_job_missing(struct oai_src *s, struct oai_watch *j)
 	info.status = "missing";
 	if ((rc = store_begin(s->d->store)) < 0 ||
 	    (rc = store_job_update(s->d->store, j->id, &info, &prev)) < 0 ||
-	    (rc > 0 && (rc = oai_job_event(s, j, "job.status", "missing", prev)) < 0) ||
+	    (rc > 0 && (rc = oai_job_event(s, j->id, "job.status", "missing", prev)) < 0) ||
 	    (rc = store_commit(s->d->store)) < 0) {
 		free(prev);
 		oai_store_failed(s, j, "marking job missing", rc);
@@ -999,31 +1019,44 @@ oai_discover_schedule(struct oai_src *s, uint64_t delay)
 		uv_timer_start(&s->discover_timer, oai_discover_timer_cb, delay, 0);
 }
 
-/* Track every job of a list page that is new to the store. */
+/* Track every job of a list page that is new to the store.  The jobs are
+ * watched only once their rows have committed. */
 static int
 oai_discover_page(struct oai_src *s, struct oai_job_page *page)
 {
 	struct store *st = s->d->store;
+	int64_t *ids = xcalloc(page->n + 1, sizeof(*ids));
 	int rc;
 
 	if ((rc = store_begin(st)) < 0)
-		return rc;
+		goto out;
 	for (size_t i = 0; i < page->n; i++) {
 		struct oai_job *job = &page->jobs[i];
-		int64_t id;
-		if ((rc = store_job_ensure(st, s->base.name, job->id, job->status, &id)) < 0)
+		if ((rc = store_job_ensure(st, s->base.name, job->id, job->status, &ids[i])) < 0)
 			goto fail;
-		if (rc == 0)
-			continue; /* known: watched already, complete, or untracked */
-		struct oai_watch *j = oai_watch_add(s, id, job->id, job->status, NULL, false);
-		if ((rc = oai_job_event(s, j, "job.discovered", job->status, NULL)) < 0)
+		if (rc == 0) {
+			ids[i] = 0; /* known: watched already, complete, or untracked */
+			continue;
+		}
+		if ((rc = oai_job_event(s, ids[i], "job.discovered", job->status, NULL)) < 0)
 			goto fail;
+	}
+	if ((rc = store_commit(st)) < 0)
+		goto out;
+	for (size_t i = 0; i < page->n; i++) {
+		struct oai_job *job = &page->jobs[i];
+		if (ids[i] == 0)
+			continue;
+		struct oai_watch *j = oai_watch_add(s, ids[i], job->id, job->status, NULL, false);
 		log_info("source %s: discovered job %s (%s)", s->base.name, job->id, job->status);
 		oai_job_schedule(j, oai_jitter(1000));
 	}
-	return store_commit(st);
+	rc = 0;
+	goto out;
 fail:
 	store_rollback(st);
+out:
+	free(ids);
 	return rc;
 }
 
@@ -1100,9 +1133,9 @@ static uint64_t
 oai_auth_recheck_ms(struct oai_src *s)
 {
 	uint64_t v = 10 * oai_conf(s)->poll_interval_ms;
-	if (v < 5000)
-		v = 5000;
-	return v > 15 * 60 * 1000 ? 15 * 60 * 1000 : v;
+	if (v < OAI_AUTH_RECHECK_MIN_MS)
+		v = OAI_AUTH_RECHECK_MIN_MS;
+	return v > OAI_AUTH_RECHECK_MAX_MS ? OAI_AUTH_RECHECK_MAX_MS : v;
 }
 
 /* While refused, try one job (or the list) slowly; success resumes all. */
@@ -1197,7 +1230,8 @@ oai_track(struct source *src, const char *external_id, int64_t *job_id, char **e
 		goto fail;
 	if ((j = oai_watch_find(s, *job_id)) == NULL) {
 		j = oai_watch_add(s, *job_id, external_id, "queued", NULL, false);
-		if (created && (rc = oai_job_event(s, j, "job.discovered", "queued", NULL)) < 0) {
+		if (created &&
+		    (rc = oai_job_event(s, j->id, "job.discovered", "queued", NULL)) < 0) {
 			oai_watch_remove(j);
 			goto fail;
 		}

@@ -82,6 +82,23 @@ sleep 1.2
 is "$(fake_requests_for ftjob-gone)" "$n1" "a missing job is not polled again"
 is "$(sql "SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-gone' AND e.type = 'job.status' AND e.message LIKE '%missing'")" \
 	"1" "a job.status event records it"
+# An outage: every request fails.  The source backs off as a whole.
+for i in 1 2 3 4 5 6; do
+	fake POST /_fake/jobs "{\"id\": \"ftjob-out$i\", \"total_steps\": 60, \"steps_per_second\": 20}" >/dev/null
+done
+wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM jobs WHERE external_id LIKE 'ftjob-out%'\")\" = 6 ]"
+ok $? "six more jobs discovered"
+add_fault '{"match": ".", "kind": "status", "status": 503, "times": 100000}'
+sleep 2
+n1=$(fake_total_requests)
+sleep 4
+n2=$(fake_total_requests)
+diag "requests in 4 s of total outage: $((n2 - n1))"
+is "$(test $((n2 - n1)) -le 25 && echo yes)" "yes" "no request storm during an outage (6 jobs, 300ms poll)"
+fake POST /_fake/clear_faults >/dev/null
+wait_until 90 jobs_complete_in_db 16
+ok $? "every job completes once the API is back"
+check "outage jobs: points equal the truth" truthcheck ftjob-out1 ftjob-out2 ftjob-out3 ftjob-out4 ftjob-out5 ftjob-out6
 stop_daemon
 is "$DAEMON_STATUS" "0" "SIGTERM exits 0 after all that"
 done_testing
