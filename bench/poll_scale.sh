@@ -199,7 +199,7 @@ EOF
 # prime_ftmond N: a database with N running jobs whose first events page
 # is stored (cursor set), kept as $WORK/N/ftmond-primed.db.
 prime_ftmond() {
-	local n=$1 dir=$WORK/$1/prime t0 left i
+	local n=$1 dir=$WORK/$1/prime t0 left gone i
 	if [ -f "$WORK/$n/ftmond-primed.db" ]; then
 		log "N=$n: reusing primed ftmond database"
 		cat "$WORK/$n/prime-ftmond.txt" >>"$WORK/results.txt" 2>/dev/null || true
@@ -225,6 +225,8 @@ EOF
 		sleep 1
 		left=$(sql "$dir/ftmon.db" "SELECT count(*) FROM jobs WHERE event_cursor IS NULL")
 		[ "$left" = 0 ] && break
+		gone=$(sql "$dir/ftmon.db" "SELECT count(*) FROM jobs WHERE status = 'missing'")
+		[ "$gone" = 0 ] || die "N=$n: $gone jobs got a 404 (see $WORK/nginx-error.log)"
 	done
 	[ "$left" = 0 ] || die "N=$n: ftmond did not store every job's events in 20 min"
 	PRIME_FT_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
