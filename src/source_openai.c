@@ -77,7 +77,14 @@ struct oai_watch {
 	bool untracked;
 	bool new_events; /* this cycle stored events */
 	enum oai_phase phase;
-	unsigned attempt; /* failures in a row */
+	/* Fingerprints of the last job object and first events page that
+	 * were fully stored: a poll that returns the same bytes has nothing
+	 * new, and skips parsing and writing (the common case while a job
+	 * runs).  0 = unknown. */
+	uint64_t job_hash;
+	uint64_t events_hash;
+	uint64_t first_page_hash; /* of the walk in progress */
+	unsigned attempt;         /* failures in a row */
 	unsigned ckpt_pages;
 	char *ckpt_after;
 	struct oai_walk walk;
@@ -566,6 +573,17 @@ oai_job_after_checkpoints(struct oai_watch *j)
 	oai_job_cycle_done(j);
 }
 
+/* Begin the events phase: walk from the newest event to the cursor. */
+static void
+oai_job_start_events(struct oai_watch *j)
+{
+	j->phase = OAI_PH_EVENTS;
+	j->new_events = false;
+	oai_walk_clear(&j->walk);
+	oai_walk_init(&j->walk, j->cursor, OAI_MAX_EVENT_PAGES);
+	oai_job_request(j);
+}
+
 /* The job object arrived: store what changed, then walk the events. */
 static void
 oai_job_on_job(struct oai_watch *j, struct http_response *r)
@@ -577,6 +595,11 @@ oai_job_on_job(struct oai_watch *j, struct http_response *r)
 	char *prev = NULL;
 	int rc;
 
+	uint64_t hash = util_hash64(r->body.data, r->body.len);
+	if (hash == j->job_hash) {
+		oai_job_start_events(j);
+		return;
+	}
 	if (oai_parse_job_body(r->body.data, r->body.len, &job, &why) < 0) {
 		oai_malformed(s, j, "job object", why);
 		return;
@@ -605,15 +628,13 @@ oai_job_on_job(struct oai_watch *j, struct http_response *r)
 	free(j->result_file);
 	j->result_file = xstrdup(job.result_files[0]);
 	oai_job_clear(&job);
-	j->phase = OAI_PH_EVENTS;
-	j->new_events = false;
-	oai_walk_clear(&j->walk);
-	oai_walk_init(&j->walk, j->cursor, OAI_MAX_EVENT_PAGES);
-	oai_job_request(j);
+	j->job_hash = hash;
+	oai_job_start_events(j);
 	return;
 fail:
 	free(prev);
 	oai_job_clear(&job);
+	j->job_hash = 0;
 	oai_store_failed(s, j, "job object", rc);
 }
 
@@ -652,6 +673,16 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 	int64_t total_steps = -1;
 	int rc;
 
+	if (j->walk.pages == 0) {
+		/* The newest page is byte for byte the last one stored: no
+		 * event can be new, since new events come first. */
+		j->first_page_hash = util_hash64(r->body.data, r->body.len);
+		if (j->first_page_hash == j->events_hash) {
+			oai_walk_clear(&j->walk);
+			oai_job_after_events(j);
+			return;
+		}
+	}
 	if (oai_parse_event_page(r->body.data, r->body.len, &page, &why) < 0) {
 		oai_malformed(s, j, "events page", why);
 		return;
@@ -672,6 +703,8 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 	newest = oai_walk_newest_id(&j->walk);
 	oai_walk_finish(&j->walk);
 	if (newest == NULL) {
+		oai_walk_clear(&j->walk);
+		j->events_hash = j->first_page_hash;
 		oai_job_after_events(j);
 		return;
 	}
@@ -686,11 +719,13 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 	free(j->cursor);
 	j->cursor = xstrdup(newest);
 	j->new_events = true;
+	j->events_hash = j->first_page_hash;
 	oai_walk_clear(&j->walk);
 	oai_job_after_events(j);
 	return;
 fail:
 	oai_walk_clear(&j->walk);
+	j->events_hash = 0;
 	j->phase = OAI_PH_JOB;
 	oai_store_failed(s, j, "events", rc);
 }

@@ -36,6 +36,9 @@ uint64_t util_monotonic_ms(void);
 /* RFC 3339 UTC ("2026-11-26T07:07:26Z") into buf (size >= 21). */
 char *util_format_rfc3339(int64_t t, char *buf, size_t size);
 
+/* FNV-1a, 64 bits: a cheap fingerprint to notice an unchanged response. */
+uint64_t util_hash64(const void *data, size_t len);
+
 /* True if s starts with prefix. */
 bool util_startswith(const char *s, const char *prefix);
 

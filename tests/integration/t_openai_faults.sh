@@ -48,15 +48,17 @@ is "$(test "$warnings" -le 40 && echo yes)" "yes" "warnings are rate-limited ($w
 
 # 429: retry-after (seconds) holds the source; no request storm.
 fake POST /_fake/reset_stats >/dev/null
-add_fault '{"match": "ftjob-rl$", "kind": "status", "status": 429, "headers": {"retry-after": "4"}, "times": 1}'
+add_fault '{"match": "ftjob-rl$", "kind": "status", "status": 429, "headers": {"retry-after": "5"}, "times": 1}'
 fake POST /_fake/jobs '{"id": "ftjob-rl", "total_steps": 30, "steps_per_second": 20}' >/dev/null
-wait_until 10 sh -c "[ \"\$(curl -s $FAKE/_fake/faults | $PYTHON3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"faults\"]))')\" = 0 ]"
+# Poll with curl and grep only: the window must start as soon as the 429 went out.
+faults_empty() { curl -s "$FAKE/_fake/faults" | tr -d ' \n' | grep -q '"faults":\[\]'; }
+wait_until 10 faults_empty
 ok $? "the 429 was served"
 n1=$(fake_requests_for ftjob-rl)
-t1=$(fake GET /_fake/stats | jget "$(cat)" 'j["total"]')
-sleep 2
+t1=$(fake_total_requests)
+sleep 2.5
 n2=$(fake_requests_for ftjob-rl)
-is "$(fake GET /_fake/stats | jget "$(cat)" 'j["total"]')" "$t1" "the whole source holds during the retry-after window (discovery too)"
+is "$(fake_total_requests)" "$t1" "the whole source holds during the retry-after window (discovery too)"
 is "$n2" "$n1" "no request for the job during the retry-after window"
 wait_until 30 jobs_complete_in_db 9
 ok $? "the rate-limited job completes after the wait"
@@ -82,6 +84,19 @@ sleep 1.2
 is "$(fake_requests_for ftjob-gone)" "$n1" "a missing job is not polled again"
 is "$(sql "SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-gone' AND e.type = 'job.status' AND e.message LIKE '%missing'")" \
 	"1" "a job.status event records it"
+# A server that answers has_more: true forever with the same page: the
+# walk stops at the repeated cursor instead of looping.
+add_fault '{"match": "ftjob-loop/events", "kind": "status", "status": 200, "times": 200, "body": "{\"object\":\"list\",\"data\":[{\"id\":\"ftevent-same\",\"created_at\":1,\"type\":\"message\",\"message\":\"again\",\"data\":null}],\"has_more\":true}"}'
+fake POST /_fake/jobs '{"id": "ftjob-loop", "total_steps": 2000, "steps_per_second": 5}' >/dev/null
+wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-loop' AND e.message = 'again'\")\" = 1 ]"
+ok $? "the repeated page's event is stored once"
+sleep 2
+used=$((200 - $(fake GET /_fake/faults | jget "$(cat)" 'sum(f["remaining"] for f in j["faults"])')))
+diag "looping events pages fetched in ~2.5 s: $used"
+is "$(test "$used" -le 30 && echo yes)" "yes" "a has_more-forever server costs two pages per poll, not a loop"
+fake POST /_fake/clear_faults >/dev/null
+fake POST /_fake/remove '{"id": "ftjob-loop"}' >/dev/null
+
 # An outage: every request fails.  The source backs off as a whole.
 for i in 1 2 3 4 5 6; do
 	fake POST /_fake/jobs "{\"id\": \"ftjob-out$i\", \"total_steps\": 60, \"steps_per_second\": 20}" >/dev/null
