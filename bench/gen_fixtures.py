@@ -10,6 +10,11 @@ DIR/events/ftjob-NNNNNN.json   the newest events page, limit=100:
                                newest first, has_more=true (~34 KB)
 DIR/static/empty-list.json     the page served for any `after=` cursor
 DIR/static/checkpoints.json    an empty checkpoints page
+DIR/live/MMSS.json             the "live" scenario: 3600 versions of one
+                               newest-100-events page, one per second of
+                               the hour (nginx picks the version from the
+                               clock), each one step (one metrics event)
+                               ahead of the previous; shared by all jobs
 
 Event ids are random (24 characters after "ftevent-") and differ between
 jobs; the metrics events carry the key set of OpenAI's guide example
@@ -102,6 +107,28 @@ def events_page(k, rng, total, epochs, now):
     return {"object": "list", "data": events, "has_more": True}
 
 
+def live_pages(out, rng, now):
+    """A job that advances one step per second: page MMSS holds the 100
+    newest events at second MMSS of the hour (plus message events)."""
+    total, first = 6000, 1000
+    history = []  # chronological: (step, serialized event)
+    for step in range(first - PAGE, first + 3600):
+        ts = now - 4000 + step
+        if step % MESSAGE_EVERY == 0:
+            history.append((step, json.dumps(message_event(rng, ts, step), separators=(",", ":"))))
+        history.append((step, json.dumps(metrics_event(rng, ts, step, total, step % 1000 == 0),
+                                         separators=(",", ":"))))
+    newest = {}
+    for i, (step, _) in enumerate(history):
+        newest[step] = i  # the metrics event comes after the step's message
+    os.makedirs(os.path.join(out, "live"), exist_ok=True)
+    for v in range(3600):
+        end = newest[first + v] + 1
+        page = [e for _, e in reversed(history[end - PAGE:end])]
+        with open(os.path.join(out, "live", "%02d%02d.json" % (v // 60, v % 60)), "w") as f:
+            f.write('{"object":"list","data":[' + ",".join(page) + '],"has_more":true}')
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: gen_fixtures.py DIR N")
@@ -117,6 +144,7 @@ def main():
             f.write(json.dumps(job, separators=sep))
         with open(os.path.join(out, "events", jid + ".json"), "w") as f:
             f.write(json.dumps(events_page(k, rng, total, epochs, now), separators=sep))
+    live_pages(out, rng, now)
     with open(os.path.join(out, "static", "empty-list.json"), "w") as f:
         f.write(json.dumps({"object": "list", "data": [], "has_more": False}, separators=sep))
     with open(os.path.join(out, "static", "checkpoints.json"), "w") as f:

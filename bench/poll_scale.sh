@@ -9,7 +9,11 @@
 # missing).  Knobs, from the environment:
 #   R=3            rounds; every measurement is repeated R times, interleaved
 #   WINDOW=10      measured seconds per run
-#   WARMUP=3       seconds between ftmond's start and the measured window
+#   WARMUP=3       minimum seconds between ftmond's start and the measured
+#                  window; the warm-up also lasts until every job was polled
+#                  once by this process (its in-memory state is then warm)
+#   SCENARIOS="static live"  static: pages never change; live: every job's
+#                  events page gains one event per second
 #   SWEEP=1        0 skips the poll_interval sweep that checks saturation
 #   BUILD_DIR=/tmp/bench-build   out-of-tree build of ftmond/ftmonctl
 #   FTMOND=, FTMONCTL=           use these binaries instead (no build)
@@ -28,6 +32,7 @@ R=${R:-3}
 WINDOW=${WINDOW:-10}
 WARMUP=${WARMUP:-3}
 SWEEP=${SWEEP:-1}
+SCENARIOS=${SCENARIOS:-static live}
 BUILD_DIR=${BUILD_DIR:-/tmp/bench-build}
 PYTHON=${PYTHON:-python3}
 NS=("$@")
@@ -125,6 +130,7 @@ start_nginx() {
 		sleep 0.1
 	done
 	BASE=http://127.0.0.1:$PORT/v1
+	LIVE_BASE=http://127.0.0.1:$PORT/live/v1
 	log "nginx (pid $NGINX_PID) serving $WORK/www on $BASE"
 }
 
@@ -142,7 +148,7 @@ fixtures() {
 
 # ---- ftmond ----
 
-# write_conf DIR INTERVAL
+# write_conf DIR INTERVAL [BASE_URL]
 write_conf() {
 	cat >"$1/ftmon.conf" <<EOF
 [daemon]
@@ -152,7 +158,7 @@ log_level = warning
 
 [source openai]
 type = openai
-base_url = $BASE
+base_url = ${3:-$BASE}
 api_key_env = BENCH_KEY
 discover = no
 poll_interval = $2
@@ -263,50 +269,89 @@ interval_for() {
 	echo "${ms}ms"
 }
 
-# run_ftmond LABEL N INTERVAL: one measured run on a copy of the primed db.
-# Appends "LABEL N INTERVAL req/s cpu_s polls cpu_per_1000 hwm_kb rss_kb".
+base_of() { if [ "$1" = live ]; then echo "$LIVE_BASE"; else echo "$BASE"; fi; }
+
+# Job polls so far: nginx logs one line per job-object request, nothing else.
+job_polls() { wc -l <"$WORK/jobpolls.log"; }
+
+# The live pages wrap at the top of the hour (the newest step jumps back
+# 3599 steps); keep live runs away from it.
+avoid_hour_wrap() {
+	local now left
+	now=$(date +%M:%S)
+	left=$((3600 - 10#${now%:*} * 60 - 10#${now#*:}))
+	if ((left < 150)); then
+		log "waiting ${left}s for the hour to turn (live pages wrap there)"
+		sleep $((left + 3))
+	fi
+}
+
+# cpu_stat: "busy steal total" ticks of the whole machine, from /proc/stat.
+cpu_stat() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, $9, t}' /proc/stat; }
+
+# run_ftmond LABEL SCENARIO N INTERVAL: one measured run on a copy of the
+# primed database.  Appends "LABEL-SCENARIO N INTERVAL req/s cpu_s polls
+# cpu_s_per_1000_polls hwm_kb rss_kb machine_busy% steal% warmup_s".
 run_ftmond() {
-	local label=$1 n=$2 iv=$3 dir=$WORK/$2/run r0 r1 c0 c1 t0 t1 hwm rss err pts0 pts1 tck
+	local label=$1 scen=$2 n=$3 iv=$4 dir=$WORK/$3/run tck i
+	local r0 r1 c0 c1 t0 t1 p0 p1 s0 s1 ts hwm rss err
+	[ "$scen" = live ] && avoid_hour_wrap
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$WORK/$n/ftmond-primed.db" "$dir/ftmon.db"
-	write_conf "$dir" "$iv"
+	write_conf "$dir" "$iv" "$(base_of "$scen")"
+	: >"$WORK/jobpolls.log"
+	ts=$(date +%s.%N)
 	start_ftmond "$dir"
+	# Warm: every job polled once by this process, and WARMUP seconds.
 	sleep "$WARMUP"
+	for ((i = 0; i < 3000; i++)); do
+		(($(job_polls) >= n)) && break
+		sleep 0.1
+	done
+	(($(job_polls) >= n)) || log "warning: only $(job_polls) of $n jobs polled in the warm-up"
 	tck=$(getconf CLK_TCK)
 	r0=$(ctl_status "$dir" | json_num requests)
+	p0=$(job_polls)
 	c0=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	s0=$(cpu_stat)
 	t0=$(date +%s.%N)
 	sleep "$WINDOW"
 	r1=$(ctl_status "$dir" | json_num requests)
+	p1=$(job_polls)
 	c1=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	s1=$(cpu_stat)
 	t1=$(date +%s.%N)
 	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$FT_PID/status")
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$FT_PID/status")
 	err=$(ctl_status "$dir" | json_num errors)
 	stop_ftmond
 	[ "${err:-0}" = 0 ] || log "warning: ftmond counted $err errors (see $dir/ftmond.log)"
-	# Steady state means every page was already stored: nothing inserted.
-	pts0=$(sql "$WORK/$n/ftmond-primed.db" "SELECT count(*) FROM points")
-	pts1=$(sql "$dir/ftmon.db" "SELECT count(*) FROM points")
-	[ "$pts0" = "$pts1" ] || log "warning: points changed during the run ($pts0 -> $pts1)"
-	awk -v l="$label" -v n="$n" -v iv="$iv" -v r0="$r0" -v r1="$r1" -v c0="$c0" -v c1="$c1" \
-		-v t0="$t0" -v t1="$t1" -v tck="$tck" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
-		req = r1 - r0; cpu = (c1 - c0) / tck; polls = req / 2
-		printf "%s %d %s %.1f %.2f %d %.5f %d %d\n", l, n, iv, req / (t1 - t0), cpu, polls,
-			polls ? cpu / polls * 1000 : 0, hwm, rss }' | tee -a "$WORK/results.txt" >&2
+	awk -v l="$label-$scen" -v n="$n" -v iv="$iv" -v r0="$r0" -v r1="$r1" -v c0="$c0" \
+		-v c1="$c1" -v p0="$p0" -v p1="$p1" -v t0="$t0" -v t1="$t1" -v ts="$ts" \
+		-v tck="$tck" -v hwm="$hwm" -v rss="$rss" -v s0="$s0" -v s1="$s1" 'BEGIN {
+		req = r1 - r0; cpu = (c1 - c0) / tck; polls = p1 - p0
+		split(s0, a); split(s1, b); tot = b[3] - a[3]
+		printf "%s %d %s %.1f %.2f %d %.5f %d %d %.1f %.1f %.1f\n", l, n, iv, req / (t1 - t0),
+			cpu, polls, polls ? cpu / polls * 1000 : 0, hwm, rss,
+			100 * (b[1] - a[1]) / tot, 100 * (b[2] - a[2]) / tot, t0 - ts }' |
+		tee -a "$WORK/results.txt" >&2
 }
 
-# run_py MODE N: MODE naive or tuned.
+# run_py MODE SCENARIO N: MODE naive or tuned.
 run_py() {
-	local mode=$1 n=$2 db=$WORK/$2/py-run.db out flag=
-	[ "$mode" = tuned ] && flag=--tuned
+	local mode=$1 scen=$2 n=$3 db=$WORK/$3/py-run.db out flags=()
+	[ "$mode" = tuned ] && flags+=(--tuned)
+	# Tuned keeps a cursor: on live pages the primed one is stale.
+	[ "$mode-$scen" = tuned-live ] && flags+=(--warmup-pass)
+	[ "$scen" = live ] && avoid_hour_wrap
 	rm -f "$db"*
 	cp "$WORK/$n/py-primed.db" "$db"
-	out=$("$PYTHON" "$HERE/pypoller.py" --base-url "$BASE" --db "$db" --jobs "$n" \
-		--duration "$WINDOW" $flag)
-	echo "py-$mode $n - $(echo "$out" | json_num req_per_s) $(echo "$out" | json_num cpu_s)" \
-		"$(echo "$out" | json_num polls) $(echo "$out" | json_num cpu_s_per_1000_polls)" \
+	out=$("$PYTHON" "$HERE/pypoller.py" --base-url "$(base_of "$scen")" --db "$db" \
+		--jobs "$n" --duration "$WINDOW" "${flags[@]}")
+	echo "py-$mode-$scen $n - $(echo "$out" | json_num req_per_s)" \
+		"$(echo "$out" | json_num cpu_s) $(echo "$out" | json_num polls)" \
+		"$(echo "$out" | json_num cpu_s_per_1000_polls)" \
 		"$(echo "$out" | json_num vmhwm_kb) $(echo "$out" | json_num vmrss_kb)" |
 		tee -a "$WORK/results.txt" >&2
 }
@@ -331,12 +376,12 @@ machine() {
 		echo "libcurl: $(pkg-config --modversion libcurl 2>/dev/null || echo '?')"
 		echo "ftmond: $FTMOND ($("$FTMOND" --version 2>/dev/null))"
 		echo "git: $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes')"
-		echo "R=$R WINDOW=${WINDOW}s WARMUP=${WARMUP}s N=${NS[*]}"
+		echo "R=$R WINDOW=${WINDOW}s WARMUP=${WARMUP}s N=${NS[*]} SCENARIOS=$SCENARIOS"
 	} | tee "$WORK/machine.txt" >&2
 }
 
 main() {
-	local n r iv
+	local n r iv scen
 	need_tools
 	build
 	WORK=${BENCH_WORK:-$(mktemp -d /tmp/ftmon-bench.XXXXXX)}
@@ -360,7 +405,7 @@ main() {
 			# interval: the rate must grow, then stay flat.
 			for ms in $((base * 20)) $((base * 10)) $((base * 5)) $((base * 2)) \
 				"$base" $((base / 2)); do
-				if ((ms >= 100)); then run_ftmond sweep "$n" "${ms}ms"; fi
+				if ((ms >= 100)); then run_ftmond sweep static "$n" "${ms}ms"; fi
 			done
 		done
 	fi
@@ -369,9 +414,11 @@ main() {
 		for n in "${NS[@]}"; do
 			iv=$(interval_for "$n")
 			echo "round $r" >>"$WORK/results.txt"
-			run_ftmond ftmond "$n" "$iv"
-			run_py naive "$n"
-			run_py tuned "$n"
+			for scen in $SCENARIOS; do
+				run_ftmond ftmond "$scen" "$n" "$iv"
+				run_py naive "$scen" "$n"
+				run_py tuned "$scen" "$n"
+			done
 			run_wrk job "$n" "$BASE/fine_tuning/jobs/ftjob-000001"
 			run_wrk events "$n" "$BASE/fine_tuning/jobs/ftjob-000001/events?limit=100"
 		done

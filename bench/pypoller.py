@@ -14,6 +14,8 @@ Sequentially, for each job, round-robin until the time is up:
             events are walked only down to the newest id stored for the job
             (what ftmond does), so an unchanged page inserts nothing.
   --prime   one pass over the jobs (stores every page), then exit.
+  --warmup-pass  poll every job once before measuring (for --tuned on
+            pages that changed since the database was primed).
 
 The database uses WAL and synchronous=NORMAL, like ftmond, so the Python
 side is not charged for fsyncs ftmond does not make either.  CPU time is
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--jobs", type=int, required=True, help="poll ftjob-000001..N")
     ap.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     ap.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
+    ap.add_argument("--warmup-pass", action="store_true",
+                    help="also poll every job once before the measured window")
     ap.add_argument("--tuned", action="store_true")
     ap.add_argument("--prime", action="store_true")
     args = ap.parse_args()
@@ -143,7 +147,7 @@ def main():
 
     k = 0
     end_warmup = time.monotonic() + args.warmup
-    while time.monotonic() < end_warmup:
+    while time.monotonic() < end_warmup or (args.warmup_pass and k < len(ids)):
         i = ids[k % len(ids)]
         cursors[i] = poll_job(api, db, i, cursors.get(i), args.tuned)
         k += 1

@@ -24,6 +24,7 @@ CREATE TABLE jobs (
 	UNIQUE (source, external_id)
 );
 CREATE INDEX jobs_status ON jobs (status);
+CREATE INDEX jobs_external_id ON jobs (external_id);
 
 CREATE TABLE metric_names (
 	id INTEGER PRIMARY KEY,
@@ -70,7 +71,7 @@ CREATE TABLE events (
 	created_at INTEGER NOT NULL,
 	UNIQUE (job_id, source_event_id)
 );
-CREATE INDEX events_job ON events (job_id, id);
+CREATE INDEX events_job ON events (job_id, created_at, id);
 CREATE INDEX events_type ON events (type, id);
 
 CREATE TABLE checkpoints (

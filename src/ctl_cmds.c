@@ -224,9 +224,10 @@ ctl_metrics(struct ctl_ctx *ctx, struct ctl_reply *r)
 	    ctl_arg_error(r, proto_arg_int(ctx->args, "points", 0, &points), "points",
 	                  "an integer"))
 		return;
-	if (points < 0 || points > 1000000) {
+	if (points < 0 || points == 1 || points > 1000000) {
+		/* One point cannot hold both ends of a curve. */
 		ctl_fail(r, PROTO_E_INVALID_ARGUMENT,
-		         xstrdup("argument \"points\" must be between 0 and 1000000"));
+		         xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
 		return;
 	}
 	if (!ctl_metric_names(ctx, r, &names))

@@ -5,6 +5,7 @@
 #ifndef FTMON_DAEMON_H
 #define FTMON_DAEMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -26,7 +27,8 @@ struct daemon {
 	int64_t started_at; /* Unix seconds */
 	char *config_error; /* owned: why the last reload failed, or NULL */
 	int64_t config_error_at;
-	int stopping;
+		int stopping;
+	bool verbose;          /* -v: debug logging whatever the config says */
 };
 
 /* Re-read the configuration file; swap only on success.  Returns 0, or -1

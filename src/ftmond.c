@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -227,8 +228,10 @@ daemon_reload(struct daemon *d, char **err)
 	next->database = xstrdup(d->conf->database);
 	free(next->socket);
 	next->socket = xstrdup(d->conf->socket);
-	if (next->log_level >= 0)
+	if (!d->verbose && next->log_level >= 0) {
 		log_set_level((enum log_level)next->log_level);
+		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
+	}
 	ftmond_apply_sources(d, next);
 	conf_free(d->conf);
 	d->conf = next;
@@ -417,6 +420,10 @@ main(int argc, char **argv)
 		fatal("%s: invalid configuration, not starting", opts.config);
 	}
 	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : (enum log_level)ftmond.conf->log_level);
+	ftmond.verbose = opts.verbose > 0;
+	/* Poll jitter must differ between restarts and between daemons. */
+	srandom((unsigned)(util_monotonic_ms() ^ ((uint64_t)getpid() << 16) ^
+	                   (uint64_t)time(NULL)));
 	signal(SIGPIPE, SIG_IGN);
 	/* Hooks must not inherit our sockets or database. */
 	uv_disable_stdio_inheritance();

@@ -302,6 +302,7 @@ http_request_response(struct http_request *req, CURLcode result, struct http_res
 		resp->status = status;
 		resp->curl_code = result != CURLE_OK ? (int)result : (int)CURLE_WRITE_ERROR;
 		resp->error = "response body too large";
+		resp->too_large = 1;
 	} else if (result != CURLE_OK) {
 		resp->curl_code = (int)result;
 		resp->error = req->errbuf[0] ? req->errbuf : curl_easy_strerror(result);

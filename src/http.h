@@ -41,6 +41,7 @@ struct http_response {
 	const char *retry_after_ms;
 	const char *request_id; /* x-request-id */
 	int64_t connects;       /* new connections this transfer made */
+	int too_large;          /* the body passed max_body: the transfer was cut */
 };
 
 /* Called once per request, on the loop, unless the request was cancelled. */

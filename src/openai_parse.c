@@ -1289,9 +1289,12 @@ oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms, const char *ret
 	uint64_t base;
 	double hint, delay;
 
-	if (oai_retry_number(retry_after_ms, 1.0, &hint) ||
-	    oai_retry_number(retry_after, 1000.0, &hint) ||
-	    oai_retry_date(retry_after, now, &hint)) {
+	/* A hint of zero, a negative one or a date in the past says "now":
+	 * honouring it would retry in a tight loop, so the formula decides. */
+	if ((oai_retry_number(retry_after_ms, 1.0, &hint) ||
+	     oai_retry_number(retry_after, 1000.0, &hint) ||
+	     oai_retry_date(retry_after, now, &hint)) &&
+	    hint > 0) {
 		hint = ceil(hint);
 		return hint >= (double)cap_ms ? cap_ms : (uint64_t)hint;
 	}

@@ -166,8 +166,8 @@ enum oai_http_class {
 enum oai_http_class oai_classify_status(long status);
 
 /*
- * Delay before retry number `attempt` (0 for the first retry).  A server
- * hint wins: retry-after-ms (float milliseconds), else retry-after (float
+  * Delay before retry number `attempt` (0 for the first retry).  A server
+ * hint greater than zero wins: retry-after-ms (float milliseconds), else retry-after (float
  * seconds, or an HTTP date compared against now), capped at cap_ms.
  * Otherwise min(500ms * 2^attempt, cap_ms) times a jitter factor
  * (1 - 0.25 * rand01).  Either header may be NULL.

@@ -51,6 +51,8 @@
 #define OAI_MAX_KEY              4096
 #define OAI_OUTAGE_STREAK        4 /* failures in a row that mean "the API is down" */
 #define OAI_OUTAGE_CAP_MS        (60 * 1000)
+#define OAI_MISSING_AFTER        3   /* 404s in a row that mark a job missing */
+#define OAI_MIN_RETRY_MS         100 /* a 0 or tiny retry hint must not loop */
 
 enum oai_phase {
 	OAI_PH_JOB,
@@ -85,6 +87,7 @@ struct oai_watch {
 	uint64_t events_hash;
 	uint64_t first_page_hash; /* of the walk in progress */
 	unsigned attempt;         /* failures in a row */
+	unsigned not_found;       /* 404s in a row on the job object */
 	unsigned ckpt_pages;
 	char *ckpt_after;
 	struct oai_walk walk;
@@ -104,6 +107,7 @@ struct oai_src {
 	bool unauthorized;
 	bool auth_logged; /* the refusal was logged; quiet until it clears */
 	bool destroying;
+	bool store_failing;   /* the last write failed; cleared by a full cycle */
 	int open_handles;     /* timers still to close on destroy */
 	uint64_t hold_until;  /* monotonic ms: no request starts before this */
 	unsigned fail_streak; /* failed requests in a row, any job */
@@ -122,6 +126,9 @@ struct oai_src {
 
 static void oai_job_schedule(struct oai_watch *j, uint64_t delay_ms);
 static void oai_job_request(struct oai_watch *j);
+static void oai_watch_forget(struct oai_watch *j);
+static void oai_watch_remove(struct oai_watch *j);
+static void oai_src_unref(struct oai_src *s);
 static void oai_pump(struct oai_src *s);
 static void oai_discover_start(struct oai_src *s);
 
@@ -257,7 +264,8 @@ oai_read_key_file(const char *path, char **err)
 	char buf[OAI_MAX_KEY + 1];
 	struct stat sb;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), saved;
+	char *key = NULL;
 
 	if (fd < 0) {
 		*err = xasprintf("api key file %s: %s", path, strerror(errno));
@@ -266,14 +274,17 @@ oai_read_key_file(const char *path, char **err)
 	if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH))
 		log_warn("api key file %s is readable by every user; chmod o-r it", path);
 	n = read(fd, buf, OAI_MAX_KEY + 1);
+	saved = errno;
 	close(fd);
-	if (n < 0 || n > OAI_MAX_KEY) {
-		*err = xasprintf("api key file %s: %s", path,
-		                 n < 0 ? strerror(errno) : "too large");
-		return NULL;
-	}
-	buf[n] = '\0';
-	return xstrdup(buf);
+	if (n < 0)
+		*err = xasprintf("api key file %s: %s", path, strerror(saved));
+	else if (n > OAI_MAX_KEY)
+		*err = xasprintf("api key file %s: too large", path);
+	else
+		key = xstrndup(buf, (size_t)n);
+	/* Leave no copy of the secret on the stack. */
+	explicit_bzero(buf, sizeof(buf));
+	return key;
 }
 
 /* The key, trimmed, from file, environment or systemd credential. */
@@ -396,11 +407,13 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 	                                                               : OAI_BACKOFF_CAP_MS);
 	/* Failures of requests that were already in flight when the source
 	 * began to hold say nothing new: only count the first of a wave. */
+	if (delay < OAI_MIN_RETRY_MS)
+		delay = OAI_MIN_RETRY_MS;
 	if (util_monotonic_ms() >= s->hold_until)
 		s->fail_streak++;
-	if (r->status == 429) {
+	if (r->status == 429)
 		s->hold_until = util_monotonic_ms() + delay;
-	} else if (s->fail_streak >= OAI_OUTAGE_STREAK) {
+	if (s->fail_streak >= OAI_OUTAGE_STREAK) {
 		/* Everything fails (an outage, not one bad job): hold the whole
 		 * source with its own backoff, so a thousand jobs do not each
 		 * retry on their own schedule. */
@@ -457,6 +470,7 @@ static void
 oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int rc)
 {
 	store_rollback(s->d->store);
+	s->store_failing = true;
 	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
 	          rc == -ENOSPC ? "disk full" : strerror(-rc), store_errmsg(s->d->store));
 	j->attempt++;
@@ -518,6 +532,7 @@ oai_job_missing(struct oai_src *s, struct oai_watch *j)
 	free(prev);
 	free(j->status);
 	j->status = xstrdup("missing");
+	oai_watch_forget(j);
 	j->missing = true;
 	log_warn("source %s: job %s is gone (HTTP 404); marked missing", s->base.name,
 	         j->external_id);
@@ -531,9 +546,13 @@ oai_job_cycle_done(struct oai_watch *j)
 {
 	j->attempt = 0;
 	j->phase = OAI_PH_JOB;
+	j->src->store_failing = false; /* a whole cycle went through */
 	if (j->done) {
 		log_debug("source %s: job %s finished and complete; no more polls",
 		          j->src->base.name, j->external_id);
+		/* The store has everything: the watch is no longer needed (track
+		 * brings it back if asked). */
+		oai_watch_remove(j);
 		return;
 	}
 	oai_job_schedule(j, oai_poll_delay(j->src));
@@ -687,6 +706,13 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 		oai_malformed(s, j, "events page", why);
 		return;
 	}
+	if (page.n == 0 && page.has_more) {
+		/* Ending the walk here would move the cursor past events never
+		 * read; ask for the same page again instead. */
+		oai_event_page_clear(&page);
+		oai_malformed(s, j, "events page", "empty page with has_more");
+		return;
+	}
 	if (page.nbad)
 		oai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
 		          page.nbad);
@@ -808,6 +834,60 @@ fail:
 	oai_store_failed(s, j, "result file", rc);
 }
 
+static void oai_job_dispatch(struct oai_watch *j, struct http_response *r);
+
+/* A finished job's result file cannot be had (gone, or over the body cap):
+ * keep what the events gave and stop asking for it. */
+static void
+oai_job_give_up_results(struct oai_watch *j, const char *why)
+{
+	struct oai_src *s = j->src;
+	int rc = store_job_set_results_done(s->d->store, j->id, true);
+
+	if (rc < 0) {
+		oai_store_failed(s, j, "result file", rc);
+		return;
+	}
+	oai_error(s, "job %s: result file %s: %s; keeping the points from its events",
+	          j->external_id, j->result_file ? j->result_file : "?", why);
+	j->results_done = true;
+	j->done = oai_status_finished(j->status);
+	oai_job_cycle_done(j);
+}
+
+/* A response over the body cap is no transient fault: retrying returns
+ * the same body.  Back off (slowly), or give up on a result file. */
+static void
+oai_job_too_large(struct oai_watch *j, const char *what)
+{
+	if (j->phase == OAI_PH_RESULTS) {
+		oai_job_give_up_results(j, "larger than the 16 MiB response cap");
+		return;
+	}
+	oai_malformed(j->src, j, what, "larger than the 16 MiB response cap");
+}
+
+/* 404: a result file that is gone is given up; a job object must answer
+ * 404 several times in a row before the job is marked missing, so one
+ * glitch cannot lose a job. */
+static void
+oai_job_not_found(struct oai_watch *j)
+{
+	struct oai_src *s = j->src;
+
+	if (j->phase == OAI_PH_RESULTS) {
+		oai_job_give_up_results(j, "HTTP 404");
+	} else if (j->phase != OAI_PH_JOB) {
+		oai_job_cycle_done(j); /* a vanished list: next cycle */
+	} else if (++j->not_found >= OAI_MISSING_AFTER) {
+		oai_job_missing(s, j);
+	} else {
+		j->attempt++;
+		oai_job_schedule(
+		        j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
+	}
+}
+
 static void
 oai_job_response_cb(struct http_response *r, void *data)
 {
@@ -822,15 +902,26 @@ oai_job_response_cb(struct http_response *r, void *data)
 
 	j->req = NULL;
 	s->inflight--;
-	if (!oai_check_response(s, j, r, what[j->phase])) {
-		if (r->status == 404 && r->curl_code == 0 && j->phase == OAI_PH_JOB)
-			oai_job_missing(s, j);
-		else if (r->status == 404 && r->curl_code == 0)
-			oai_job_cycle_done(j); /* a vanished file or list: next cycle */
+	if (r->too_large) {
+		oai_job_too_large(j, what[j->phase]);
+	} else if (!oai_check_response(s, j, r, what[j->phase])) {
+		if (r->status == 404 && r->curl_code == 0)
+			oai_job_not_found(j);
 		oai_pump(s);
 		return;
+	} else {
+		oai_authorized(s);
+		oai_job_dispatch(j, r);
 	}
-	oai_authorized(s);
+	oai_pump(s);
+}
+
+/* Hand a usable response to the handler of the job's phase. */
+static void
+oai_job_dispatch(struct oai_watch *j, struct http_response *r)
+{
+	if (j->phase == OAI_PH_JOB)
+		j->not_found = 0;
 	switch (j->phase) {
 	case OAI_PH_JOB:
 		oai_job_on_job(j, r);
@@ -845,7 +936,6 @@ oai_job_response_cb(struct http_response *r, void *data)
 		oai_job_on_results(j, r);
 		break;
 	}
-	oai_pump(s);
 }
 
 /* Issue the request for the job's current phase (or queue it). */
@@ -855,7 +945,7 @@ oai_job_request(struct oai_watch *j)
 	struct oai_src *s = j->src;
 	char *url = NULL;
 
-	if (s->inflight >= oai_conf(s)->max_connections || s->unauthorized ||
+	if (s->inflight >= oai_conf(s)->max_connections || s->unauthorized || !s->auth_header ||
 	    util_monotonic_ms() < s->hold_until) {
 		oai_job_schedule(j, 0);
 		return;
@@ -930,7 +1020,7 @@ oai_pump(struct oai_src *s)
 {
 	uint64_t now = util_monotonic_ms();
 
-	if (s->destroying || s->unauthorized)
+	if (s->destroying || s->unauthorized || s->auth_header == NULL)
 		return;
 	if (now < s->hold_until) {
 		/* Wake when the rate-limit hold ends, with a little spread. */
@@ -971,7 +1061,7 @@ oai_watch_closed_cb(uv_handle_t *h)
 	free(j->result_file);
 	free(j->ckpt_after);
 	free(j);
-	s->open_handles--;
+	oai_src_unref(s);
 }
 
 static struct oai_watch *
@@ -1037,6 +1127,19 @@ oai_watch_find(struct oai_src *s, int64_t id)
 		if (j->id == id)
 			return j;
 	return NULL;
+}
+
+/* Forget what the watch believes about the job (missing, done, the
+ * fingerprints of unchanged responses) so the next poll reads and stores
+ * everything again. */
+static void
+oai_watch_forget(struct oai_watch *j)
+{
+	j->missing = false;
+	j->done = false;
+	j->not_found = 0;
+	j->job_hash = 0;
+	j->events_hash = 0;
 }
 
 /* ---- discovery ---- */
@@ -1184,7 +1287,7 @@ oai_auth_timer_cb(uv_timer_t *t)
 		s->unauthorized = false;
 		if (s->qhead)
 			oai_pump(s); /* the first response decides */
-		else if (!s->discover_req)
+		else if (!s->discover_req && oai_conf(s)->discover)
 			oai_discover_start(s);
 	}
 	uv_timer_start(&s->auth_timer, oai_auth_timer_cb, oai_auth_recheck_ms(s), 0);
@@ -1207,11 +1310,13 @@ oai_start(struct source *src, char **err)
 	for (size_t i = 0; i < n; i++) {
 		struct store_job_state *js = &jobs[i];
 		bool complete = oai_status_finished(js->status) && js->results_done;
-		if (js->tracked && !complete && strcmp(js->status, "missing") != 0) {
+		if (js->tracked && !complete) {
 			struct oai_watch *j = oai_watch_add(s, js->id, js->external_id, js->status,
 			                                    js->cursor, js->results_done);
-			/* Spread the first polls over one interval. */
-			oai_job_schedule(j, 1 + oai_jitter(oai_conf(s)->poll_interval_ms));
+			/* Spread the first polls over one interval; a missing job
+			 * waits for `ftmonctl poll` or `track`. */
+			if (!j->missing)
+				oai_job_schedule(j, 1 + oai_jitter(oai_conf(s)->poll_interval_ms));
 		}
 		store_job_state_clear(js);
 	}
@@ -1240,7 +1345,7 @@ oai_poll_now(struct source *src, int64_t job_id)
 	}
 	if ((j = oai_watch_find(s, job_id)) == NULL)
 		return -ENOENT;
-	j->missing = false;
+	oai_watch_forget(j);
 	if (!j->req)
 		oai_job_schedule(j, 0);
 	oai_pump(s);
@@ -1261,21 +1366,15 @@ oai_track(struct source *src, const char *external_id, int64_t *job_id, char **e
 	}
 	if ((rc = store_begin(st)) < 0 ||
 	    (rc = created = store_job_ensure(st, src->name, external_id, "queued", job_id)) < 0 ||
-	    (rc = store_job_set_tracked(st, *job_id, true)) < 0)
+	    (rc = store_job_set_tracked(st, *job_id, true)) < 0 ||
+	    (created && (rc = oai_job_event(s, *job_id, "job.discovered", "queued", NULL)) < 0) ||
+	    (rc = store_commit(st)) < 0)
 		goto fail;
-	if ((j = oai_watch_find(s, *job_id)) == NULL) {
+	/* Watched only once the row has committed.  A job that was complete
+	 * is re-read once; nothing is doubled. */
+	if ((j = oai_watch_find(s, *job_id)) == NULL)
 		j = oai_watch_add(s, *job_id, external_id, "queued", NULL, false);
-		if (created &&
-		    (rc = oai_job_event(s, j->id, "job.discovered", "queued", NULL)) < 0) {
-			oai_watch_remove(j);
-			goto fail;
-		}
-	}
-	if ((rc = store_commit(st)) < 0)
-		goto fail;
-	/* A job that was complete is re-read once; nothing is doubled. */
-	j->missing = false;
-	j->done = false;
+	oai_watch_forget(j);
 	if (!j->req)
 		oai_job_schedule(j, 0);
 	oai_pump(s);
@@ -1312,6 +1411,8 @@ oai_status(struct source *src)
 		health = "error";
 	else if (s->unauthorized)
 		health = "unauthorized";
+	else if (s->store_failing)
+		health = "degraded";
 	else if (s->last_error && s->requests == 0)
 		health = "error";
 	else if (s->requests == 0)
@@ -1363,12 +1464,13 @@ oai_reload(struct source *src)
 	}
 }
 
+/* Drop one closed handle; the source goes with the last one once it is
+ * being destroyed.  libuv runs close callbacks in no promised order, so the
+ * source's timers and its jobs' timers share this one count. */
 static void
-oai_src_closed_cb(uv_handle_t *h)
+oai_src_unref(struct oai_src *s)
 {
-	struct oai_src *s = h->data;
-
-	if (--s->open_handles > 0)
+	if (--s->open_handles > 0 || !s->destroying)
 		return;
 	if (s->auth_header)
 		explicit_bzero(s->auth_header, strlen(s->auth_header));
@@ -1383,6 +1485,12 @@ oai_src_closed_cb(uv_handle_t *h)
 }
 
 static void
+oai_src_closed_cb(uv_handle_t *h)
+{
+	oai_src_unref(h->data);
+}
+
+static void
 oai_destroy(struct source *src)
 {
 	struct oai_src *s = (struct oai_src *)src;
@@ -1393,8 +1501,7 @@ oai_destroy(struct source *src)
 	s->discover_req = NULL;
 	while (s->jobs)
 		oai_watch_remove(s->jobs);
-	/* The source's own three timers close last and free it; watch
-	 * timers closed above decrement open_handles first. */
+	/* The last of these and the watch timers closed above frees it. */
 	s->open_handles += 3;
 	uv_close((uv_handle_t *)&s->discover_timer, oai_src_closed_cb);
 	uv_close((uv_handle_t *)&s->pump_timer, oai_src_closed_cb);

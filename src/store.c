@@ -193,7 +193,9 @@ store_open(const char *path, char **err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
+	/* The writer runs on the event loop: wait for an outside writer's
+	 * lock only briefly, then fail the step and retry it later. */
+	sqlite3_busy_timeout(st->db, 250);
 	/* WAL lets readers work while we write; NORMAL syncs at checkpoints,
 	 * which loses at most the last commits on power loss, never corrupts. */
 	rc = sqlite3_exec(st->db,

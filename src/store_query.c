@@ -311,7 +311,9 @@ store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics
 			break;
 		}
 		if (max_points > 0 && n > max_points) {
-			struct ds_point *d = xreallocarray(NULL, max_points, sizeof(*d));
+			/* downsample_minmax writes at least 2 points when n >= 2. */
+			struct ds_point *d =
+			        xreallocarray(NULL, max_points < 2 ? 2 : max_points, sizeof(*d));
 			size_t m = downsample_minmax(p, n, d, max_points);
 			free(p);
 			p = d;

@@ -951,7 +951,13 @@ test_retry(void)
 
 	is_int(oai_retry_delay_ms(0, "1500", NULL, now, 0, 60000), 1500, "retry-after-ms");
 	is_int(oai_retry_delay_ms(0, "1.5", "9", now, 0, 60000), 2, "float ms rounds up, wins");
-	is_int(oai_retry_delay_ms(0, "-5", NULL, now, 0, 60000), 0, "negative hint is 0");
+	/* A hint that says "now" would make a tight retry loop: the formula decides. */
+	is_int(oai_retry_delay_ms(0, "-5", NULL, now, 0, 60000), 500,
+	       "negative hint uses the formula");
+	is_int(oai_retry_delay_ms(1, "0", NULL, now, 0, 60000), 1000,
+	       "retry-after-ms 0 uses the formula");
+	is_int(oai_retry_delay_ms(2, NULL, "0", now, 0, 60000), 2000,
+	       "retry-after 0 uses the formula");
 	is_int(oai_retry_delay_ms(0, "abc", "3", now, 0, 60000), 3000,
 	       "garbage ms falls to retry-after");
 	is_int(oai_retry_delay_ms(0, NULL, "2.5", now, 0, 60000), 2500, "float seconds");
@@ -959,8 +965,8 @@ test_retry(void)
 	is_int(oai_retry_delay_ms(0, NULL, "999999", now, 0, 60000), 60000, "hint capped");
 	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:28:30 GMT", now, 0, 60000), 30000,
 	       "HTTP date");
-	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:27:00 GMT", now, 0, 60000), 0,
-	       "past HTTP date is 0");
+	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:27:00 GMT", now, 0, 60000), 16000,
+	       "past HTTP date uses the formula");
 	is_int(oai_retry_delay_ms(0, NULL, "Thu, 22 Oct 2015 07:28:00 GMT", now, 0, 60000), 60000,
 	       "far HTTP date capped");
 	is_int(oai_retry_delay_ms(1, NULL, "2015-10-21", now, 0, 60000), 1000,
