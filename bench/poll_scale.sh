@@ -137,7 +137,8 @@ start_nginx() {
 fixtures() {
 	local max=0 n
 	for n in "${NS[@]}"; do if ((n > max)); then max=$n; fi; done
-	if [ -f "$WORK/www/.jobs" ] && [ "$(cat "$WORK/www/.jobs")" -ge "$max" ]; then
+	if [ -f "$WORK/www/.jobs" ] && [ -d "$WORK/www/live" ] &&
+		[ "$(cat "$WORK/www/.jobs")" -ge "$max" ]; then
 		log "reusing fixtures for $(cat "$WORK/www/.jobs") jobs"
 		return
 	fi
@@ -327,6 +328,11 @@ run_ftmond() {
 	err=$(ctl_status "$dir" | json_num errors)
 	stop_ftmond
 	[ "${err:-0}" = 0 ] || log "warning: ftmond counted $err errors (see $dir/ftmond.log)"
+	if [ "$scen" = static ] &&
+		[ "$(sql "$WORK/$n/ftmond-primed.db" "SELECT count(*) FROM points")" != \
+		  "$(sql "$dir/ftmon.db" "SELECT count(*) FROM points")" ]; then
+		log "warning: static pages, yet the run stored new points"
+	fi
 	awk -v l="$label-$scen" -v n="$n" -v iv="$iv" -v r0="$r0" -v r1="$r1" -v c0="$c0" \
 		-v c1="$c1" -v p0="$p0" -v p1="$p1" -v t0="$t0" -v t1="$t1" -v ts="$ts" \
 		-v tck="$tck" -v hwm="$hwm" -v rss="$rss" -v s0="$s0" -v s1="$s1" 'BEGIN {

@@ -4,7 +4,7 @@ Markdown tables of bench/README.md.
 
   summarize.py results.txt [machine.txt]
 
-Every figure is the median over the rounds with [min-max]; a ratio is
+Every figure is the median over the rounds with [min–max]; a ratio is
 taken round by round (the runs of one round are next to each other in
 time) and then its median is shown.
 """
@@ -15,10 +15,7 @@ from collections import defaultdict
 TARGET_CPU_RATIO = 10.0     # ftmond needs >= 10x less CPU per job poll
 TARGET_RSS_MIB = 32.0       # at 10,000 jobs
 TARGET_RATE_RATIO = 0.5     # within 50% of wrk with the same connections
-
-
-def fmt(v, digits):
-    return "%.*f" % (digits, v)
+SCENARIOS = ("static", "live")
 
 
 def stat(values, digits=0):
@@ -27,8 +24,8 @@ def stat(values, digits=0):
         return "-"
     med = statistics.median(values)
     if len(values) == 1:
-        return fmt(med, digits)
-    return "%s [%s–%s]" % (fmt(med, digits), fmt(min(values), digits), fmt(max(values), digits))
+        return "%.*f" % (digits, med)
+    return "%.*f [%.*f–%.*f]" % (digits, med, digits, min(values), digits, max(values))
 
 
 def med(values):
@@ -36,7 +33,16 @@ def med(values):
     return statistics.median(values) if values else None
 
 
-def parse(path):
+def run_fields(p):
+    d = {"iv": p[2], "rps": float(p[3]), "cpu": float(p[4]), "polls": int(p[5]),
+         "cpk": float(p[6]), "hwm": int(p[7]) / 1024, "rss": int(p[8]) / 1024}
+    d["pps"] = None
+    if len(p) > 11:
+        d.update(busy=float(p[9]), steal=float(p[10]), warm=float(p[11]))
+    return d
+
+
+def parse(path, window):
     rounds = defaultdict(lambda: defaultdict(dict))  # n -> round -> kind -> fields
     sweep, prime = [], {}
     rnd = 0
@@ -49,12 +55,14 @@ def parse(path):
                 rnd = int(p[1])
             elif p[0] == "prime":
                 prime[(p[1], int(p[2]))] = float(p[3])
-            elif p[0] == "sweep":
-                sweep.append((int(p[1]), p[2], float(p[3]), float(p[4]), float(p[6])))
-            elif p[0] in ("ftmond", "py-naive", "py-tuned"):
-                rounds[int(p[1])][rnd][p[0]] = {
-                    "iv": p[2], "rps": float(p[3]), "cpu": float(p[4]), "polls": int(p[5]),
-                    "cpk": float(p[6]), "hwm": int(p[7]) / 1024, "rss": int(p[8]) / 1024}
+            elif p[0].startswith("sweep"):
+                d = run_fields(p)
+                d["n"] = int(p[1])
+                sweep.append(d)
+            elif p[0].startswith("ftmond-") or p[0].startswith("py-"):
+                d = run_fields(p)
+                d["pps"] = d["polls"] / window if p[0].startswith("ftmond-") else d["rps"] / 2
+                rounds[int(p[1])][rnd][p[0]] = d
             elif p[0].startswith("wrk-"):
                 rounds[int(p[1])][rnd][p[0]] = {"rps": float(p[3])}
     return rounds, sweep, prime
@@ -65,78 +73,136 @@ def per_round(rs, fn):
     for r in rs.values():
         try:
             out.append(fn(r))
-        except (KeyError, ZeroDivisionError):
+        except (KeyError, ZeroDivisionError, TypeError):
             pass
     return out
 
 
 def wrk_mix(r):
-    # ftmond's mix is one job GET + one events GET: the rate of that mix
-    # over the same connections is the harmonic mean of the two rates.
+    # ftmond's static mix is one job GET + one events GET: the rate of that
+    # mix over the same connections is the harmonic mean of the two rates.
     return 2 / (1 / r["wrk-job"]["rps"] + 1 / r["wrk-events"]["rps"])
 
 
-def main():
-    rounds, sweep, prime = parse(sys.argv[1])
-    out = []
-    if len(sys.argv) > 2:
-        out.append("Machine:\n")
-        with open(sys.argv[2]) as f:
-            out.extend("    " + line.rstrip() for line in f)
-        out.append("")
+def window_of(machine):
+    try:
+        with open(machine) as f:
+            for word in f.read().split():
+                if word.startswith("WINDOW="):
+                    return float(word[7:].rstrip("s"))
+    except (OSError, TypeError):
+        pass
+    return 10.0
 
+
+def main_table(out, rounds, scen, verdicts):
     out.append("| N | poll_interval | ftmond req/s | wrk job URL req/s | wrk events URL req/s "
-               "| wrk mix req/s | ftmond/wrk mix | ftmond CPU s/1000 polls "
-               "| pypoller CPU s/1000 polls | pypoller/ftmond CPU | ftmond VmHWM MiB "
+               "| wrk mix req/s | ftmond/wrk mix | ftmond CPU s/1000 job polls "
+               "| pypoller CPU s/1000 job polls | pypoller/ftmond CPU | ftmond peak RSS MiB "
                "| ftmond VmRSS end MiB |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    verdicts = []
+    ft_key, py_key = "ftmond-" + scen, "py-naive-" + scen
     for n in sorted(rounds):
         rs = rounds[n]
-        iv = next(iter(rs.values()))["ftmond"]["iv"]
-        ft = lambda k: per_round(rs, lambda r: r["ftmond"][k])
-        rate_ratio = per_round(rs, lambda r: r["ftmond"]["rps"] / wrk_mix(r))
-        cpu_ratio = per_round(rs, lambda r: r["py-naive"]["cpk"] / r["ftmond"]["cpk"])
+        if not per_round(rs, lambda r: r[ft_key]):
+            continue
+        iv = per_round(rs, lambda r: r[ft_key]["iv"])[0]
+        ft = lambda k: per_round(rs, lambda r: r[ft_key][k])
+        rate_ratio = per_round(rs, lambda r: r[ft_key]["rps"] / wrk_mix(r))
+        cpu_ratio = per_round(rs, lambda r: r[py_key]["cpk"] / r[ft_key]["cpk"])
         out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             n, iv, stat(ft("rps")),
             stat(per_round(rs, lambda r: r["wrk-job"]["rps"])),
             stat(per_round(rs, lambda r: r["wrk-events"]["rps"])),
             stat(per_round(rs, wrk_mix)), stat(rate_ratio, 3), stat(ft("cpk"), 3),
-            stat(per_round(rs, lambda r: r["py-naive"]["cpk"]), 3), stat(cpu_ratio, 2),
+            stat(per_round(rs, lambda r: r[py_key]["cpk"]), 3), stat(cpu_ratio, 2),
             stat(ft("hwm"), 1), stat(ft("rss"), 1)))
-        verdicts.append((n, med(cpu_ratio), med(ft("hwm")), med(rate_ratio)))
+        verdicts.append((scen, n, med(cpu_ratio), med(ft("hwm")), med(rate_ratio)))
 
+
+def main():
+    machine = sys.argv[2] if len(sys.argv) > 2 else None
+    window = window_of(machine)
+    rounds, sweep, prime = parse(sys.argv[1], window)
+    out = []
+    if machine:
+        out.append("Machine and run:\n")
+        with open(machine) as f:
+            out.extend("    " + line.rstrip() for line in f)
+        out.append("")
+
+    verdicts = []
+    for scen in SCENARIOS:
+        title = {"static": "Static pages (no job ever has a new event: the steady state "
+                           "the targets were set for)",
+                 "live": "Live pages (every job's newest events page gains one event per "
+                         "second; ftmond also fetches /checkpoints after new events)"}[scen]
+        if not any("ftmond-" + scen in r for rs in rounds.values() for r in rs.values()):
+            continue
+        out.append("### " + title)
+        out.append("")
+        main_table(out, rounds, scen, verdicts)
+        out.append("")
+
+    out.append("### Job polls and both Python baselines")
     out.append("")
-    out.append("Python baselines (same rounds; `naive` = urllib, new connection per request, "
-               "INSERT OR IGNORE of the whole page; `tuned` = one keep-alive connection, "
-               "walk stops at the stored event id):")
+    out.append("`naive` = urllib (a new connection per request), INSERT OR IGNORE of the whole "
+               "page; `tuned` = one keep-alive connection, walk stops at the stored event id.")
     out.append("")
-    out.append("| N | mode | req/s | CPU s/1000 polls | its CPU / ftmond's | VmHWM MiB |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| N | pages | poller | job polls/s | req/s | CPU s/1000 job polls "
+               "| its CPU / ftmond's | peak RSS MiB |")
+    out.append("|---|---|---|---|---|---|---|---|")
     for n in sorted(rounds):
         rs = rounds[n]
-        for mode in ("py-naive", "py-tuned"):
-            out.append("| %d | %s | %s | %s | %s | %s |" % (
-                n, mode[3:], stat(per_round(rs, lambda r: r[mode]["rps"])),
-                stat(per_round(rs, lambda r: r[mode]["cpk"]), 3),
-                stat(per_round(rs, lambda r: r[mode]["cpk"] / r["ftmond"]["cpk"]), 2),
-                stat(per_round(rs, lambda r: r[mode]["hwm"]), 1)))
+        for scen in SCENARIOS:
+            ft_key = "ftmond-" + scen
+            for who in ("ftmond", "py-naive", "py-tuned"):
+                key = who + "-" + scen
+                vals = per_round(rs, lambda r: r[key])
+                if not vals:
+                    continue
+                out.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                    n, scen, who, stat([v["pps"] for v in vals]), stat([v["rps"] for v in vals]),
+                    stat([v["cpk"] for v in vals], 3),
+                    "1" if who == "ftmond" else
+                    stat(per_round(rs, lambda r: r[key]["cpk"] / r[ft_key]["cpk"]), 2),
+                    stat([v["hwm"] for v in vals], 1)))
+
+    out.append("")
+    out.append("### Machine during ftmond's windows")
+    out.append("")
+    out.append("Whole machine (2 vCPUs = 100 %): busy = user+system+irq, steal = time the "
+               "hypervisor gave to other guests.")
+    out.append("")
+    out.append("| N | pages | machine busy % | steal % | ftmond warm-up s |")
+    out.append("|---|---|---|---|---|")
+    for n in sorted(rounds):
+        for scen in SCENARIOS:
+            vals = per_round(rounds[n], lambda r: r["ftmond-" + scen])
+            if vals and "busy" in vals[0]:
+                out.append("| %d | %s | %s | %s | %s |" % (
+                    n, scen, stat([v["busy"] for v in vals]), stat([v["steal"] for v in vals]),
+                    stat([v["warm"] for v in vals], 1)))
 
     if sweep:
         out.append("")
-        out.append("Saturation sweep (one run each): job polls asked for = N / poll_interval.")
+        out.append("### Saturation sweep (static pages, one run each)")
         out.append("")
-        out.append("| N | poll_interval | polls/s asked | ftmond req/s | ftmond CPU busy | "
-                   "CPU s/1000 polls |")
-        out.append("|---|---|---|---|---|---|")
-        for n, iv, rps, cpu, cpk in sweep:
-            ms = float(iv[:-2])
-            out.append("| %d | %s | %.0f | %.0f | %.0f%% | %.3f |" % (
-                n, iv, n / ms * 1000, rps, 100 * cpu / window_of(sys.argv[1]), cpk))
+        out.append("Job polls asked for = N / poll_interval.  CPU busy = ftmond's CPU time / "
+                   "window.")
+        out.append("")
+        out.append("| N | poll_interval | polls/s asked | ftmond job polls/s | ftmond req/s "
+                   "| ftmond CPU busy | CPU s/1000 polls | steal % |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for d in sweep:
+            ms = float(d["iv"][:-2])
+            out.append("| %d | %s | %.0f | %.0f | %.0f | %.0f%% | %.3f | %s |" % (
+                d["n"], d["iv"], d["n"] / ms * 1000, d["polls"] / window, d["rps"],
+                100 * d["cpu"] / window, d["cpk"], "%.0f" % d["steal"] if "steal" in d else "-"))
 
     if prime:
         out.append("")
-        out.append("First pass (one run; every job's events page is new: ~392 points each):")
+        out.append("### First pass (one run; every job's events page is new: ~392 points each)")
         out.append("")
         out.append("| N | ftmond s | ftmond jobs/s | pypoller naive s | pypoller jobs/s |")
         out.append("|---|---|---|---|---|")
@@ -147,33 +213,22 @@ def main():
                 "%.1f" % p if p else "-", "%.0f" % (n / p) if p else "-"))
 
     out.append("")
-    out.append("Targets:")
-    for n, cpu_ratio, hwm, rate_ratio in verdicts:
+    out.append("### Targets")
+    out.append("")
+    for scen, n, cpu_ratio, hwm, rate_ratio in verdicts:
         if cpu_ratio is not None:
-            out.append("- N=%d: CPU per job poll, pypoller/ftmond = %.2fx (target >= %.0fx): %s"
-                       % (n, cpu_ratio, TARGET_CPU_RATIO,
-                          "met" if cpu_ratio >= TARGET_CPU_RATIO else "MISSED"))
+            out.append("- %s, N=%d: CPU per job poll, pypoller/ftmond = %.2fx (target >= %.0fx): "
+                       "%s" % (scen, n, cpu_ratio, TARGET_CPU_RATIO,
+                               "met" if cpu_ratio >= TARGET_CPU_RATIO else "MISSED"))
         if rate_ratio is not None:
-            out.append("- N=%d: request rate, ftmond/wrk = %.3f (target >= %.2f): %s"
-                       % (n, rate_ratio, TARGET_RATE_RATIO,
+            out.append("- %s, N=%d: request rate, ftmond/wrk mix = %.3f (target >= %.2f): %s"
+                       % (scen, n, rate_ratio, TARGET_RATE_RATIO,
                           "met" if rate_ratio >= TARGET_RATE_RATIO else "MISSED"))
         if n >= 10000 and hwm is not None:
-            out.append("- N=%d: ftmond peak RSS %.1f MiB (target < %.0f MiB): %s"
-                       % (n, hwm, TARGET_RSS_MIB, "met" if hwm < TARGET_RSS_MIB else "MISSED"))
+            out.append("- %s, N=%d: ftmond peak RSS %.1f MiB (target < %.0f MiB): %s"
+                       % (scen, n, hwm, TARGET_RSS_MIB,
+                          "met" if hwm < TARGET_RSS_MIB else "MISSED"))
     print("\n".join(out))
-
-
-def window_of(path):
-    """The measured window in seconds, from the machine file's WINDOW=."""
-    try:
-        with open(path.replace("results.txt", "machine.txt")) as f:
-            for line in f:
-                for word in line.split():
-                    if word.startswith("WINDOW="):
-                        return float(word[7:].rstrip("s"))
-    except OSError:
-        pass
-    return 10.0
 
 
 if __name__ == "__main__":

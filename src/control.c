@@ -36,6 +36,15 @@ struct control {
 	size_t nclients;
 	size_t max_clients;
 	uint64_t idle_ms;
+	size_t out_total; /* unsent output of every client */
+	                  /* Give clients with queued requests their turn: an idle handle runs
+	 * once per loop iteration, after I/O has been polled, so other clients
+	 * are served between turns (a 0 ms timer re-armed from its own callback
+	 * would run again before any I/O on libuv < 1.45).  The timer waits
+	 * while the output budget is spent. */
+	uv_idle_t turn;
+	uv_timer_t turn_later;
+	int open_handles; /* server, turn, turn_later: freed when all have closed */
 	int closing;
 };
 
@@ -52,6 +61,7 @@ struct control_client {
 	bool eof;
 	bool reading;
 	bool close_after_write; /* error that ends the connection */
+	bool backlog;           /* complete requests wait for their turn */
 };
 
 struct control_write {
@@ -134,7 +144,7 @@ control_client_set_reading(struct control_client *cl, bool on)
 static void
 control_client_finish_if_done(struct control_client *cl)
 {
-	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0)
+	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0 && !cl->backlog)
 		control_client_close(cl);
 }
 
@@ -145,6 +155,7 @@ control_write_cb(uv_write_t *req, int status)
 	struct control_client *cl = w->cl;
 
 	cl->out_pending -= w->len;
+	cl->c->out_total -= w->len;
 	free(w->data);
 	free(w);
 	if (cl->closing)
@@ -155,7 +166,7 @@ control_write_cb(uv_write_t *req, int status)
 		control_client_close(cl);
 		return;
 	}
-	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2)
+	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2 && !cl->backlog)
 		control_client_set_reading(cl, true);
 	control_client_finish_if_done(cl);
 }
@@ -191,6 +202,7 @@ control_client_send(struct control_client *cl, char *line)
 		return false;
 	}
 	cl->out_pending += w->len;
+	cl->c->out_total += w->len;
 	if (cl->out_pending > CONTROL_PAUSE_OUTPUT)
 		control_client_set_reading(cl, false);
 	return true;
@@ -202,24 +214,59 @@ control_client_peer(const struct control_client *cl)
 	return &cl->peer;
 }
 
-/* Hand every complete line to the command layer. */
+static void control_turn_cb(uv_idle_t *t);
+static void control_turn_later_cb(uv_timer_t *t);
+
+/* Let the loop come back to clients with queued requests: on the next
+ * iteration, or a little later while the output budget is spent. */
+static void
+control_schedule_turn(struct control *c)
+{
+	if (c->closing)
+		return;
+	if (c->out_total > CONTROL_MAX_OUTPUT_TOTAL)
+		uv_timer_start(&c->turn_later, control_turn_later_cb, 10, 0);
+	else
+		uv_idle_start(&c->turn, control_turn_cb);
+}
+
+/*
+ * Hand up to CONTROL_BATCH complete lines to the command layer.  A client
+ * that sent more waits for its next turn with reading paused, so one client
+ * pipelining expensive requests cannot hold the loop: every other client is
+ * served between its batches.
+ */
 static void
 control_client_process(struct control_client *cl)
 {
+	struct control *c = cl->c;
 	size_t start = 0;
+	int handled = 0;
+	char *nl;
 
-	while (!cl->closing && !cl->close_after_write) {
-		char *nl = memchr(cl->in.data + start, '\n', cl->in.len - start);
-		if (nl == NULL)
-			break;
+	while (!cl->closing && !cl->close_after_write && handled < CONTROL_BATCH &&
+	       c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
+	       (nl = memchr(cl->in.data + start, '\n', cl->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (cl->in.data + start));
 		if (len > 0 && cl->in.data[start + len - 1] == '\r')
 			len--;
-		if (len > 0)
-			ctl_cmds_dispatch(cl->c->daemon, cl, cl->in.data + start, len);
+		if (len > 0) {
+			ctl_cmds_dispatch(c->daemon, cl, cl->in.data + start, len);
+			handled++;
+			control_client_touch(cl);
+		}
 		start = (size_t)(nl - cl->in.data) + 1;
 	}
+	if (cl->closing)
+		return;
 	buf_consume(&cl->in, start);
+	cl->backlog = !cl->close_after_write && cl->in.len > 0 &&
+	              memchr(cl->in.data, '\n', cl->in.len) != NULL;
+	if (cl->backlog) {
+		control_client_set_reading(cl, false);
+		control_schedule_turn(c);
+		return;
+	}
 	if (cl->in.len > PROTO_MAX_LINE && !cl->close_after_write) {
 		control_client_send(cl,
 		                    proto_reply_error(NULL, PROTO_E_TOO_LARGE,
@@ -227,7 +274,33 @@ control_client_process(struct control_client *cl)
 		cl->close_after_write = true;
 		control_client_set_reading(cl, false);
 		buf_free(&cl->in);
+		return;
 	}
+	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2)
+		control_client_set_reading(cl, true);
+	control_client_finish_if_done(cl);
+}
+
+static void
+control_turn_cb(uv_idle_t *t)
+{
+	struct control *c = t->data;
+	struct control_client *cl, *next;
+
+	/* Stopped first: a client still behind re-arms it. */
+	uv_idle_stop(&c->turn);
+	for (cl = c->clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->backlog)
+			control_client_process(cl);
+	}
+}
+
+static void
+control_turn_later_cb(uv_timer_t *t)
+{
+	struct control *c = t->data;
+	control_turn_cb(&c->turn);
 }
 
 static void
@@ -271,37 +344,41 @@ control_client_read_peer(struct control_client *cl)
 	cl->peer.pid = 0;
 	cl->peer.uid = (uid_t)-1;
 	cl->peer.gid = (gid_t)-1;
-	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+	cl->peer.ngroups = -1;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) != 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 		cl->peer.pid = cred.pid;
 		cl->peer.uid = cred.uid;
 		cl->peer.gid = cred.gid;
 	}
+	/* The groups the peer process really holds (Linux 4.13+), not those
+	 * the user database lists: a process that dropped a group is not in
+	 * it.  Too many groups to fit counts as unknown. */
+	len = sizeof(cl->peer.groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->peer.groups, &len) == 0)
+		cl->peer.ngroups = (int)(len / sizeof(gid_t));
 }
 
-static void
-control_rejected_closed_cb(uv_handle_t *h)
+/* Root and the daemon's own user may use the reserved slots. */
+static bool
+control_peer_privileged(const struct control_peer *p)
 {
-	free(h);
+	return p->uid == 0 || p->uid == geteuid();
 }
 
-/* Over the client cap: accept, say why, close.  Never leave it hanging. */
+/* Over the client cap: say why and close.  Never leave it hanging. */
 static void
-control_reject(struct control *c)
+control_reject(struct control *c, uv_pipe_t *p)
 {
-	uv_pipe_t *p = xmalloc(sizeof(*p));
 	char msg[160];
 
-	uv_pipe_init(c->server.loop, p, 0);
-	if (uv_accept((uv_stream_t *)&c->server, (uv_stream_t *)p) == 0) {
-		snprintf(msg, sizeof(msg),
-		         "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
-		         "\"too many clients (%zu); try again later\"}}\n",
-		         c->max_clients);
-		uv_buf_t b = uv_buf_init(msg, (unsigned)strlen(msg));
-		uv_try_write((uv_stream_t *)p, &b, 1);
-	}
-	uv_close((uv_handle_t *)p, control_rejected_closed_cb);
+	snprintf(msg, sizeof(msg),
+	         "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
+	         "\"too many clients (%zu); try again later\"}}\n",
+	         c->max_clients);
+	uv_buf_t b = uv_buf_init(msg, (unsigned)strlen(msg));
+	uv_try_write((uv_stream_t *)p, &b, 1);
 }
 
 static void
@@ -312,11 +389,6 @@ control_connection_cb(uv_stream_t *server, int status)
 
 	if (status < 0) {
 		log_warn("control: accept failed: %s", uv_strerror(status));
-		return;
-	}
-	if (c->nclients >= c->max_clients) {
-		log_warn("control: %zu clients connected, refusing another", c->nclients);
-		control_reject(c);
 		return;
 	}
 	cl = xcalloc(1, sizeof(*cl));
@@ -330,12 +402,22 @@ control_connection_cb(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
 		return;
 	}
+	control_client_read_peer(cl);
+	if (c->nclients >= c->max_clients &&
+	    (!control_peer_privileged(&cl->peer) ||
+	     c->nclients >= c->max_clients + CONTROL_RESERVED_CLIENTS)) {
+		log_warn("control: %zu clients connected, refusing pid %ld", c->nclients,
+		         (long)cl->peer.pid);
+		control_reject(c, &cl->pipe);
+		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
+		uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+		return;
+	}
 	cl->next = c->clients;
 	if (c->clients)
 		c->clients->prev = cl;
 	c->clients = cl;
 	c->nclients++;
-	control_client_read_peer(cl);
 	control_client_touch(cl);
 	control_client_set_reading(cl, true);
 }
@@ -411,7 +493,10 @@ control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **er
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->idle_ms = CONTROL_IDLE_TIMEOUT_MS;
 	uv_pipe_init(d->loop, &c->server, 0);
-	c->server.data = c;
+	uv_idle_init(d->loop, &c->turn);
+	uv_timer_init(d->loop, &c->turn_later);
+	c->server.data = c->turn.data = c->turn_later.data = c;
+	c->open_handles = 3;
 	if (fd >= 0) {
 		if ((rc = uv_pipe_open(&c->server, fd)) < 0) {
 			*err = xasprintf("inherited socket fd %d: %s", fd, uv_strerror(rc));
@@ -446,9 +531,11 @@ control_nclients(const struct control *c)
 }
 
 static void
-control_server_closed_cb(uv_handle_t *h)
+control_closed_cb(uv_handle_t *h)
 {
 	struct control *c = h->data;
+	if (--c->open_handles > 0)
+		return;
 	free(c->path);
 	free(c);
 }
@@ -460,7 +547,10 @@ control_free(struct control *c)
 		return;
 	while (c->clients)
 		control_client_close(c->clients);
+	c->closing = 1;
 	if (c->path)
 		unlink(c->path);
-	uv_close((uv_handle_t *)&c->server, control_server_closed_cb);
+	uv_close((uv_handle_t *)&c->server, control_closed_cb);
+	uv_close((uv_handle_t *)&c->turn, control_closed_cb);
+	uv_close((uv_handle_t *)&c->turn_later, control_closed_cb);
 }

@@ -19,9 +19,17 @@ struct daemon;
 struct control;
 struct control_client;
 
-#define CONTROL_MAX_CLIENTS     1024
-#define CONTROL_MAX_OUTPUT      (64u * 1024 * 1024)
-#define CONTROL_IDLE_TIMEOUT_MS 60000
+#define CONTROL_MAX_CLIENTS 1024
+/* Beyond the cap, a few more slots for root and the daemon's own user, so
+ * an admin can always get in. */
+#define CONTROL_RESERVED_CLIENTS 8
+/* Requests handled per client before the others get their turn. */
+#define CONTROL_BATCH 4
+/* All clients' unsent output together; past it no request is handled
+ * until some output drains. */
+#define CONTROL_MAX_OUTPUT_TOTAL (256u * 1024 * 1024)
+#define CONTROL_MAX_OUTPUT       (64u * 1024 * 1024)
+#define CONTROL_IDLE_TIMEOUT_MS  60000
 
 /* Start serving.  fd >= 0 is an inherited listening socket; otherwise bind
  * path (replacing a stale socket file, refusing a live one) with mode.
@@ -35,10 +43,16 @@ size_t control_nclients(const struct control *c);
 void control_set_limits(struct control *c, size_t max_clients, uint64_t idle_ms);
 
 /* For ctl_cmds: who is asking, and a way to answer later. */
+#define CONTROL_MAX_PEER_GROUPS 64
+
 struct control_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	/* Supplementary groups of the connecting process (SO_PEERGROUPS);
+	 * ngroups < 0 when the kernel could not say. */
+	int ngroups;
+	gid_t groups[CONTROL_MAX_PEER_GROUPS];
 };
 const struct control_peer *control_client_peer(const struct control_client *cl);
 /* Queue a reply line (taken over; must end in '\n').  Returns false if the

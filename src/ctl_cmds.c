@@ -426,30 +426,34 @@ static const struct ctl_cmd ctl_table[] = {
         {"log", true, NULL},
 };
 
-/* Root, the daemon's own user, and members of admin_group may mutate. */
+/* Root, the daemon's own user, and members of admin_group may mutate.
+ * Membership is read from the peer's own credentials (SO_PEERGROUPS); the
+ * user database is asked only when the kernel could not say. */
 static bool
 ctl_peer_is_admin(struct daemon *d, const struct control_peer *p)
 {
-	const char *group = d->conf->admin_group;
-	struct group *gr;
-	struct passwd *pw;
 	gid_t groups[256];
 	int ngroups = (int)ARRAY_SIZE(groups);
+	struct passwd *pw;
 
 	if (p->uid == 0 || p->uid == geteuid())
 		return true;
-	if (group == NULL || (gr = getgrnam(group)) == NULL)
+	if (!d->has_admin_gid)
 		return false;
-	if (p->gid == gr->gr_gid)
+	if (p->gid == d->admin_gid)
 		return true;
-	/* Supplementary groups of the peer's user. */
-	gid_t admin = gr->gr_gid;
+	if (p->ngroups >= 0) {
+		for (int i = 0; i < p->ngroups; i++)
+			if (p->groups[i] == d->admin_gid)
+				return true;
+		return false;
+	}
 	if ((pw = getpwuid(p->uid)) == NULL)
 		return false;
 	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
 		ngroups = (int)ARRAY_SIZE(groups);
 	for (int i = 0; i < ngroups; i++)
-		if (groups[i] == admin)
+		if (groups[i] == d->admin_gid)
 			return true;
 	return false;
 }

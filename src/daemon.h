@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -27,8 +28,10 @@ struct daemon {
 	int64_t started_at; /* Unix seconds */
 	char *config_error; /* owned: why the last reload failed, or NULL */
 	int64_t config_error_at;
-		int stopping;
-	bool verbose;          /* -v: debug logging whatever the config says */
+	int stopping;
+	bool verbose;       /* -v: debug logging whatever the config says */
+	bool has_admin_gid; /* admin_group resolved (at start and reload) */
+	gid_t admin_gid;
 };
 
 /* Re-read the configuration file; swap only on success.  Returns 0, or -1

@@ -42,6 +42,8 @@ static struct daemon ftmond;
 static uv_signal_t ftmond_sigterm, ftmond_sigint, ftmond_sighup;
 static uv_timer_t ftmond_watchdog, ftmond_status_timer;
 
+static void ftmond_resolve_admin_group(struct daemon *d, const struct conf *conf);
+
 static void
 ftmond_usage(FILE *f)
 {
@@ -233,6 +235,7 @@ daemon_reload(struct daemon *d, char **err)
 		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
 	}
 	ftmond_apply_sources(d, next);
+	ftmond_resolve_admin_group(d, next);
 	conf_free(d->conf);
 	d->conf = next;
 	free(d->config_error);
@@ -283,12 +286,13 @@ ftmond_signal_cb(uv_signal_t *s, int signum)
 	daemon_stop(&ftmond);
 }
 
-/* Let members of admin_group connect to a socket we bound ourselves. */
+/* Look admin_group up once (at start and reload), not on every request. */
 static void
-ftmond_socket_group(const struct conf *conf)
+ftmond_resolve_admin_group(struct daemon *d, const struct conf *conf)
 {
 	struct group *gr;
 
+	d->has_admin_gid = false;
 	if (conf->admin_group == NULL)
 		return;
 	if ((gr = getgrnam(conf->admin_group)) == NULL) {
@@ -296,7 +300,17 @@ ftmond_socket_group(const struct conf *conf)
 		         conf->admin_group);
 		return;
 	}
-	if (chown(conf->socket, (uid_t)-1, gr->gr_gid) < 0)
+	d->has_admin_gid = true;
+	d->admin_gid = gr->gr_gid;
+}
+
+/* Let members of admin_group connect to a socket we bound ourselves. */
+static void
+ftmond_socket_group(const struct daemon *d, const struct conf *conf)
+{
+	if (!d->has_admin_gid)
+		return;
+	if (chown(conf->socket, (uid_t)-1, d->admin_gid) < 0)
 		log_warn("%s: cannot give the socket to group %s: %s", conf->socket,
 		         conf->admin_group, strerror(errno));
 }
@@ -351,8 +365,9 @@ ftmond_open(struct daemon *d)
 	d->control = control_new(d, fd, d->conf->socket, d->conf->socket_mode, &err);
 	if (d->control == NULL)
 		fatal("control socket: %s", err);
+	ftmond_resolve_admin_group(d, d->conf);
 	if (fd < 0)
-		ftmond_socket_group(d->conf);
+		ftmond_socket_group(d, d->conf);
 	else
 		log_info("control socket inherited from systemd (fd %d)", fd);
 	ftmond_limits_from_env(d->control);

@@ -97,6 +97,35 @@ is "$(test "$used" -le 30 && echo yes)" "yes" "a has_more-forever server costs t
 fake POST /_fake/clear_faults >/dev/null
 fake POST /_fake/remove '{"id": "ftjob-loop"}' >/dev/null
 
+# One 404 on a running job is a glitch, not a vanished job.
+add_fault '{"match": "ftjob-blip$", "kind": "status", "status": 404, "times": 1}'
+fake POST /_fake/jobs '{"id": "ftjob-blip", "total_steps": 40, "steps_per_second": 40}' >/dev/null
+wait_until 30 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT results_done FROM jobs WHERE external_id = 'ftjob-blip'\")\" = 1 ]"
+ok $? "a job that answered one 404 is still followed to its end"
+is "$(sql "SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-blip' AND e.message LIKE '%missing%'")" \
+	"0" "and was never marked missing"
+check "its points equal the truth" truthcheck ftjob-blip
+
+# retry-after: 0 must not become a tight retry loop.
+add_fault '{"match": "ftjob-zero$", "kind": "status", "status": 429, "headers": {"retry-after": "0"}, "times": 1000}'
+fake POST /_fake/jobs '{"id": "ftjob-zero", "total_steps": 40, "steps_per_second": 40}' >/dev/null
+sleep 3
+n=$(fake_requests_for ftjob-zero)
+diag "requests for a job answered 429 retry-after: 0 for 3 s: $n"
+is "$(test "$n" -le 20 && echo yes)" "yes" "retry-after: 0 backs off instead of looping"
+fake POST /_fake/clear_faults >/dev/null
+
+# A result file that is gone: keep the events' points, stop asking.
+add_fault '{"match": "/content", "kind": "status", "status": 404, "times": 100000}'
+fake POST /_fake/jobs '{"id": "ftjob-nofile", "total_steps": 30, "steps_per_second": 40, "sample_every": 1}' >/dev/null
+wait_until 30 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT results_done FROM jobs WHERE external_id = 'ftjob-nofile'\")\" = 1 ]"
+ok $? "a finished job whose result file answers 404 is given up on"
+n1=$(fake_requests_for ftjob-nofile)
+sleep 1.5
+is "$(fake_requests_for ftjob-nofile)" "$n1" "and is not polled again"
+check "its points (every step was in the events) equal the truth" truthcheck ftjob-nofile
+fake POST /_fake/clear_faults >/dev/null
+
 # An outage: every request fails.  The source backs off as a whole.
 for i in 1 2 3 4 5 6; do
 	fake POST /_fake/jobs "{\"id\": \"ftjob-out$i\", \"total_steps\": 60, \"steps_per_second\": 20}" >/dev/null
@@ -111,7 +140,7 @@ n2=$(fake_total_requests)
 diag "requests in 4 s of total outage: $((n2 - n1))"
 is "$(test $((n2 - n1)) -le 25 && echo yes)" "yes" "no request storm during an outage (6 jobs, 300ms poll)"
 fake POST /_fake/clear_faults >/dev/null
-wait_until 90 jobs_complete_in_db 16
+wait_until 90 jobs_complete_in_db 19
 ok $? "every job completes once the API is back"
 check "outage jobs: points equal the truth" truthcheck ftjob-out1 ftjob-out2 ftjob-out3 ftjob-out4 ftjob-out5 ftjob-out6
 stop_daemon
