@@ -71,6 +71,8 @@ struct http_request {
 	struct http_request *prev, *next;
 };
 
+#define HTTP_POOL_MAX 64
+
 struct http {
 	uv_loop_t *loop;
 	CURLM *multi;
@@ -82,6 +84,10 @@ struct http {
 	int draining; /* completion callbacks are being run */
 	int closing;  /* http_free() was called */
 	int timer_closed;
+	/* Finished easy handles, reset and kept for the next requests:
+	 * curl_easy_init costs more than the request itself on loopback. */
+	CURL *pool[HTTP_POOL_MAX];
+	size_t npool;
 };
 
 /* Free the engine once nothing can call back into it any more. */
@@ -279,7 +285,14 @@ http_request_clear_headers(struct http_request *req)
 static void
 http_request_destroy(struct http_request *req)
 {
-	curl_easy_cleanup(req->easy);
+	struct http *http = req->http;
+
+	if (req->easy && !http->closing && http->npool < HTTP_POOL_MAX) {
+		curl_easy_reset(req->easy);
+		http->pool[http->npool++] = req->easy;
+	} else {
+		curl_easy_cleanup(req->easy);
+	}
 	curl_slist_free_all(req->headers);
 	http_request_clear_headers(req);
 	buf_free(&req->body);
@@ -597,7 +610,7 @@ http_request_start(struct http *http, const struct http_request_opts *opts, http
 	req->cb = cb;
 	req->data = data;
 	req->max_body = opts->max_body ? opts->max_body : HTTP_MAX_BODY;
-	req->easy = curl_easy_init();
+	req->easy = http->npool ? http->pool[--http->npool] : curl_easy_init();
 	if (req->easy == NULL || http_easy_setup(req, opts) < 0)
 		goto fail;
 	/* Arms the timer through http_timerfunc_cb, which kicks it off. */
@@ -673,6 +686,8 @@ http_free(struct http *http)
 	http->closing = 1;
 	while (http->reqs)
 		http_request_cancel(http->reqs);
+	while (http->npool)
+		curl_easy_cleanup(http->pool[--http->npool]);
 	/* From inside a completion callback, http_drain() finishes this. */
 	if (http->draining == 0)
 		http_shutdown(http);

@@ -36,7 +36,8 @@ uint64_t util_monotonic_ms(void);
 /* RFC 3339 UTC ("2026-11-26T07:07:26Z") into buf (size >= 21). */
 char *util_format_rfc3339(int64_t t, char *buf, size_t size);
 
-/* FNV-1a, 64 bits: a cheap fingerprint to notice an unchanged response. */
+/* A cheap 64-bit fingerprint to notice an unchanged response (not for
+ * anything an attacker may target). */
 uint64_t util_hash64(const void *data, size_t len);
 
 /* True if s starts with prefix. */

@@ -184,9 +184,30 @@ test_misc(void)
 	ok(b >= a, "monotonic clock does not go back");
 }
 
+/* The fingerprint must change with any byte, length, or order. */
+static void
+test_hash(void)
+{
+	char a[100], b[100];
+
+	for (int i = 0; i < 100; i++)
+		a[i] = b[i] = (char)('a' + i % 26);
+	is_int(util_hash64(a, 100) == util_hash64(b, 100), 1, "hash: same bytes, same hash");
+	for (int i = 0; i < 100; i += 7) {
+		b[i] ^= 1;
+		ok(util_hash64(a, 100) != util_hash64(b, 100), "hash: byte %d changes it", i);
+		b[i] ^= 1;
+	}
+	ok(util_hash64(a, 99) != util_hash64(a, 100), "hash: length changes it");
+	ok(util_hash64("", 0) != util_hash64("\0", 1), "hash: a NUL byte counts");
+	ok(util_hash64("abcdefgh12345678", 16) != util_hash64("12345678abcdefgh", 16),
+	   "hash: word order changes it");
+}
+
 int
 main(void)
 {
+	test_hash();
 	test_durations();
 	test_uint();
 	test_numbers();
