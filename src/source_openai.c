@@ -53,6 +53,10 @@
 #define OAI_OUTAGE_CAP_MS        (60 * 1000)
 #define OAI_MISSING_AFTER        3   /* 404s in a row that mark a job missing */
 #define OAI_MIN_RETRY_MS         100 /* a 0 or tiny retry hint must not loop */
+/* Checkpoints are read when the events suggest one was made (a message,
+ * an epoch-end full_valid_* metric), when the job finishes, and otherwise
+ * after this many cycles that brought new events. */
+#define OAI_CHECKPOINT_EVERY 10
 
 enum oai_phase {
 	OAI_PH_JOB,
@@ -86,8 +90,12 @@ struct oai_watch {
 	uint64_t job_hash;
 	uint64_t events_hash;
 	uint64_t first_page_hash; /* of the walk in progress */
-	unsigned attempt;         /* failures in a row */
-	unsigned not_found;       /* 404s in a row on the job object */
+	uint64_t ckpt_hash;       /* of the last checkpoints page stored */
+	int64_t total_steps;      /* as stored; -1 unknown */
+	bool ckpt_due;            /* events hint that a checkpoint appeared */
+	unsigned cycles_since_ckpt;
+	unsigned attempt;   /* failures in a row */
+	unsigned not_found; /* 404s in a row on the job object */
 	unsigned ckpt_pages;
 	char *ckpt_after;
 	struct oai_walk walk;
@@ -563,7 +571,11 @@ oai_job_after_events(struct oai_watch *j)
 {
 	bool finished = oai_status_finished(j->status);
 
-	if (j->new_events || finished) {
+	if (j->new_events && !j->ckpt_due)
+		j->ckpt_due = ++j->cycles_since_ckpt >= OAI_CHECKPOINT_EVERY;
+	if (j->ckpt_due || finished) {
+		j->ckpt_due = false;
+		j->cycles_since_ckpt = 0;
 		j->phase = OAI_PH_CHECKPOINTS;
 		j->ckpt_pages = 0;
 		free(j->ckpt_after);
@@ -671,10 +683,14 @@ oai_store_events(struct oai_watch *j, int64_t *total_steps)
 		if (e->total_steps >= 0)
 			*total_steps = e->total_steps;
 		if (!e->is_metrics) {
+			j->ckpt_due = true;
 			rc = store_insert_event(st, j->id, e->id, "message", e->level, e->message,
 			                        NULL, e->created_at);
 			continue;
 		}
+		for (size_t m = 0; m < e->nmetrics; m++)
+			if (util_startswith(e->metrics[m].name, "full_valid"))
+				j->ckpt_due = true;
 		for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
 			rc = store_insert_point(st, j->id, e->metrics[m].name, e->step,
 			                        e->metrics[m].value, now);
@@ -737,13 +753,16 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 	if ((rc = store_begin(s->d->store)) < 0 || (rc = oai_store_events(j, &total_steps)) < 0)
 		goto fail;
 	info.total_steps = total_steps;
-	if (total_steps >= 0 && (rc = store_job_update(s->d->store, j->id, &info, NULL)) < 0)
+	if (total_steps >= 0 && total_steps != j->total_steps &&
+	    (rc = store_job_update(s->d->store, j->id, &info, NULL)) < 0)
 		goto fail;
 	if ((rc = store_job_set_cursor(s->d->store, j->id, newest)) < 0 ||
 	    (rc = store_commit(s->d->store)) < 0)
 		goto fail;
 	free(j->cursor);
 	j->cursor = xstrdup(newest);
+	if (total_steps >= 0)
+		j->total_steps = total_steps;
 	j->new_events = true;
 	j->events_hash = j->first_page_hash;
 	oai_walk_clear(&j->walk);
@@ -764,19 +783,31 @@ oai_job_on_checkpoints(struct oai_watch *j, struct http_response *r)
 	const char *why;
 	int rc = 0;
 
+	uint64_t hash = util_hash64(r->body.data, r->body.len);
+
+	if (j->ckpt_pages == 0 && hash == j->ckpt_hash) {
+		oai_job_after_checkpoints(j); /* the newest page is the one stored */
+		return;
+	}
 	if (oai_parse_checkpoint_page(r->body.data, r->body.len, &page, &why) < 0) {
 		oai_malformed(s, j, "checkpoints page", why);
 		return;
 	}
-	if ((rc = store_begin(s->d->store)) < 0)
-		goto fail;
-	for (size_t i = 0; i < page.n && rc >= 0; i++) {
-		struct oai_checkpoint *c = &page.checkpoints[i];
-		rc = store_upsert_checkpoint(s->d->store, j->id, c->id, c->step, c->model,
-		                             c->metrics_json, c->created_at);
+	if (page.n > 0) {
+		if ((rc = store_begin(s->d->store)) < 0)
+			goto fail;
+		for (size_t i = 0; i < page.n && rc >= 0; i++) {
+			struct oai_checkpoint *c = &page.checkpoints[i];
+			rc = store_upsert_checkpoint(s->d->store, j->id, c->id, c->step, c->model,
+			                             c->metrics_json, c->created_at);
+		}
+		if (rc < 0 || (rc = store_commit(s->d->store)) < 0)
+			goto fail;
 	}
-	if (rc < 0 || (rc = store_commit(s->d->store)) < 0)
-		goto fail;
+	/* Remember a complete single page only: with more pages the first
+	 * one alone cannot say that nothing changed. */
+	if (j->ckpt_pages == 0)
+		j->ckpt_hash = page.has_more ? 0 : hash;
 	j->ckpt_pages++;
 	/* Follow the pages unless the server repeats itself or never ends. */
 	if (page.has_more && page.n > 0 && j->ckpt_pages < OAI_MAX_CHECKPOINT_PAGES &&
@@ -1077,6 +1108,8 @@ oai_watch_add(struct oai_src *s, int64_t id, const char *external_id, const char
 	j->cursor = xstrdup(cursor);
 	j->results_done = results_done;
 	j->missing = strcmp(status, "missing") == 0;
+	j->total_steps = -1;
+	j->ckpt_due = true; /* read once after (re)start */
 	uv_timer_init(s->d->loop, &j->timer);
 	j->timer.data = j;
 	s->open_handles++;
@@ -1140,6 +1173,8 @@ oai_watch_forget(struct oai_watch *j)
 	j->not_found = 0;
 	j->job_hash = 0;
 	j->events_hash = 0;
+	j->ckpt_hash = 0;
+	j->ckpt_due = true;
 }
 
 /* ---- discovery ---- */
