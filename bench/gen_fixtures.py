@@ -67,7 +67,7 @@ def job_object(k, rng, now):
 
 
 def metrics_event(rng, ts, step, total, epoch_end):
-    tl = 2.2 / (1 + step / 60.0) + rng.uniform(-0.05, 0.05)
+    tl = 2.2 / (1 + step / 60.0) * (1 + rng.uniform(-0.1, 0.1))
     vl = tl + 0.08 + rng.uniform(-0.03, 0.03)
     data = {
         "step": step,

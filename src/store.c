@@ -300,6 +300,16 @@ store_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+/* SQLite cannot store NaN: it is stored as NULL, as readers are told. */
+static void
+store_bind_value(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
 /* -1 means "not reported" and binds NULL. */
 static void
 store_bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
@@ -513,10 +523,7 @@ store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t
 	sqlite3_bind_int64(s, 1, job_id);
 	sqlite3_bind_int64(s, 2, metric_id);
 	sqlite3_bind_int64(s, 3, step);
-	if (isnan(value))
-		sqlite3_bind_null(s, 4);
-	else
-		sqlite3_bind_double(s, 4, value);
+	store_bind_value(s, 4, value);
 	sqlite3_bind_int64(s, 5, now);
 	if ((rc = store_exec(st, ST_POINT_INSERT)) < 0)
 		return rc;
@@ -527,10 +534,7 @@ store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t
 	sqlite3_bind_int64(s, 1, job_id);
 	sqlite3_bind_int64(s, 2, metric_id);
 	sqlite3_bind_int64(s, 3, step);
-	if (isnan(value))
-		sqlite3_bind_null(s, 4);
-	else
-		sqlite3_bind_double(s, 4, value);
+	store_bind_value(s, 4, value);
 	if ((rc = store_exec(st, ST_LATEST_UPSERT)) < 0)
 		return rc;
 	s = st->stmt[ST_JOB_LAST_STEP];
