@@ -41,6 +41,7 @@
 #include "xmalloc.h"
 
 #define OAI_EVENTS_PAGE          100
+#define OAI_EVENTS_FIRST_PAGE    20
 #define OAI_MAX_EVENT_PAGES      1000
 #define OAI_MAX_CHECKPOINT_PAGES 20
 #define OAI_MAX_DISCOVERY_PAGES  200
@@ -986,8 +987,12 @@ oai_job_request(struct oai_watch *j)
 		url = oai_url(s, "/fine_tuning/jobs", j->external_id, NULL, NULL, NULL, 0);
 		break;
 	case OAI_PH_EVENTS:
-		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/events", "after",
-		              j->walk.after, OAI_EVENTS_PAGE);
+		/* A job with a cursor usually has few new events: ask for a
+		 * small first page (the API's default size) and full pages only
+		 * if the cursor is not on it. */
+		url = oai_url(
+		        s, "/fine_tuning/jobs", j->external_id, "/events", "after", j->walk.after,
+		        j->walk.pages == 0 && j->cursor ? OAI_EVENTS_FIRST_PAGE : OAI_EVENTS_PAGE);
 		break;
 	case OAI_PH_CHECKPOINTS:
 		url = oai_url(s, "/fine_tuning/jobs", j->external_id, "/checkpoints", "after",
