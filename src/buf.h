@@ -18,6 +18,8 @@ struct buf {
 		NULL, 0, 0 \
 	}
 
+/* Make room for extra more bytes (and the NUL) without moving data later. */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

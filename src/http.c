@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <uv.h>
@@ -38,14 +39,23 @@
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
 #define HTTP_MAX_CONNECTS       64L
+#define HTTP_READ_BUFFER        (64L * 1024)
 
-/* One watched socket.  May outlive libcurl's interest in it while its
- * uv_poll_t closes. */
+/*
+ * One socket of libcurl's, watched from the first time libcurl asks until
+ * it closes the fd (CURLOPT_CLOSESOCKETFUNCTION).  A keep-alive connection
+ * goes back to libcurl's cache after every request (CURL_POLL_REMOVE) and
+ * is asked for again by the next one; keeping the uv_poll_t, and its epoll
+ * registration, across that saves two epoll_ctl calls and a malloc per
+ * request.
+ */
 struct http_sock {
 	uv_poll_t poll;
 	curl_socket_t fd;
 	struct http *http;
-	int closing;
+	int events;  /* what the uv_poll_t watches now (UV_READABLE...) */
+	int idle;    /* libcurl let go of it (in its connection cache) */
+	int closing; /* uv_close() called */
 	struct http_sock *prev, *next;
 };
 
@@ -77,13 +87,17 @@ struct http {
 	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;
+	uv_idle_t now; /* libcurl's "call me at once" (timeout 0) */
 	struct http_request *reqs;
 	struct http_sock *socks;
+	struct http_sock **byfd; /* open sockets by fd, for reuse and close */
+	size_t nbyfd;
 	size_t inflight;
 	int debug;
 	int draining; /* completion callbacks are being run */
 	int closing;  /* http_free() was called */
 	int timer_closed;
+	int now_closed;
 	/* Finished easy handles, reset and kept for the next requests:
 	 * curl_easy_init costs more than the request itself on loopback. */
 	CURL *pool[HTTP_POOL_MAX];
@@ -94,8 +108,10 @@ struct http {
 static void
 http_maybe_release(struct http *http)
 {
-	if (http->timer_closed && http->socks == NULL)
+	if (http->timer_closed && http->now_closed && http->socks == NULL) {
+		free(http->byfd);
 		free(http);
+	}
 }
 
 static void
@@ -117,19 +133,42 @@ http_sock_close_cb(uv_handle_t *handle)
 static void
 http_sock_close(struct http_sock *sock)
 {
+	struct http *http = sock->http;
+
 	if (sock->closing)
 		return;
 	sock->closing = 1;
-	uv_poll_stop(&sock->poll);
+	/* The fd number is free for a new socket from now on. */
+	if ((size_t)sock->fd < http->nbyfd && http->byfd[sock->fd] == sock)
+		http->byfd[sock->fd] = NULL;
 	uv_close((uv_handle_t *)&sock->poll, http_sock_close_cb);
+}
+
+static struct http_sock *
+http_sock_find(struct http *http, curl_socket_t fd)
+{
+	if (fd < 0 || (size_t)fd >= http->nbyfd)
+		return NULL;
+	return http->byfd[fd];
 }
 
 static struct http_sock *
 http_sock_new(struct http *http, curl_socket_t fd)
 {
-	struct http_sock *sock = xcalloc(1, sizeof(*sock));
+	struct http_sock *sock;
 	int rc;
 
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= http->nbyfd) {
+		size_t n = http->nbyfd ? http->nbyfd : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		http->byfd = xrealloc(http->byfd, n * sizeof(*http->byfd));
+		memset(http->byfd + http->nbyfd, 0, (n - http->nbyfd) * sizeof(*http->byfd));
+		http->nbyfd = n;
+	}
+	sock = xcalloc(1, sizeof(*sock));
 	rc = uv_poll_init_socket(http->loop, &sock->poll, fd);
 	if (rc < 0) {
 		/* Init failed before the handle joined the loop. */
@@ -144,10 +183,29 @@ http_sock_new(struct http *http, curl_socket_t fd)
 	if (http->socks)
 		http->socks->prev = sock;
 	http->socks = sock;
+	http->byfd[fd] = sock;
 	return sock;
 }
 
 static void http_drain(struct http *http);
+static void http_poll_cb(uv_poll_t *poll, int status, int events);
+
+/* Watch exactly `events` on sock; no system call when they are unchanged
+ * (uv_poll_start() re-registers the fd even then). */
+static int
+http_sock_watch(struct http_sock *sock, int events)
+{
+	int rc = 0;
+
+	if (events == sock->events)
+		return 0;
+	if (events == 0)
+		rc = uv_poll_stop(&sock->poll);
+	else
+		rc = uv_poll_start(&sock->poll, events, http_poll_cb);
+	sock->events = rc < 0 ? 0 : events;
+	return rc;
+}
 
 static void
 http_poll_cb(uv_poll_t *poll, int status, int events)
@@ -157,6 +215,13 @@ http_poll_cb(uv_poll_t *poll, int status, int events)
 	int flags = 0, running;
 	CURLMcode mrc;
 
+	if (sock->idle) {
+		/* A cached connection stirred: the server closed it or sent
+		 * something unasked.  libcurl finds out when it next picks the
+		 * connection; until then the fd must not keep waking us. */
+		http_sock_watch(sock, 0);
+		return;
+	}
 	/* An error on the fd must reach libcurl, which will fail the
 	 * transfer; ignoring it leaves the transfer stuck or polls a dead fd. */
 	if (status < 0) {
@@ -167,7 +232,7 @@ http_poll_cb(uv_poll_t *poll, int status, int events)
 		if (events & UV_WRITABLE)
 			flags |= CURL_CSELECT_OUT;
 	}
-	/* sock may be closed (not freed) by the socket callback below. */
+	/* sock may be closed (not freed) by the callbacks below. */
 	mrc = curl_multi_socket_action(http->multi, sock->fd, flags, &running);
 	if (mrc != CURLM_OK)
 		log_warn("http: curl_multi_socket_action: %s", curl_multi_strerror(mrc));
@@ -175,9 +240,8 @@ http_poll_cb(uv_poll_t *poll, int status, int events)
 }
 
 static void
-http_timer_cb(uv_timer_t *timer)
+http_timeout_action(struct http *http)
 {
-	struct http *http = timer->data;
 	int running;
 	CURLMcode mrc;
 
@@ -187,6 +251,19 @@ http_timer_cb(uv_timer_t *timer)
 	http_drain(http);
 }
 
+static void
+http_timer_cb(uv_timer_t *timer)
+{
+	http_timeout_action(timer->data);
+}
+
+static void
+http_now_cb(uv_idle_t *idle)
+{
+	uv_idle_stop(idle);
+	http_timeout_action(idle->data);
+}
+
 /* CURLMOPT_SOCKETFUNCTION: start, change or stop watching socket s. */
 static int
 http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -194,22 +271,23 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	struct http *http = userp;
 	struct http_sock *sock = socketp;
 	CURLMcode mrc;
-	int events = 0, rc;
+	int events = 0;
 
+	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
-		/* Stop before libcurl closes the fd; the same fd number may
-		 * come back later and then gets a fresh context. */
+		/* Back to the connection cache, or about to be closed (the
+		 * close callback then forgets it).  Keep watching for input
+		 * only: a cached connection is normally silent. */
 		if (sock == NULL)
 			return 0;
-		http_sock_close(sock);
-		mrc = curl_multi_assign(http->multi, s, NULL);
-		if (mrc != CURLM_OK && !http->closing)
-			log_warn("http: curl_multi_assign: %s", curl_multi_strerror(mrc));
+		sock->idle = 1;
+		if (http_sock_watch(sock, sock->events & UV_READABLE) < 0)
+			http_sock_close(sock);
 		return 0;
 	}
 	if (sock == NULL) {
-		sock = http_sock_new(http, s);
-		if (sock == NULL)
+		sock = http_sock_find(http, s);
+		if (sock == NULL && (sock = http_sock_new(http, s)) == NULL)
 			return -1;
 		mrc = curl_multi_assign(http->multi, s, sock);
 		if (mrc != CURLM_OK) {
@@ -218,40 +296,55 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 			return -1;
 		}
 	}
+	sock->idle = 0;
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
-	if (events == 0)
-		rc = uv_poll_stop(&sock->poll);
-	else
-		rc = uv_poll_start(&sock->poll, events, http_poll_cb);
-	if (rc < 0) {
-		log_warn("http: uv_poll_start: %s", uv_strerror(rc));
+	if (http_sock_watch(sock, events) < 0) {
+		log_warn("http: uv_poll_start on fd %d failed", (int)s);
 		return -1;
 	}
 	return 0;
 }
 
+/* CURLOPT_CLOSESOCKETFUNCTION: libcurl is done with the fd.  Stop watching
+ * it before it is closed, so that its number can be reused at once. */
+static int
+http_closesocket_cb(void *userp, curl_socket_t fd)
+{
+	struct http_sock *sock = http_sock_find(userp, fd);
+
+	if (sock)
+		http_sock_close(sock);
+	return close(fd);
+}
+
 /*
- * CURLMOPT_TIMERFUNCTION: only (re)arm the uv timer, never call libcurl
- * from here.  A zero timeout becomes 1 ms: libuv would run a zero timer
- * re-armed from its own callback again in the same loop pass.
+ * CURLMOPT_TIMERFUNCTION: only (re)arm, never call libcurl from here.  A
+ * zero timeout runs from an idle handle, on the next loop turn after I/O:
+ * libuv would run a zero timer re-armed from its own callback again in the
+ * same pass, and a 1 ms timer delays every request start.
  */
 static int
 http_timerfunc_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct http *http = userp;
-	int rc;
+	int rc = 0;
 
+	(void)multi;
 	if (timeout_ms < 0) {
 		uv_timer_stop(&http->timer);
-		return 0;
+		uv_idle_stop(&http->now);
+	} else if (timeout_ms == 0) {
+		uv_timer_stop(&http->timer);
+		rc = uv_idle_start(&http->now, http_now_cb);
+	} else {
+		uv_idle_stop(&http->now);
+		rc = uv_timer_start(&http->timer, http_timer_cb, (uint64_t)timeout_ms, 0);
 	}
-	rc = uv_timer_start(&http->timer, http_timer_cb, timeout_ms == 0 ? 1 : (uint64_t)timeout_ms,
-	                    0);
 	if (rc < 0) {
-		log_warn("http: uv_timer_start: %s", uv_strerror(rc));
+		log_warn("http: arming the timer: %s", uv_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -356,7 +449,10 @@ http_timer_close_cb(uv_handle_t *handle)
 {
 	struct http *http = handle->data;
 
-	http->timer_closed = 1;
+	if (handle == (uv_handle_t *)&http->timer)
+		http->timer_closed = 1;
+	else
+		http->now_closed = 1;
 	http_maybe_release(http);
 }
 
@@ -374,8 +470,8 @@ http_shutdown(struct http *http)
 	/* Sockets libcurl never asked us to forget. */
 	for (struct http_sock *sock = http->socks; sock; sock = sock->next)
 		http_sock_close(sock);
-	uv_timer_stop(&http->timer);
 	uv_close((uv_handle_t *)&http->timer, http_timer_close_cb);
+	uv_close((uv_handle_t *)&http->now, http_timer_close_cb);
 }
 
 /*
@@ -419,6 +515,15 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
 	if (len > req->max_body - req->body.len) {
 		req->too_large = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (req->body.cap == 0) {
+		/* One allocation for the whole body when its size is known. */
+		curl_off_t cl = -1;
+		if (curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+		            CURLE_OK &&
+		    cl > 0)
+			buf_reserve(&req->body,
+			            (uint64_t)cl < req->max_body ? (size_t)cl : req->max_body);
 	}
 	buf_append(&req->body, data, len);
 	return len;
@@ -585,6 +690,13 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts)
 	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)req) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)req) != CURLE_OK;
+	/* Connections outlive easy handles: the engine is the context. */
+	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)req->http) != CURLE_OK;
+	/* Whole event pages in one read (the default is 16 KiB).  libcurl
+	 * refuses this on a pooled handle whose buffer outlived a transfer
+	 * that failed early; the default size then does. */
+	(void)curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTP_READ_BUFFER);
 	if (req->headers)
 		bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK;
 	bad |= http_easy_policy(e, opts);
@@ -664,6 +776,10 @@ http_new(uv_loop_t *loop)
 	if (rc < 0)
 		fatal("http: uv_timer_init: %s", uv_strerror(rc));
 	http->timer.data = http;
+	rc = uv_idle_init(loop, &http->now);
+	if (rc < 0)
+		fatal("http: uv_idle_init: %s", uv_strerror(rc));
+	http->now.data = http;
 	m = http->multi = curl_multi_init();
 	if (m == NULL)
 		fatal("http: curl_multi_init failed");

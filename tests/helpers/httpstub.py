@@ -14,6 +14,8 @@ only.  Routes:
   GET  /interim       a 103 interim response with its own X-Request-Id and
                       Retry-After, then a 200 with X-Request-Id: final
   GET  /reset         closes the connection without a reply
+  GET  /close-later   200 kept alive, then the server closes the idle
+                      connection 100 ms later
   GET  /echo-headers  the request headers as the text body
   POST /echo          the request body
 
@@ -77,6 +79,11 @@ class Handler(BaseHTTPRequestHandler):
                              b"Content-Type: application/json\r\n"
                              b"Content-Length: 2\r\n\r\n{}")
         elif path == "/reset":
+            self.close_connection = True
+        elif path == "/close-later":
+            self.reply(200, OK_BODY)
+            self.wfile.flush()
+            time.sleep(0.1)
             self.close_connection = True
         elif path == "/echo-headers":
             self.reply(200, str(self.headers).encode("latin-1"), "text/plain")

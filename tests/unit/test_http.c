@@ -229,6 +229,32 @@ test_cap(void)
 	test_result_clear(&r);
 }
 
+/* A connection the server closes while it sits in libcurl's cache: the
+ * engine must neither spin on the readable fd nor fail the next request. */
+static void
+test_closed_while_idle(void)
+{
+	struct test_result r = {0};
+	int turns = 0;
+
+	ok(test_get("/close-later", NULL, &r), "GET /close-later completes");
+	is_int(r.status, 200, "/close-later status");
+	test_result_clear(&r);
+	test_slept = 0;
+	uv_timer_start(&test_sleeper, test_sleeper_cb, 400, 0);
+	while (!test_slept && turns < 100000) {
+		uv_run(&test_loop, UV_RUN_ONCE);
+		turns++;
+	}
+	/* The close wakes the loop once; a watched EOF would wake it on
+	 * every turn. */
+	ok(turns < 50, "the server's close does not spin the loop (%d turns in 400 ms)", turns);
+	ok(test_get("/ok", NULL, &r), "GET /ok after the server closed the idle connection");
+	is_int(r.status, 200, "it succeeds");
+	is_int(r.connects, 1, "on a new connection");
+	test_result_clear(&r);
+}
+
 static void
 test_errors(void)
 {
@@ -626,6 +652,7 @@ main(void)
 	test_status();
 	test_cap();
 	test_errors();
+	test_closed_while_idle();
 	test_post();
 	test_concurrent();
 	test_cancel();

@@ -202,6 +202,24 @@ test_hash(void)
 	ok(util_hash64("", 0) != util_hash64("\0", 1), "hash: a NUL byte counts");
 	ok(util_hash64("abcdefgh12345678", 16) != util_hash64("12345678abcdefgh", 16),
 	   "hash: word order changes it");
+	/* The lanes: words swapped inside a 32-byte block, blocks swapped. */
+	static const char w4[] = "AAAAAAAABBBBBBBBCCCCCCCCDDDDDDDD";
+	ok(util_hash64(w4, 32) != util_hash64("BBBBBBBBAAAAAAAACCCCCCCCDDDDDDDD", 32),
+	   "hash: words swapped across lanes change it");
+	ok(util_hash64(w4, 32) != util_hash64("DDDDDDDDBBBBBBBBCCCCCCCCAAAAAAAA", 32),
+	   "hash: first and last lane swapped change it");
+	char blocks[64], swapped[64];
+	memcpy(blocks, w4, 32);
+	memcpy(blocks + 32, "abcdefghabcdefghabcdefghabcdefgh", 32);
+	memcpy(swapped, blocks + 32, 32);
+	memcpy(swapped + 32, blocks, 32);
+	ok(util_hash64(blocks, 64) != util_hash64(swapped, 64), "hash: block order changes it");
+	for (int i = 0; i < 64; i += 5) {
+		memcpy(swapped, blocks, 64);
+		swapped[i] ^= 0x40;
+		ok(util_hash64(blocks, 64) != util_hash64(swapped, 64),
+		   "hash: byte %d of 64 changes it", i);
+	}
 }
 
 int
