@@ -95,7 +95,8 @@ int store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char 
 /* ---- points, events, checkpoints ---- */
 
 /* Insert a point unless (job, metric, step) exists.  NaN is stored as NULL.
- * Returns 1 when inserted, 0 when it was already there. */
+ * Returns 1 when inserted, 0 when it was already there.  latest_metrics and
+ * jobs.last_step follow at store_commit() (at once outside a transaction). */
 int store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
                        double value, int64_t now);
 /* Insert an event; source_event_id may be NULL (ftmon's own events) and

@@ -7,7 +7,9 @@ For every job (default: every job of SOURCE in the database) it fetches
 FAKE_ROOT/_fake/truth/ID and compares the set of (step, metric, value)
 points in the database's metric_points view with the truth's "points":
 no point missing, none extra, none doubled, values equal (NaN is stored as
-NULL).  Prints one line per job ("ok ID N points" or what differs) and
+NULL).  It also checks the bookkeeping derived from the points: each
+metric's row in latest_metrics is its highest-step point and jobs.last_step
+is the highest step stored.  Prints one line per job ("ok ID N points" or what differs) and
 exits 0 only if every job matches.  Standard library only.
 """
 
@@ -38,6 +40,30 @@ def db_points(db, source, job):
             dups += 1
         pts[(step, metric)] = value
     return pts, dups
+
+
+def bookkeeping(db, source, job, got):
+    """What latest_metrics / jobs.last_step say that the points do not."""
+    problems = []
+    newest = {}
+    for (step, metric), value in got.items():
+        if metric not in newest or step > newest[metric][0]:
+            newest[metric] = (step, value)
+    rows = db.execute(
+        "SELECT m.name, l.step, l.value FROM latest_metrics l"
+        " JOIN metric_names m ON m.id = l.metric_id JOIN jobs j ON j.id = l.job_id"
+        " WHERE j.source = ? AND j.external_id = ?", (source, job)).fetchall()
+    latest = {name: (step, value) for name, step, value in rows}
+    for metric in sorted(set(newest) | set(latest)):
+        w, g = newest.get(metric), latest.get(metric)
+        if w is None or g is None or w[0] != g[0] or not same(w[1], g[1]):
+            problems.append(f"latest {metric}: {g} != newest point {w}")
+    (last_step,) = db.execute("SELECT last_step FROM jobs WHERE source = ? AND external_id = ?",
+                              (source, job)).fetchone()
+    want = max((step for step, _ in got), default=None)
+    if last_step != want:
+        problems.append(f"last_step {last_step} != highest stored step {want}")
+    return problems
 
 
 def same(a, b):
@@ -72,6 +98,7 @@ def main():
             problems.append(f"{len(wrong)} wrong e.g. {[(k, want[k], got[k]) for k in wrong[:3]]}")
         if dups:
             problems.append(f"{dups} duplicates")
+        problems += bookkeeping(db, source, job, got)
         if status is None or status[0] != t["status"]:
             problems.append(f"status {status and status[0]} != {t['status']}")
         if problems:
