@@ -107,6 +107,14 @@ build() {
 	FTMONCTL=$BUILD_DIR/ftmonctl
 }
 
+# The plain libcurl reference client, built like ftmond (-O2).
+build_curlmulti() {
+	CURLMULTI=$WORK/curlmulti
+	# shellcheck disable=SC2046
+	cc -O2 -o "$CURLMULTI" "$HERE/curlmulti.c" $(pkg-config --cflags --libs libcurl) ||
+		die "could not build bench/curlmulti.c"
+}
+
 # ---- nginx ----
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -362,6 +370,16 @@ run_py() {
 		tee -a "$WORK/results.txt" >&2
 }
 
+# run_curlmulti N: the plain libcurl client on ftmond's URL mix, same
+# connection count.
+run_curlmulti() {
+	local out
+	out=$("$CURLMULTI" "$BASE" "$1" "$WINDOW" 8)
+	echo "curl-static $1 - $(echo "$out" | json_num req_per_s) $(echo "$out" | json_num cpu_s)" \
+		"$(echo "$out" | json_num us_per_req) $(echo "$out" | json_num connects)" |
+		tee -a "$WORK/results.txt" >&2
+}
+
 # run_wrk KIND N URL
 run_wrk() {
 	local rps
@@ -396,6 +414,7 @@ main() {
 	: >"$WORK/results.txt"
 	log "work directory $WORK"
 	machine
+	build_curlmulti
 	fixtures
 	start_nginx
 	for n in "${NS[@]}"; do
@@ -427,6 +446,7 @@ main() {
 			done
 			run_wrk job "$n" "$BASE/fine_tuning/jobs/ftjob-000001"
 			run_wrk events "$n" "$BASE/fine_tuning/jobs/ftjob-000001/events?limit=100"
+			run_curlmulti "$n"
 		done
 	done
 	stop_pid "$NGINX_PID" 10

@@ -65,6 +65,9 @@ def parse(path, window):
                 rounds[int(p[1])][rnd][p[0]] = d
             elif p[0].startswith("wrk-"):
                 rounds[int(p[1])][rnd][p[0]] = {"rps": float(p[3])}
+            elif p[0].startswith("curl-"):
+                rounds[int(p[1])][rnd][p[0]] = {"rps": float(p[3]), "cpu": float(p[4]),
+                                                "us": float(p[5])}
     return rounds, sweep, prime
 
 
@@ -120,6 +123,27 @@ def main_table(out, rounds, scen, verdicts):
         verdicts.append((scen, n, med(cpu_ratio), med(ft("hwm")), med(rate_ratio)))
 
 
+def rate_table(out, rounds, window):
+    """ftmond's request rate beside wrk's and the plain libcurl client's."""
+    out.append("| N | ftmond req/s | plain libcurl req/s | wrk mix req/s | ftmond/wrk "
+               "| libcurl/wrk | ftmond/libcurl | ftmond CPU us/req | libcurl CPU us/req |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for n in sorted(rounds):
+        rs = rounds[n]
+        if not per_round(rs, lambda r: r["curl-static"]):
+            continue
+        ft_us = lambda r: r["ftmond-static"]["cpu"] / (r["ftmond-static"]["rps"] * window) * 1e6
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, stat(per_round(rs, lambda r: r["ftmond-static"]["rps"])),
+            stat(per_round(rs, lambda r: r["curl-static"]["rps"])),
+            stat(per_round(rs, wrk_mix)),
+            stat(per_round(rs, lambda r: r["ftmond-static"]["rps"] / wrk_mix(r)), 3),
+            stat(per_round(rs, lambda r: r["curl-static"]["rps"] / wrk_mix(r)), 3),
+            stat(per_round(rs, lambda r: r["ftmond-static"]["rps"] / r["curl-static"]["rps"]), 3),
+            stat(per_round(rs, ft_us), 1),
+            stat(per_round(rs, lambda r: r["curl-static"]["us"]), 1)))
+
+
 def main():
     machine = sys.argv[2] if len(sys.argv) > 2 else None
     window = window_of(machine)
@@ -142,6 +166,16 @@ def main():
         out.append("### " + title)
         out.append("")
         main_table(out, rounds, scen, verdicts)
+        out.append("")
+
+    if any("curl-static" in r for rs in rounds.values() for r in rs.values()):
+        out.append("### Request rate against wrk and a plain libcurl client (static pages)")
+        out.append("")
+        out.append("`curlmulti.c`: the fastest plain libcurl loop (multi perform/poll, 8 reused "
+                   "handles, ftmond's URL mix and headers, bodies copied and dropped), run in "
+                   "the same round.")
+        out.append("")
+        rate_table(out, rounds, window)
         out.append("")
 
     out.append("### Job polls and both Python baselines")
