@@ -3,16 +3,20 @@
  *
  * libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and
  * when to call it back (CURLMOPT_TIMERFUNCTION); we watch each socket with
- * a lazily created uv_poll_t attached through curl_multi_assign() and keep
- * one uv_timer_t for the whole multi handle.  Readiness and timer expiry go
- * back to curl_multi_socket_action(), after which completed transfers are
- * always drained, whichever path woke us (a transfer ended by its timeout
- * completes on the timer path).
+ * a uv_poll_t attached through curl_multi_assign() and keep one uv_timer_t
+ * (and one uv_idle_t for "now") for the whole multi handle.  Readiness and
+ * timer expiry go back to curl_multi_socket_action(), after which completed
+ * transfers are always drained, whichever path woke us (a transfer ended by
+ * its timeout completes on the timer path).
  *
  * Lifetimes: a request is owned by the engine from start until its
- * callback returns or it is cancelled.  Socket contexts and the engine
- * itself are freed only in uv_close() callbacks; the engine goes last,
- * when its timer is closed and no socket context remains.
+ * callback returns or it is cancelled.  A socket's uv_poll_t lives from
+ * libcurl's first interest in the fd until libcurl closes it
+ * (CURLOPT_CLOSESOCKETFUNCTION), across the requests of a keep-alive
+ * connection: re-creating it per request cost four epoll_ctl calls.
+ * Socket contexts and the engine itself are freed only in uv_close()
+ * callbacks; the engine goes last, when its timer and idle handles are
+ * closed and no socket context remains.
  *
  * Re-entrancy: a completion callback may start requests, cancel others or
  * free the engine.  Completions are read one message at a time, and
@@ -78,6 +82,7 @@ struct http_request {
 	char *retry_after_ms;
 	char *request_id;
 	char errbuf[CURL_ERROR_SIZE];
+	int plain; /* a GET set up in full: the handle can be reused as is */
 	struct http_request *prev, *next;
 };
 
@@ -98,9 +103,14 @@ struct http {
 	int closing;  /* http_free() was called */
 	int timer_closed;
 	int now_closed;
-	/* Finished easy handles, reset and kept for the next requests:
-	 * curl_easy_init costs more than the request itself on loopback. */
-	CURL *pool[HTTP_POOL_MAX];
+	/* Finished easy handles kept for the next requests: curl_easy_init
+	 * costs more than the request itself on loopback.  A handle that ran
+	 * a plain GET keeps its options (set_up), and the next request only
+	 * sets its own; any other is reset first. */
+	struct {
+		CURL *easy;
+		int set_up;
+	} pool[HTTP_POOL_MAX];
 	size_t npool;
 };
 
@@ -381,8 +391,10 @@ http_request_destroy(struct http_request *req)
 	struct http *http = req->http;
 
 	if (req->easy && !http->closing && http->npool < HTTP_POOL_MAX) {
-		curl_easy_reset(req->easy);
-		http->pool[http->npool++] = req->easy;
+		if (!req->plain)
+			curl_easy_reset(req->easy);
+		http->pool[http->npool].easy = req->easy;
+		http->pool[http->npool++].set_up = req->plain;
 	} else {
 		curl_easy_cleanup(req->easy);
 	}
@@ -641,17 +653,23 @@ http_easy_method(CURL *e, const struct http_request_opts *opts)
 	return bad;
 }
 
-/* Transport policy shared by every request. */
+/* Transport policy shared by every request, and the callbacks. */
 static int
-http_easy_policy(CURL *e, const struct http_request_opts *opts)
+http_easy_policy(CURL *e, struct http *http)
 {
-	uint64_t timeout = opts->timeout_ms ? opts->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
 	int bad = 0;
 
-	if (timeout > LONG_MAX)
-		timeout = LONG_MAX;
 	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_debug_cb) != CURLE_OK;
+	/* Connections outlive easy handles: the engine is the context. */
+	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)http) != CURLE_OK;
+	/* Whole event pages in one read (the default is 16 KiB).  libcurl
+	 * refuses this on a handle whose buffer outlived a transfer that
+	 * failed early; the default size then does. */
+	(void)curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTP_READ_BUFFER);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
@@ -670,11 +688,14 @@ http_easy_policy(CURL *e, const struct http_request_opts *opts)
 	return bad;
 }
 
-/* Configure req->easy.  Returns 0, or -1 if libcurl refused something. */
+/* Configure req->easy; set_up: it already has the policy of a plain GET.
+ * Returns 0, or -1 if libcurl refused something. */
 static int
-http_easy_setup(struct http_request *req, const struct http_request_opts *opts)
+http_easy_setup(struct http_request *req, const struct http_request_opts *opts, int set_up)
 {
 	CURL *e = req->easy;
+	uint64_t timeout = opts->timeout_ms ? opts->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+	const char *method = opts->method ? opts->method : "GET";
 	int bad = 0;
 
 	for (const char *const *h = opts->headers; h && *h; h++) {
@@ -683,28 +704,21 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts)
 			return -1;
 		req->headers = l;
 	}
+	if (timeout > LONG_MAX)
+		timeout = LONG_MAX;
+	if (!set_up)
+		bad |= http_easy_policy(e, req->http);
+	/* Everything a request sets for itself, also when unset. */
 	bad |= curl_easy_setopt(e, CURLOPT_URL, opts->url) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)req) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)req) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)req) != CURLE_OK;
-	/* Connections outlive easy handles: the engine is the context. */
-	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)req->http) != CURLE_OK;
-	/* Whole event pages in one read (the default is 16 KiB).  libcurl
-	 * refuses this on a pooled handle whose buffer outlived a transfer
-	 * that failed early; the default size then does. */
-	(void)curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTP_READ_BUFFER);
-	if (req->headers)
-		bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK;
-	bad |= http_easy_policy(e, opts);
+	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_VERBOSE, req->http->debug ? 1L : 0L) != CURLE_OK;
 	bad |= http_easy_method(e, opts);
-	if (req->http->debug) {
-		bad |= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_debug_cb) != CURLE_OK;
-		bad |= curl_easy_setopt(e, CURLOPT_VERBOSE, 1L) != CURLE_OK;
-	}
+	req->plain = !bad && strcmp(method, "GET") == 0 && opts->body == NULL;
 	return bad ? -1 : 0;
 }
 
@@ -714,6 +728,7 @@ http_request_start(struct http *http, const struct http_request_opts *opts, http
 {
 	struct http_request *req;
 	CURLMcode mrc;
+	int set_up = 0;
 
 	if (http->closing || opts->url == NULL || cb == NULL)
 		return NULL;
@@ -722,8 +737,14 @@ http_request_start(struct http *http, const struct http_request_opts *opts, http
 	req->cb = cb;
 	req->data = data;
 	req->max_body = opts->max_body ? opts->max_body : HTTP_MAX_BODY;
-	req->easy = http->npool ? http->pool[--http->npool] : curl_easy_init();
-	if (req->easy == NULL || http_easy_setup(req, opts) < 0)
+	if (http->npool) {
+		http->npool--;
+		req->easy = http->pool[http->npool].easy;
+		set_up = http->pool[http->npool].set_up;
+	} else {
+		req->easy = curl_easy_init();
+	}
+	if (req->easy == NULL || http_easy_setup(req, opts, set_up) < 0)
 		goto fail;
 	/* Arms the timer through http_timerfunc_cb, which kicks it off. */
 	mrc = curl_multi_add_handle(http->multi, req->easy);
@@ -803,7 +824,7 @@ http_free(struct http *http)
 	while (http->reqs)
 		http_request_cancel(http->reqs);
 	while (http->npool)
-		curl_easy_cleanup(http->pool[--http->npool]);
+		curl_easy_cleanup(http->pool[--http->npool].easy);
 	/* From inside a completion callback, http_drain() finishes this. */
 	if (http->draining == 0)
 		http_shutdown(http);
