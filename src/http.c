@@ -10,10 +10,12 @@
  * its timeout completes on the timer path).
  *
  * Lifetimes: a request is owned by the engine from start until its
- * callback returns or it is cancelled.  A socket's uv_poll_t lives from
- * libcurl's first interest in the fd until libcurl closes it
- * (CURLOPT_CLOSESOCKETFUNCTION), across the requests of a keep-alive
- * connection: re-creating it per request cost four epoll_ctl calls.
+ * callback returns or it is cancelled.  A connection's uv_poll_t lives
+ * from CURLOPT_OPENSOCKETFUNCTION until CURLOPT_CLOSESOCKETFUNCTION, across
+ * the requests of a keep-alive connection: re-creating it per request cost
+ * four epoll_ctl calls.  Other sockets libcurl asks us to watch (the
+ * threaded resolver's) are forgotten at CURL_POLL_REMOVE, since libcurl
+ * closes those without telling us.
  * Socket contexts and the engine itself are freed only in uv_close()
  * callbacks; the engine goes last, when its timer and idle handles are
  * closed and no socket context remains.
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -58,6 +61,7 @@ struct http_sock {
 	curl_socket_t fd;
 	struct http *http;
 	int events;  /* what the uv_poll_t watches now (UV_READABLE...) */
+	int owned;   /* opened and closed through our callbacks: a connection */
 	int idle;    /* libcurl let go of it (in its connection cache) */
 	int closing; /* uv_close() called */
 	struct http_sock *prev, *next;
@@ -285,11 +289,18 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
+		if (sock == NULL)
+			return 0;
+		/* Not a connection (the threaded resolver's socketpair): libcurl
+		 * closes it itself, without the close callback, so forget it
+		 * now, while the fd is still open. */
+		if (!sock->owned) {
+			http_sock_close(sock);
+			return 0;
+		}
 		/* Back to the connection cache, or about to be closed (the
 		 * close callback then forgets it).  Keep watching for input
 		 * only: a cached connection is normally silent. */
-		if (sock == NULL)
-			return 0;
 		sock->idle = 1;
 		if (http_sock_watch(sock, sock->events & UV_READABLE) < 0)
 			http_sock_close(sock);
@@ -316,6 +327,24 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 		return -1;
 	}
 	return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket.  Watched from here
+ * until http_closesocket_cb(), which libcurl calls for exactly these. */
+static curl_socket_t
+http_opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct http_sock *sock;
+	curl_socket_t fd;
+
+	/* Not inherited by the programs the daemon runs. */
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	if (fd < 0 || purpose != CURLSOCKTYPE_IPCXN)
+		return fd < 0 ? CURL_SOCKET_BAD : fd;
+	/* Without a handle now, the socket callback makes an unowned one. */
+	if ((sock = http_sock_new(userp, fd)) != NULL)
+		sock->owned = 1;
+	return fd;
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION: libcurl is done with the fd.  Stop watching
@@ -664,6 +693,8 @@ http_easy_policy(CURL *e, struct http *http)
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_debug_cb) != CURLE_OK;
 	/* Connections outlive easy handles: the engine is the context. */
+	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)http) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)http) != CURLE_OK;
 	/* Whole event pages in one read (the default is 16 KiB).  libcurl
