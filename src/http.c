@@ -49,12 +49,11 @@
 #define HTTP_READ_BUFFER        (64L * 1024)
 
 /*
- * One socket of libcurl's, watched from the first time libcurl asks until
- * it closes the fd (CURLOPT_CLOSESOCKETFUNCTION).  A keep-alive connection
- * goes back to libcurl's cache after every request (CURL_POLL_REMOVE) and
- * is asked for again by the next one; keeping the uv_poll_t, and its epoll
- * registration, across that saves two epoll_ctl calls and a malloc per
- * request.
+ * One socket libcurl asked us to watch.  A connection's (owned) lives from
+ * CURLOPT_OPENSOCKETFUNCTION to CURLOPT_CLOSESOCKETFUNCTION: it goes back
+ * to libcurl's cache after every request (CURL_POLL_REMOVE) and is asked
+ * for again by the next one, and keeping its uv_poll_t and epoll
+ * registration across that is what saves the per-request epoll_ctl calls.
  */
 struct http_sock {
 	uv_poll_t poll;
@@ -285,7 +284,7 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	struct http *http = userp;
 	struct http_sock *sock = socketp;
 	CURLMcode mrc;
-	int events = 0;
+	int events = 0, rc;
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
@@ -322,8 +321,8 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
-	if (http_sock_watch(sock, events) < 0) {
-		log_warn("http: uv_poll_start on fd %d failed", (int)s);
+	if ((rc = http_sock_watch(sock, events)) < 0) {
+		log_warn("http: watching fd %d: %s", (int)s, uv_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -558,13 +557,18 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
 	if (req->body.cap == 0) {
-		/* One allocation for the whole body when its size is known. */
+		/* One allocation for the whole body when its size is known, and
+		 * none for a body announced past the cap. */
 		curl_off_t cl = -1;
-		if (curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
-		            CURLE_OK &&
-		    cl > 0)
-			buf_reserve(&req->body,
-			            (uint64_t)cl < req->max_body ? (size_t)cl : req->max_body);
+		if (curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) !=
+		    CURLE_OK)
+			cl = -1;
+		if (cl > 0 && (uint64_t)cl > req->max_body) {
+			req->too_large = 1;
+			return 0;
+		}
+		if (cl > 0)
+			buf_reserve(&req->body, (size_t)cl);
 	}
 	buf_append(&req->body, data, len);
 	return len;

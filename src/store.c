@@ -529,8 +529,8 @@ store_metric_id(struct store *st, const char *name, int64_t *id)
 	return 0;
 }
 
-/* Write the pending newest points: one upsert per (job, metric), one
- * last_step update per job. */
+/* Write the pending newest points: per (job, metric) one latest_metrics
+ * upsert and one last_step update (which only ever raises it). */
 static int
 store_flush_pending(struct store *st)
 {
@@ -543,29 +543,12 @@ store_flush_pending(struct store *st)
 		sqlite3_bind_int64(s, 2, p->metric_id);
 		sqlite3_bind_int64(s, 3, p->step);
 		store_bind_value(s, 4, p->value);
-		rc = store_exec(st, ST_LATEST_UPSERT);
-	}
-	for (size_t i = 0; i < st->npending && rc == 0; i++) {
-		struct store_pending *p = &st->pending[i];
-		size_t k;
-		/* The job's first entry carries its highest step and time. */
-		for (k = 0; k < i && st->pending[k].job_id != p->job_id; k++)
-			;
-		if (k < i)
-			continue;
-		int64_t step = p->step, now = p->now;
-		for (k = i + 1; k < st->npending; k++) {
-			if (st->pending[k].job_id != p->job_id)
-				continue;
-			if (st->pending[k].step > step)
-				step = st->pending[k].step;
-			if (st->pending[k].now > now)
-				now = st->pending[k].now;
-		}
-		sqlite3_stmt *s = st->stmt[ST_JOB_LAST_STEP];
+		if ((rc = store_exec(st, ST_LATEST_UPSERT)) < 0)
+			break;
+		s = st->stmt[ST_JOB_LAST_STEP];
 		sqlite3_bind_int64(s, 1, p->job_id);
-		sqlite3_bind_int64(s, 2, step);
-		sqlite3_bind_int64(s, 3, now);
+		sqlite3_bind_int64(s, 2, p->step);
+		sqlite3_bind_int64(s, 3, p->now);
 		rc = store_exec(st, ST_JOB_LAST_STEP);
 	}
 	st->npending = 0;

@@ -7,6 +7,7 @@ only.  Routes:
 
   GET  /ok            200, a small JSON body
   GET  /big           200, 20 MiB body
+  GET  /big-unsized   200, 20 MiB body without Content-Length (ends at close)
   GET  /slow[?ms=N]   answers after N ms (default 2000)
   GET  /status/NNN    status NNN with Retry-After: 3, retry-after-ms: 250,
                       X-Request-ID: req-1 (the first value padded with
@@ -61,6 +62,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, OK_BODY)
         elif path == "/big":
             self.send_big()
+        elif path == "/big-unsized":
+            self.send_big(sized=False)
         elif path == "/slow":
             ms = int(parse_qs(url.query).get("ms", ["2000"])[0])
             time.sleep(ms / 1000.0)
@@ -98,11 +101,15 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.reply(404, b'{"error":"not found"}')
 
-    def send_big(self):
+    def send_big(self, sized=True):
         chunk = b"x" * 65536
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(BIG_SIZE))
+        if sized:
+            self.send_header("Content-Length", str(BIG_SIZE))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         try:
             for _ in range(BIG_SIZE // len(chunk)):

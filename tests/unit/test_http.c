@@ -213,6 +213,12 @@ test_cap(void)
 	is_int(r.status, 200, "capped body keeps its status");
 	is_str(r.error, "response body too large", "20 MiB exceeds the default cap");
 	is_int(r.curl_code, CURLE_WRITE_ERROR, "capped body curl code");
+	is_int(r.body.len, 0, "a body announced past the cap is refused before any byte is kept");
+	test_result_clear(&r);
+
+	ok(test_get("/big-unsized", NULL, &r), "GET /big-unsized completes");
+	is_int(r.status, 200, "capped unsized body keeps its status");
+	is_str(r.error, "response body too large", "20 MiB without a length exceeds the cap");
 	ok(r.body.len <= HTTP_MAX_BODY, "no more than the cap kept (%zu)", r.body.len);
 	test_result_clear(&r);
 
