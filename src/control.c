@@ -19,8 +19,6 @@
 
 #include "buf.h"
 #include "control.h"
-#include "ctl_cmds.h"
-#include "daemon.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -29,7 +27,8 @@
 #define CONTROL_READ_CHUNK   (64 * 1024)
 
 struct control {
-	struct daemon *daemon;
+	control_dispatch_fn dispatch;
+	void *dispatch_data;
 	uv_pipe_t server;
 	char *path;                     /* owned: unlinked on close when we bound it */
 	struct control_client *clients; /* doubly linked list */
@@ -62,6 +61,9 @@ struct control_client {
 	bool reading;
 	bool close_after_write; /* error that ends the connection */
 	bool backlog;           /* complete requests wait for their turn */
+	bool held;              /* a handler keeps it: no requests, no idle timeout */
+	control_gone_fn gone;   /* told once if it goes while held */
+	void *gone_data;
 };
 
 struct control_write {
@@ -73,6 +75,7 @@ struct control_write {
 
 static void control_client_close(struct control_client *cl);
 static void control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void control_schedule_turn(struct control *c);
 
 static void
 control_client_handle_closed_cb(uv_handle_t *h)
@@ -92,6 +95,11 @@ control_client_close(struct control_client *cl)
 	if (cl->closing)
 		return;
 	cl->closing = true;
+	if (cl->gone) {
+		control_gone_fn gone = cl->gone;
+		cl->gone = NULL;
+		gone(cl, cl->gone_data);
+	}
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -115,7 +123,7 @@ control_client_idle_cb(uv_timer_t *t)
 static void
 control_client_touch(struct control_client *cl)
 {
-	if (!cl->closing)
+	if (!cl->closing && !cl->held)
 		uv_timer_start(&cl->idle, control_client_idle_cb, cl->c->idle_ms, 0);
 }
 
@@ -144,7 +152,7 @@ control_client_set_reading(struct control_client *cl, bool on)
 static void
 control_client_finish_if_done(struct control_client *cl)
 {
-	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0 && !cl->backlog)
+	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0 && !cl->backlog && !cl->held)
 		control_client_close(cl);
 }
 
@@ -208,6 +216,30 @@ control_client_send(struct control_client *cl, char *line)
 	return true;
 }
 
+void
+control_client_hold(struct control_client *cl, control_gone_fn gone, void *data)
+{
+	cl->held = true;
+	cl->gone = gone;
+	cl->gone_data = data;
+	uv_timer_stop(&cl->idle);
+}
+
+void
+control_client_release(struct control_client *cl)
+{
+	cl->held = false;
+	cl->gone = NULL;
+	if (cl->closing)
+		return;
+	control_client_touch(cl);
+	cl->backlog = cl->in.len > 0 && memchr(cl->in.data, '\n', cl->in.len) != NULL;
+	if (cl->backlog)
+		control_schedule_turn(cl->c);
+	else
+		control_client_finish_if_done(cl);
+}
+
 const struct control_peer *
 control_client_peer(const struct control_client *cl)
 {
@@ -244,14 +276,14 @@ control_client_process(struct control_client *cl)
 	int handled = 0;
 	char *nl;
 
-	while (!cl->closing && !cl->close_after_write && handled < CONTROL_BATCH &&
+	while (!cl->closing && !cl->close_after_write && !cl->held && handled < CONTROL_BATCH &&
 	       c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
 	       (nl = memchr(cl->in.data + start, '\n', cl->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (cl->in.data + start));
 		if (len > 0 && cl->in.data[start + len - 1] == '\r')
 			len--;
 		if (len > 0) {
-			ctl_cmds_dispatch(c->daemon, cl, cl->in.data + start, len);
+			c->dispatch(c->dispatch_data, cl, cl->in.data + start, len);
 			handled++;
 			control_client_touch(cl);
 		}
@@ -483,18 +515,20 @@ control_bind(struct control *c, const char *path, unsigned mode, char **err)
 }
 
 struct control *
-control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **err)
+control_new(uv_loop_t *loop, int fd, const char *path, unsigned mode, control_dispatch_fn dispatch,
+            void *data, char **err)
 {
 	struct control *c = xcalloc(1, sizeof(*c));
 	int rc;
 
 	*err = NULL;
-	c->daemon = d;
+	c->dispatch = dispatch;
+	c->dispatch_data = data;
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->idle_ms = CONTROL_IDLE_TIMEOUT_MS;
-	uv_pipe_init(d->loop, &c->server, 0);
-	uv_idle_init(d->loop, &c->turn);
-	uv_timer_init(d->loop, &c->turn_later);
+	uv_pipe_init(loop, &c->server, 0);
+	uv_idle_init(loop, &c->turn);
+	uv_timer_init(loop, &c->turn_later);
 	c->server.data = c->turn.data = c->turn_later.data = c;
 	c->open_handles = 3;
 	if (fd >= 0) {

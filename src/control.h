@@ -15,7 +15,6 @@
 
 #include <uv.h>
 
-struct daemon;
 struct control;
 struct control_client;
 
@@ -31,10 +30,17 @@ struct control_client;
 #define CONTROL_MAX_OUTPUT       (64u * 1024 * 1024)
 #define CONTROL_IDLE_TIMEOUT_MS  60000
 
-/* Start serving.  fd >= 0 is an inherited listening socket; otherwise bind
- * path (replacing a stale socket file, refusing a live one) with mode.
- * Returns NULL with *err set (malloc'd). */
-struct control *control_new(struct daemon *d, int fd, const char *path, unsigned mode, char **err);
+/* Called for each request line (without its newline); data is what
+ * control_new was given.  The handler answers with control_client_send,
+ * now or (after control_client_hold) later. */
+typedef void (*control_dispatch_fn)(void *data, struct control_client *cl, const char *line,
+                                    size_t len);
+
+/* Start serving on loop.  fd >= 0 is an inherited listening socket;
+ * otherwise bind path (replacing a stale socket file, refusing a live one)
+ * with mode.  Returns NULL with *err set (malloc'd). */
+struct control *control_new(uv_loop_t *loop, int fd, const char *path, unsigned mode,
+                            control_dispatch_fn dispatch, void *data, char **err);
 /* Close the listener and every client; memory goes in close callbacks. */
 void control_free(struct control *c);
 size_t control_nclients(const struct control *c);
@@ -55,6 +61,17 @@ struct control_peer {
 	gid_t groups[CONTROL_MAX_PEER_GROUPS];
 };
 const struct control_peer *control_client_peer(const struct control_client *cl);
+/* Told once when a held client goes away (peer closed, error, output
+ * cap, control_free). */
+typedef void (*control_gone_fn)(struct control_client *cl, void *data);
+/* Keep cl after the current request, to answer later: no further request
+ * of cl is dispatched and the idle timeout does not apply until
+ * control_client_release(); gone(cl, data) is called if it goes meanwhile
+ * (the pointer is valid until then). */
+void control_client_hold(struct control_client *cl, control_gone_fn gone, void *data);
+/* End the hold: buffered requests get their turn.  gone is not called
+ * after this. */
+void control_client_release(struct control_client *cl);
 /* Queue a reply line (taken over; must end in '\n').  Returns false if the
  * client has gone or its output is over the cap (it is then closed). */
 bool control_client_send(struct control_client *cl, char *line);

@@ -1,43 +1,36 @@
 /*
- * daemon: the state ftmond's modules share on the loop.  main() in
- * ftmond.c owns it; modules receive a pointer and never free it.
+ * daemon: the daemon's lifecycle.  Init order (store, ingest, HTTP engine,
+ * control socket, sources), READY=1, the signals, reload fan-out (a new
+ * config swaps in whole or not at all; kept sources are told, changed ones
+ * rebuilt), and an orderly stop.  main() in ftmond.c only parses options
+ * and hands over.
+ *
+ * Modules never see struct daemon: sources get a struct source_env,
+ * commands a struct cmds_host.
  */
 #ifndef FTMON_DAEMON_H
 #define FTMON_DAEMON_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <sys/types.h>
-
-#include <uv.h>
 
 struct conf;
-struct store;
-struct http;
-struct control;
-struct source;
+struct daemon;
+struct uv_loop_s;
 
-struct daemon {
-	uv_loop_t *loop;
-	struct conf *conf;       /* owned; replaced whole on a successful reload */
-	struct store *store;     /* owned */
-	struct http *http;       /* owned: the one HTTP engine */
-	struct control *control; /* owned */
-	struct source **sources; /* owned: one per [source] */
-	size_t nsources;
-	int64_t started_at; /* Unix seconds */
-	char *config_error; /* owned: why the last reload failed, or NULL */
-	int64_t config_error_at;
-	int stopping;
-	bool verbose;       /* -v: debug logging whatever the config says */
-	bool has_admin_gid; /* admin_group resolved (at start and reload) */
-	gid_t admin_gid;
-};
+/* Read and check a configuration the way start, reload (starting true)
+ * and `ftmond -t` (false) do: the file itself and what the sources need from outside it (a key
+ * file that can be read, a variable that is set).  Returns the conf, or
+ * NULL with *errors set to a NULL-terminated malloc'd list of
+ * "FILE:LINE: message" (free with util_strv_free). */
+struct conf *daemon_load_config(const char *path, bool starting, char ***errors);
 
-/* Re-read the configuration file; swap only on success.  Returns 0, or -1
- * with *err set to a malloc'd message (the old config stays). */
-int daemon_reload(struct daemon *d, char **err);
-/* Begin an orderly shutdown (SIGTERM). */
-void daemon_stop(struct daemon *d);
+/* Open the store and the control socket and prepare the loop; conf is
+ * taken over.  NULL with *err (malloc'd) when the daemon cannot start. */
+struct daemon *daemon_new(struct uv_loop_s *loop, struct conf *conf, bool verbose, char **err);
+/* Start the sources, tell systemd READY=1 and run the loop until SIGTERM
+ * or SIGINT have stopped everything.  Returns the exit status. */
+int daemon_run(struct daemon *d);
+/* After daemon_run: the store and the configuration. */
+void daemon_free(struct daemon *d);
 
 #endif

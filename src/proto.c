@@ -118,6 +118,22 @@ proto_reply_error(const cJSON *id, const char *code, const char *message)
 }
 
 char *
+proto_reply_errors(const cJSON *id, const char *code, const char *message,
+                   const char *const *errors)
+{
+	cJSON *reply = proto_reply_new(id, false);
+	cJSON *err = cJSON_AddObjectToObject(reply, "error");
+	cJSON *list;
+
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	list = cJSON_AddArrayToObject(err, "errors");
+	for (size_t i = 0; errors && errors[i]; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(errors[i]));
+	return proto_finish(reply);
+}
+
+char *
 proto_build_request(int64_t id, const char *cmd, cJSON *args)
 {
 	cJSON *req = cJSON_CreateObject();

@@ -55,6 +55,10 @@ void proto_request_free(struct proto_request *req);
  * (sent as null).  proto_reply_ok takes ownership of result (NULL = null). */
 char *proto_reply_ok(const cJSON *id, cJSON *result);
 char *proto_reply_error(const cJSON *id, const char *code, const char *message);
+/* The same with "errors": a list of strings (NULL-terminated, borrowed),
+ * one per problem (a reload's FILE:LINE: messages). */
+char *proto_reply_errors(const cJSON *id, const char *code, const char *message,
+                         const char *const *errors);
 
 /* Client side: build a request line ending in '\n' (takes ownership of
  * args, which may be NULL); the caller frees it. */

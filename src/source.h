@@ -1,8 +1,10 @@
 /*
  * source: the interface every kind of source implements, so the daemon and
- * the control socket treat openai, jsonl and push sources alike.  Each
- * source file is the only one that knows its wire format; sources write to
- * the store and nothing else.
+ * the control commands treat openai, jsonl and push sources alike.  Each
+ * source file is the only one that knows its wire format; a source writes
+ * through the ingest path (ingest.h) and nothing else, and reads the store
+ * only to resume.  Sources are built by type in sources.c, which is the
+ * only file that knows every concrete source.
  */
 #ifndef FTMON_SOURCE_H
 #define FTMON_SOURCE_H
@@ -11,25 +13,51 @@
 
 #include <cjson/cJSON.h>
 
-struct daemon;
+struct clock;
 struct conf_source;
+struct http;
+struct ingest;
 struct source;
+struct store;
+struct uv_loop_s;
+
+/* What a source is given to work with, instead of the daemon.  Every
+ * pointer is borrowed and outlives every source. */
+struct source_env {
+	struct uv_loop_s *loop;
+	struct ingest *ingest;     /* the one write path */
+	struct store *store;       /* reads only: resume state */
+	struct http *http;         /* the HTTP engine */
+	const struct clock *clock; /* time and randomness for scheduling */
+};
+
+/* The answer to a track request, called once on the loop (never from
+ * inside track itself): rc 0 and the stored job id, or a negative errno
+ * and why (borrowed for the call). */
+typedef void (*source_track_done)(void *data, int rc, int64_t job_id, const char *why);
 
 struct source_ops {
 	/* Begin work on the loop (timers, polls).  0 or -errno with *err. */
 	int (*start)(struct source *src, char **err);
 	/* Poll job_id now (0: every job and discovery). 0, or -ENOENT. */
 	int (*poll_now)(struct source *src, int64_t job_id);
-	/* Begin watching external_id; *job_id is set.  0 or -errno with *err. */
-	int (*track)(struct source *src, const char *external_id, int64_t *job_id, char **err);
+	/* Begin watching external_id once the source has checked that the
+	 * job exists; done(data, ...) follows later.  Returns 0, or -errno
+	 * with *err (malloc'd) when refused at once (done is then not
+	 * called).  May be NULL: the source does not track by id. */
+	int (*track)(struct source *src, const char *external_id, source_track_done done,
+	             void *data, char **err);
+	/* Forget the pending track requests made with data: done will not be
+	 * called for them (the client that asked has gone). */
+	void (*track_cancel)(struct source *src, void *data);
 	/* Stop watching job_id. 0 or -ENOENT. */
 	int (*untrack)(struct source *src, int64_t job_id);
 	/* The configuration was reloaded and this source kept (its section
 	 * did not change): re-read secrets, retry what was refused.  May be
 	 * NULL. */
 	void (*reload)(struct source *src);
-	/* Health for `status`: {"health", "last_poll", "last_error", ...};
-	 * the caller owns the result. */
+	/* Health for `status`: {"health", "health_since", "last_poll",
+	 * "last_error", "last_error_at", ...}; the caller owns the result. */
 	cJSON *(*status)(struct source *src);
 	/* Stop all work, close handles and free the source once they are
 	 * closed (the loop must keep running until then). */
@@ -39,14 +67,8 @@ struct source_ops {
 struct source {
 	const struct source_ops *ops;
 	char *name;                     /* owned copy of the [source NAME] */
-	const struct conf_source *conf; /* borrowed from daemon->conf; updated on reload */
-	struct daemon *daemon;          /* borrowed */
+	const struct conf_source *conf; /* borrowed from the running conf; updated on reload */
+	const struct source_env *env;   /* borrowed */
 };
-
-/* Create the source for one [source] section (not started).  NULL with
- * *err when it cannot be built. */
-struct source *source_new(struct daemon *d, const struct conf_source *cs, char **err);
-/* Find a source by name among the daemon's; NULL if none. */
-struct source *source_find(struct daemon *d, const char *name);
 
 #endif

@@ -25,12 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
-#include "daemon.h"
+#include "clock.h"
+#include "ingest.h"
 #include "http.h"
 #include "log.h"
 #include "openai_parse.h"
@@ -104,9 +106,20 @@ struct oai_watch {
 	uv_timer_t timer;
 };
 
+/* A track request waiting for the API's answer about the job. */
+struct oai_probe {
+	struct oai_src *src;
+	char *external_id;
+	source_track_done done;
+	void *data;
+	struct http_request *req; /* in flight */
+	LIST_ENTRY(oai_probe) link;
+};
+
 struct oai_src {
 	struct source base;
-	struct daemon *d;
+	const struct source_env *env; /* borrowed */
+	struct ingest *in;            /* env->ingest */
 	struct oai_watch *jobs;
 	size_t njobs;
 	struct oai_watch *qhead, *qtail;
@@ -125,6 +138,7 @@ struct oai_src {
 	uv_timer_t auth_timer;
 	char *key_error; /* why there is no usable key, or NULL */
 	struct http_request *discover_req;
+	LIST_HEAD(, oai_probe) probes;
 	char *discover_after;
 	unsigned discover_pages;
 	int64_t last_poll;
@@ -255,7 +269,7 @@ oai_get(struct oai_src *s, char *url, oai_response_cb cb, void *data)
 	o.url = url;
 	o.headers = headers;
 	o.timeout_ms = oai_conf(s)->timeout_ms;
-	req = http_request_start(s->d->http, &o, cb, data);
+	req = http_request_start(s->env->http, &o, cb, data);
 	free(url);
 	if (req) {
 		s->requests++;
@@ -478,48 +492,15 @@ oai_malformed(struct oai_src *s, struct oai_watch *j, const char *what, const ch
 static void
 oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int rc)
 {
-	store_rollback(s->d->store);
+	ingest_rollback(s->in);
 	s->store_failing = true;
 	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
-	          rc == -ENOSPC ? "disk full" : strerror(-rc), store_errmsg(s->d->store));
+	          rc == -ENOSPC ? "disk full" : strerror(-rc), ingest_errmsg(s->in));
 	j->attempt++;
 	oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 }
 
 /* ---- job status bookkeeping ---- */
-
-/* Insert ftmon's own job.* event. */
-static int
-oai_job_event(struct oai_src *s, int64_t job_id, const char *type, const char *status,
-              const char *previous)
-{
-	cJSON *data = cJSON_CreateObject();
-	char *json, *msg;
-	int rc;
-
-	cJSON_AddStringToObject(data, "status", status);
-	if (previous)
-		cJSON_AddStringToObject(data, "previous", previous);
-	json = cJSON_PrintUnformatted(data);
-	cJSON_Delete(data);
-	msg = previous ? xasprintf("status %s -> %s", previous, status)
-	               : xasprintf("status %s", status);
-	rc = store_insert_event(s->d->store, job_id, NULL, type, "info", msg, json, util_now());
-	free(msg);
-	cJSON_free(json);
-	return rc;
-}
-
-/* Store a status change and the events it implies (inside a transaction). */
-static int
-oai_job_status_events(struct oai_src *s, struct oai_watch *j, const char *previous)
-{
-	int rc = oai_job_event(s, j->id, "job.status", j->status, previous);
-	if (rc >= 0 && oai_status_finished(j->status) &&
-	    (previous == NULL || !oai_status_finished(previous)))
-		rc = oai_job_event(s, j->id, "job.finished", j->status, previous);
-	return rc;
-}
 
 /* Mark a job that answered 404. */
 static void
@@ -530,10 +511,9 @@ oai_job_missing(struct oai_src *s, struct oai_watch *j)
 	int rc;
 
 	info.status = "missing";
-	if ((rc = store_begin(s->d->store)) < 0 ||
-	    (rc = store_job_update(s->d->store, j->id, &info, &prev)) < 0 ||
-	    (rc > 0 && (rc = oai_job_event(s, j->id, "job.status", "missing", prev)) < 0) ||
-	    (rc = store_commit(s->d->store)) < 0) {
+	if ((rc = ingest_begin(s->in)) < 0 ||
+	    (rc = ingest_job_fields(s->in, j->id, &info, &prev)) < 0 ||
+	    (rc = ingest_commit(s->in)) < 0) {
 		free(prev);
 		oai_store_failed(s, j, "marking job missing", rc);
 		return;
@@ -548,6 +528,18 @@ oai_job_missing(struct oai_src *s, struct oai_watch *j)
 }
 
 /* ---- the poll cycle ---- */
+
+/* A step of its own: nothing more will come for the job's results. */
+static int
+oai_set_results_done(struct oai_src *s, struct oai_watch *j)
+{
+	int rc;
+
+	if ((rc = ingest_begin(s->in)) < 0 || (rc = ingest_results_done(s->in, j->id, true)) < 0 ||
+	    (rc = ingest_commit(s->in)) < 0)
+		ingest_rollback(s->in);
+	return rc;
+}
 
 /* The cycle ended: sleep until the next one, or stop for good. */
 static void
@@ -598,7 +590,7 @@ oai_job_after_checkpoints(struct oai_watch *j)
 		}
 		/* Finished without a result file (failed early, cancelled):
 		 * the events are all there is. */
-		if (store_job_set_results_done(j->src->d->store, j->id, true) == 0)
+		if (oai_set_results_done(j->src, j) == 0)
 			j->results_done = true;
 	}
 	j->done = oai_status_finished(j->status) && j->results_done;
@@ -614,6 +606,20 @@ oai_job_start_events(struct oai_watch *j)
 	oai_walk_clear(&j->walk);
 	oai_walk_init(&j->walk, j->cursor, OAI_MAX_EVENT_PAGES);
 	oai_job_request(j);
+}
+
+/* What a job object says, as the store's fields (borrowed from job). */
+static void
+oai_job_info(const struct oai_job *job, struct store_job_info *info)
+{
+	info->status = job->status;
+	info->model = job->model;
+	info->fine_tuned_model = job->fine_tuned_model;
+	info->error = job->error ? job->error : "";
+	info->created_at = job->created_at;
+	info->finished_at = job->finished_at;
+	info->trained_tokens = job->trained_tokens;
+	info->estimated_finish = job->estimated_finish;
 }
 
 /* The job object arrived: store what changed, then walk the events. */
@@ -636,23 +642,14 @@ oai_job_on_job(struct oai_watch *j, struct http_response *r)
 		oai_malformed(s, j, "job object", why);
 		return;
 	}
-	info.status = job.status;
-	info.model = job.model;
-	info.fine_tuned_model = job.fine_tuned_model;
-	info.error = job.error ? job.error : "";
-	info.created_at = job.created_at;
-	info.finished_at = job.finished_at;
-	info.trained_tokens = job.trained_tokens;
-	info.estimated_finish = job.estimated_finish;
-	if ((rc = store_begin(s->d->store)) < 0 ||
-	    (rc = store_job_update(s->d->store, j->id, &info, &prev)) < 0)
+	oai_job_info(&job, &info);
+	if ((rc = ingest_begin(s->in)) < 0 ||
+	    (rc = ingest_job_fields(s->in, j->id, &info, &prev)) < 0)
+		goto fail;
+	if ((rc = ingest_commit(s->in)) < 0)
 		goto fail;
 	free(j->status);
 	j->status = xstrdup(job.status);
-	if (rc > 0 && (rc = oai_job_status_events(s, j, prev)) < 0)
-		goto fail;
-	if ((rc = store_commit(s->d->store)) < 0)
-		goto fail;
 	if (prev)
 		log_info("source %s: job %s: %s -> %s", s->base.name, j->external_id, prev,
 		         job.status);
@@ -675,8 +672,6 @@ static int
 oai_store_events(struct oai_watch *j, int64_t *total_steps)
 {
 	struct oai_src *s = j->src;
-	struct store *st = s->d->store;
-	int64_t now = util_now();
 	int rc = 0;
 
 	for (size_t i = 0; i < j->walk.n && rc >= 0; i++) {
@@ -685,16 +680,16 @@ oai_store_events(struct oai_watch *j, int64_t *total_steps)
 			*total_steps = e->total_steps;
 		if (!e->is_metrics) {
 			j->ckpt_due = true;
-			rc = store_insert_event(st, j->id, e->id, "message", e->level, e->message,
-			                        NULL, e->created_at);
+			rc = ingest_event(s->in, j->id, e->id, "message", e->level, e->message,
+			                  NULL, e->created_at);
 			continue;
 		}
 		for (size_t m = 0; m < e->nmetrics; m++)
 			if (util_startswith(e->metrics[m].name, "full_valid"))
 				j->ckpt_due = true;
 		for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
-			rc = store_insert_point(st, j->id, e->metrics[m].name, e->step,
-			                        e->metrics[m].value, now);
+			rc = ingest_point(s->in, j->id, e->metrics[m].name, e->step,
+			                  e->metrics[m].value);
 	}
 	return rc;
 }
@@ -751,14 +746,13 @@ oai_job_on_events(struct oai_watch *j, struct http_response *r)
 		oai_job_after_events(j);
 		return;
 	}
-	if ((rc = store_begin(s->d->store)) < 0 || (rc = oai_store_events(j, &total_steps)) < 0)
+	if ((rc = ingest_begin(s->in)) < 0 || (rc = oai_store_events(j, &total_steps)) < 0)
 		goto fail;
 	info.total_steps = total_steps;
 	if (total_steps >= 0 && total_steps != j->total_steps &&
-	    (rc = store_job_update(s->d->store, j->id, &info, NULL)) < 0)
+	    (rc = ingest_job_fields(s->in, j->id, &info, NULL)) < 0)
 		goto fail;
-	if ((rc = store_job_set_cursor(s->d->store, j->id, newest)) < 0 ||
-	    (rc = store_commit(s->d->store)) < 0)
+	if ((rc = ingest_cursor(s->in, j->id, newest)) < 0 || (rc = ingest_commit(s->in)) < 0)
 		goto fail;
 	free(j->cursor);
 	j->cursor = xstrdup(newest);
@@ -795,14 +789,14 @@ oai_job_on_checkpoints(struct oai_watch *j, struct http_response *r)
 		return;
 	}
 	if (page.n > 0) {
-		if ((rc = store_begin(s->d->store)) < 0)
+		if ((rc = ingest_begin(s->in)) < 0)
 			goto fail;
 		for (size_t i = 0; i < page.n && rc >= 0; i++) {
 			struct oai_checkpoint *c = &page.checkpoints[i];
-			rc = store_upsert_checkpoint(s->d->store, j->id, c->id, c->step, c->model,
-			                             c->metrics_json, c->created_at);
+			rc = ingest_checkpoint(s->in, j->id, c->id, c->step, c->model,
+			                       c->metrics_json, c->created_at);
 		}
-		if (rc < 0 || (rc = store_commit(s->d->store)) < 0)
+		if (rc < 0 || (rc = ingest_commit(s->in)) < 0)
 			goto fail;
 	}
 	/* Remember a complete single page only: with more pages the first
@@ -834,7 +828,6 @@ oai_job_on_results(struct oai_watch *j, struct http_response *r)
 	struct oai_src *s = j->src;
 	struct oai_result res;
 	const char *why;
-	int64_t now = util_now();
 	size_t added = 0;
 	int rc;
 
@@ -842,17 +835,16 @@ oai_job_on_results(struct oai_watch *j, struct http_response *r)
 		oai_malformed(s, j, "result file", why);
 		return;
 	}
-	if ((rc = store_begin(s->d->store)) < 0)
+	if ((rc = ingest_begin(s->in)) < 0)
 		goto fail;
 	for (size_t i = 0; i < res.n; i++) {
-		rc = store_insert_point(s->d->store, j->id, res.points[i].name, res.points[i].step,
-		                        res.points[i].value, now);
+		rc = ingest_point(s->in, j->id, res.points[i].name, res.points[i].step,
+		                  res.points[i].value);
 		if (rc < 0)
 			goto fail;
 		added += (size_t)rc;
 	}
-	if ((rc = store_job_set_results_done(s->d->store, j->id, true)) < 0 ||
-	    (rc = store_commit(s->d->store)) < 0)
+	if ((rc = ingest_results_done(s->in, j->id, true)) < 0 || (rc = ingest_commit(s->in)) < 0)
 		goto fail;
 	log_info("source %s: job %s: result file stored (%zu points, %zu new)", s->base.name,
 	         j->external_id, res.n, added);
@@ -874,7 +866,7 @@ static void
 oai_job_give_up_results(struct oai_watch *j, const char *why)
 {
 	struct oai_src *s = j->src;
-	int rc = store_job_set_results_done(s->d->store, j->id, true);
+	int rc = oai_set_results_done(s, j);
 
 	if (rc < 0) {
 		oai_store_failed(s, j, "result file", rc);
@@ -1115,7 +1107,7 @@ oai_watch_add(struct oai_src *s, int64_t id, const char *external_id, const char
 	j->missing = strcmp(status, "missing") == 0;
 	j->total_steps = -1;
 	j->ckpt_due = true; /* read once after (re)start */
-	uv_timer_init(s->d->loop, &j->timer);
+	uv_timer_init(s->env->loop, &j->timer);
 	j->timer.data = j;
 	s->open_handles++;
 	j->next = s->jobs;
@@ -1202,24 +1194,19 @@ oai_discover_schedule(struct oai_src *s, uint64_t delay)
 static int
 oai_discover_page(struct oai_src *s, struct oai_job_page *page)
 {
-	struct store *st = s->d->store;
 	int64_t *ids = xcalloc(page->n + 1, sizeof(*ids));
 	int rc;
 
-	if ((rc = store_begin(st)) < 0)
+	if ((rc = ingest_begin(s->in)) < 0)
 		goto out;
 	for (size_t i = 0; i < page->n; i++) {
 		struct oai_job *job = &page->jobs[i];
-		if ((rc = store_job_ensure(st, s->base.name, job->id, job->status, &ids[i])) < 0)
+		if ((rc = ingest_job(s->in, s->base.name, job->id, job->status, &ids[i])) < 0)
 			goto fail;
-		if (rc == 0) {
+		if (rc == 0)
 			ids[i] = 0; /* known: watched already, complete, or untracked */
-			continue;
-		}
-		if ((rc = oai_job_event(s, ids[i], "job.discovered", job->status, NULL)) < 0)
-			goto fail;
 	}
-	if ((rc = store_commit(st)) < 0)
+	if ((rc = ingest_commit(s->in)) < 0)
 		goto out;
 	for (size_t i = 0; i < page->n; i++) {
 		struct oai_job *job = &page->jobs[i];
@@ -1232,7 +1219,7 @@ oai_discover_page(struct oai_src *s, struct oai_job_page *page)
 	rc = 0;
 	goto out;
 fail:
-	store_rollback(st);
+	ingest_rollback(s->in);
 out:
 	free(ids);
 	return rc;
@@ -1262,7 +1249,7 @@ oai_discover_cb(struct http_response *r, void *data)
 		return;
 	}
 	if ((rc = oai_discover_page(s, &page)) < 0)
-		oai_error(s, "job list: storing failed: %s", store_errmsg(s->d->store));
+		oai_error(s, "job list: storing failed: %s", ingest_errmsg(s->in));
 	s->discover_pages++;
 	if (rc == 0 && page.has_more && page.n > 0 && s->discover_pages < OAI_MAX_DISCOVERY_PAGES &&
 	    (s->discover_after == NULL ||
@@ -1343,8 +1330,8 @@ oai_start(struct source *src, char **err)
 	size_t n;
 	int rc;
 
-	if ((rc = store_jobs_of_source(s->d->store, src->name, &jobs, &n)) < 0) {
-		*err = xasprintf("reading its jobs: %s", store_errmsg(s->d->store));
+	if ((rc = store_jobs_of_source(s->env->store, src->name, &jobs, &n)) < 0) {
+		*err = xasprintf("reading its jobs: %s", ingest_errmsg(s->in));
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1392,38 +1379,151 @@ oai_poll_now(struct source *src, int64_t job_id)
 	return 0;
 }
 
+/* Store a job the API has just shown us, tracked, and watch it. */
 static int
-oai_track(struct source *src, const char *external_id, int64_t *job_id, char **err)
+oai_probe_store(struct oai_src *s, const char *external_id, const struct oai_job *job,
+                int64_t *job_id)
+{
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	struct oai_watch *j;
+	int rc;
+
+	oai_job_info(job, &info);
+	if ((rc = ingest_begin(s->in)) < 0 ||
+	    (rc = ingest_job(s->in, s->base.name, external_id, job->status, job_id)) < 0 ||
+	    (rc = ingest_tracked(s->in, *job_id, true)) < 0 ||
+	    (rc = ingest_job_fields(s->in, *job_id, &info, NULL)) < 0 ||
+	    (rc = ingest_commit(s->in)) < 0) {
+		ingest_rollback(s->in);
+		return rc;
+	}
+	/* Watched only once the row has committed.  A job that was complete
+	 * is re-read once; nothing is doubled. */
+	if ((j = oai_watch_find(s, *job_id)) == NULL)
+		j = oai_watch_add(s, *job_id, external_id, job->status, NULL, false);
+	oai_watch_forget(j);
+	if (!j->req)
+		oai_job_schedule(j, 0);
+	return 0;
+}
+
+/* Why a probe's answer cannot be used, or NULL when it can. */
+static char *
+oai_probe_refusal(struct oai_probe *p, struct http_response *r, int *rc)
+{
+	if (r->curl_code) {
+		*rc = -EIO;
+		return xasprintf("cannot ask the API about %s: %s", p->external_id,
+		                 r->error ? r->error : "transfer failed");
+	}
+	switch (oai_classify_status(r->status)) {
+	case OAI_HTTP_OK:
+		return NULL;
+	case OAI_HTTP_NOT_FOUND:
+		*rc = -ENOENT;
+		return xasprintf("the API does not know job '%s' (HTTP 404); nothing stored",
+		                 p->external_id);
+	case OAI_HTTP_AUTH:
+		*rc = -EACCES;
+		return xasprintf("the API refused the key (HTTP %ld)", r->status);
+	default:
+		*rc = -EIO;
+		return xasprintf("the API answered HTTP %ld about %s; try again", r->status,
+		                 p->external_id);
+	}
+}
+
+static void
+oai_probe_cb(struct http_response *r, void *data)
+{
+	struct oai_probe *p = data;
+	struct oai_src *s = p->src;
+	struct oai_job job;
+	const char *why;
+	int64_t job_id = 0;
+	int rc = 0;
+	char *msg;
+
+	p->req = NULL;
+	s->inflight--;
+	if ((msg = oai_probe_refusal(p, r, &rc)) == NULL) {
+		if (oai_parse_job_body(r->body.data, r->body.len, &job, &why) < 0) {
+			rc = -EIO;
+			msg = xasprintf("the API's answer about %s is unusable (%s)",
+			                p->external_id, why);
+		} else {
+			if ((rc = oai_probe_store(s, p->external_id, &job, &job_id)) < 0)
+				msg = xasprintf("database error: %s", ingest_errmsg(s->in));
+			else
+				log_info("source %s: tracking job %s (%s)", s->base.name,
+				         p->external_id, job.status);
+			oai_job_clear(&job);
+		}
+	}
+	LIST_REMOVE(p, link);
+	p->done(p->data, rc, job_id, msg);
+	free(msg);
+	free(p->external_id);
+	free(p);
+	oai_pump(s);
+}
+
+/* Track: ask the API for the job first, and store it only if it exists. */
+static int
+oai_track(struct source *src, const char *external_id, source_track_done done, void *data,
+          char **err)
 {
 	struct oai_src *s = (struct oai_src *)src;
-	struct store *st = s->d->store;
-	struct oai_watch *j;
-	int rc, created;
+	struct oai_probe *p;
 
 	if (strlen(external_id) > OAI_MAX_ID) {
 		*err = xstrdup("job id too long");
 		return -EINVAL;
 	}
-	if ((rc = store_begin(st)) < 0 ||
-	    (rc = created = store_job_ensure(st, src->name, external_id, "queued", job_id)) < 0 ||
-	    (rc = store_job_set_tracked(st, *job_id, true)) < 0 ||
-	    (created && (rc = oai_job_event(s, *job_id, "job.discovered", "queued", NULL)) < 0) ||
-	    (rc = store_commit(st)) < 0)
-		goto fail;
-	/* Watched only once the row has committed.  A job that was complete
-	 * is re-read once; nothing is doubled. */
-	if ((j = oai_watch_find(s, *job_id)) == NULL)
-		j = oai_watch_add(s, *job_id, external_id, "queued", NULL, false);
-	oai_watch_forget(j);
-	if (!j->req)
-		oai_job_schedule(j, 0);
-	oai_pump(s);
-	log_info("source %s: tracking job %s", src->name, external_id);
+	if (s->key_error) {
+		*err = xasprintf("source %s has no usable key: %s", src->name, s->key_error);
+		return -EACCES;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->src = s;
+	p->external_id = xstrdup(external_id);
+	p->done = done;
+	p->data = data;
+	p->req = oai_get(s, oai_url(s, "/fine_tuning/jobs", external_id, NULL, NULL, NULL, 0),
+	                 oai_probe_cb, p);
+	if (p->req == NULL) {
+		free(p->external_id);
+		free(p);
+		*err = xstrdup("cannot start a request to the API");
+		return -EIO;
+	}
+	LIST_INSERT_HEAD(&s->probes, p, link);
 	return 0;
-fail:
-	store_rollback(st);
-	*err = xasprintf("database error: %s", store_errmsg(st));
-	return rc;
+}
+
+static void
+oai_probe_cancel(struct oai_probe *p)
+{
+	LIST_REMOVE(p, link);
+	if (p->req) {
+		http_request_cancel(p->req);
+		p->src->inflight--;
+	}
+	free(p->external_id);
+	free(p);
+}
+
+static void
+oai_track_cancel(struct source *src, void *data)
+{
+	struct oai_src *s = (struct oai_src *)src;
+	struct oai_probe *p, *next;
+
+	for (p = LIST_FIRST(&s->probes); p; p = next) {
+		next = LIST_NEXT(p, link);
+		if (p->data == data)
+			oai_probe_cancel(p);
+	}
 }
 
 static int
@@ -1431,10 +1531,13 @@ oai_untrack(struct source *src, int64_t job_id)
 {
 	struct oai_src *s = (struct oai_src *)src;
 	struct oai_watch *j = oai_watch_find(s, job_id);
-	int rc = store_job_set_tracked(s->d->store, job_id, false);
+	int rc;
 
-	if (rc < 0)
+	if ((rc = ingest_begin(s->in)) < 0 || (rc = ingest_tracked(s->in, job_id, false)) < 0 ||
+	    (rc = ingest_commit(s->in)) < 0) {
+		ingest_rollback(s->in);
 		return rc;
+	}
 	if (j)
 		oai_watch_remove(j);
 	return 0;
@@ -1536,6 +1639,13 @@ oai_destroy(struct source *src)
 	struct oai_src *s = (struct oai_src *)src;
 
 	s->destroying = true;
+	while (!LIST_EMPTY(&s->probes)) {
+		struct oai_probe *p = LIST_FIRST(&s->probes);
+		source_track_done done = p->done;
+		void *data = p->data;
+		oai_probe_cancel(p);
+		done(data, -ECANCELED, 0, "the source was stopped or reconfigured; try again");
+	}
 	if (s->discover_req)
 		http_request_cancel(s->discover_req);
 	s->discover_req = NULL;
@@ -1548,10 +1658,25 @@ oai_destroy(struct source *src)
 	uv_close((uv_handle_t *)&s->auth_timer, oai_src_closed_cb);
 }
 
+int
+source_openai_check(const struct conf_source *cs, bool starting, char **err)
+{
+	char *key;
+
+	if (cs->api_key_credential && !starting && getenv("CREDENTIALS_DIRECTORY") == NULL)
+		return 0; /* systemd provides it at start: checked then */
+	if ((key = oai_load_key(cs, err)) == NULL)
+		return -1;
+	explicit_bzero(key, strlen(key));
+	free(key);
+	return 0;
+}
+
 static const struct source_ops oai_ops = {
         .start = oai_start,
         .poll_now = oai_poll_now,
         .track = oai_track,
+        .track_cancel = oai_track_cancel,
         .untrack = oai_untrack,
         .reload = oai_reload,
         .status = oai_status,
@@ -1559,7 +1684,7 @@ static const struct source_ops oai_ops = {
 };
 
 struct source *
-source_openai_new(struct daemon *d, const struct conf_source *cs, char **err)
+source_openai_new(const struct conf_source *cs, const struct source_env *env, char **err)
 {
 	struct oai_src *s = xcalloc(1, sizeof(*s));
 	char *kerr = NULL;
@@ -1567,16 +1692,18 @@ source_openai_new(struct daemon *d, const struct conf_source *cs, char **err)
 	s->base.ops = &oai_ops;
 	s->base.name = xstrdup(cs->name);
 	s->base.conf = cs;
-	s->base.daemon = d;
-	s->d = d;
+	s->base.env = env;
+	s->env = env;
+	s->in = env->ingest;
+	LIST_INIT(&s->probes);
 	if (oai_setup_auth(s, &kerr) < 0) {
 		/* Keep the source so `status` shows why; reload may fix it. */
 		s->key_error = kerr;
 		log_err("source %s: %s", cs->name, kerr);
 	}
-	uv_timer_init(d->loop, &s->discover_timer);
-	uv_timer_init(d->loop, &s->pump_timer);
-	uv_timer_init(d->loop, &s->auth_timer);
+	uv_timer_init(env->loop, &s->discover_timer);
+	uv_timer_init(env->loop, &s->pump_timer);
+	uv_timer_init(env->loop, &s->auth_timer);
 	s->discover_timer.data = s->pump_timer.data = s->auth_timer.data = s;
 	return &s->base;
 }

@@ -339,12 +339,21 @@ store_bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+bool
+store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
 int
 store_job_ensure(struct store *st, const char *source, const char *external_id,
                  const char *initial_status, int64_t *job_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_JOB_FIND];
 	int rc;
+
+	if (!store_in_transaction(st))
+		return -EINVAL;
 
 	store_bind_text(s, 1, source);
 	store_bind_text(s, 2, external_id);
@@ -378,6 +387,8 @@ store_job_update(struct store *st, int64_t job_id, const struct store_job_info *
 
 	if (old_status)
 		*old_status = NULL;
+	if (!store_in_transaction(st))
+		return -EINVAL;
 	sqlite3_bind_int64(s, 1, job_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -415,6 +426,9 @@ static int
 store_job_set(struct store *st, enum store_stmt_id id, int64_t job_id, int64_t v, const char *text)
 {
 	sqlite3_stmt *s = st->stmt[id];
+
+	if (!store_in_transaction(st))
+		return -EINVAL;
 	sqlite3_bind_int64(s, 1, job_id);
 	if (id == ST_JOB_SET_CURSOR)
 		store_bind_text(s, 2, text);
@@ -555,8 +569,7 @@ store_flush_pending(struct store *st)
 	return rc;
 }
 
-/* Remember a new point as its metric's newest if it is; outside a
- * transaction it is written at once. */
+/* Remember a new point as its metric's newest if it is. */
 static int
 store_note_latest(struct store *st, int64_t job_id, int64_t metric_id, int64_t step, double value,
                   int64_t now)
@@ -580,7 +593,7 @@ store_note_latest(struct store *st, int64_t job_id, int64_t metric_id, int64_t s
 		p->value = value;
 		p->now = now > p->now ? now : p->now;
 	}
-	return sqlite3_get_autocommit(st->db) ? store_flush_pending(st) : 0;
+	return 0;
 }
 
 int
@@ -591,6 +604,8 @@ store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t
 	int64_t metric_id = 0;
 	int rc;
 
+	if (!store_in_transaction(st))
+		return -EINVAL;
 	if ((rc = store_metric_id(st, metric, &metric_id)) < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, job_id);
@@ -610,11 +625,13 @@ store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t
 int
 store_insert_event(struct store *st, int64_t job_id, const char *source_event_id, const char *type,
                    const char *level, const char *message, const char *data_json,
-                   int64_t created_at)
+                   int64_t created_at, int64_t *event_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_EVENT_INSERT];
 	int rc;
 
+	if (!store_in_transaction(st))
+		return -EINVAL;
 	sqlite3_bind_int64(s, 1, job_id);
 	store_bind_text(s, 2, source_event_id);
 	store_bind_text(s, 3, type);
@@ -624,7 +641,11 @@ store_insert_event(struct store *st, int64_t job_id, const char *source_event_id
 	sqlite3_bind_int64(s, 7, created_at);
 	if ((rc = store_exec(st, ST_EVENT_INSERT)) < 0)
 		return rc;
-	return sqlite3_changes(st->db) ? 1 : 0;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	if (event_id)
+		*event_id = sqlite3_last_insert_rowid(st->db);
+	return 1;
 }
 
 int
@@ -633,6 +654,8 @@ store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint
 {
 	sqlite3_stmt *s = st->stmt[ST_CKPT_UPSERT];
 
+	if (!store_in_transaction(st))
+		return -EINVAL;
 	sqlite3_bind_int64(s, 1, job_id);
 	store_bind_text(s, 2, checkpoint_id);
 	store_bind_opt_int(s, 3, step);

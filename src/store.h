@@ -34,10 +34,13 @@ int store_schema_version(void);
 /* Database file size in bytes (main file plus WAL). */
 int64_t store_size_bytes(struct store *st);
 
+/* Every write below needs an open transaction (-EINVAL otherwise): the
+ * sources write through ingest.h, which opens one per step. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 /* Roll back the open transaction, if any. */
 void store_rollback(struct store *st);
+bool store_in_transaction(struct store *st);
 
 /* ---- jobs ---- */
 
@@ -96,14 +99,15 @@ int store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char 
 
 /* Insert a point unless (job, metric, step) exists.  NaN is stored as NULL.
  * Returns 1 when inserted, 0 when it was already there.  latest_metrics and
- * jobs.last_step follow at store_commit() (at once outside a transaction). */
+ * jobs.last_step follow at store_commit(). */
 int store_insert_point(struct store *st, int64_t job_id, const char *metric, int64_t step,
                        double value, int64_t now);
 /* Insert an event; source_event_id may be NULL (ftmon's own events) and
- * duplicates of a non-NULL one are ignored.  Returns 1 inserted, 0 dup. */
+ * duplicates of a non-NULL one are ignored.  Returns 1 inserted (with its
+ * row id in *event_id, which may be NULL), 0 for a duplicate. */
 int store_insert_event(struct store *st, int64_t job_id, const char *source_event_id,
                        const char *type, const char *level, const char *message,
-                       const char *data_json, int64_t created_at);
+                       const char *data_json, int64_t created_at, int64_t *event_id);
 int store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint_id,
                             int64_t step, const char *model, const char *metrics_json,
                             int64_t created_at);

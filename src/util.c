@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "util.h"
+#include "xmalloc.h"
 
 int
 util_parse_duration_ms(const char *s, uint64_t *ms)
@@ -248,4 +249,43 @@ util_hash64(const void *data, size_t len)
 		h *= 0x100000001b3ULL;
 	}
 	return h ^ (h >> 29);
+}
+
+char **
+util_split_lines(const char *text)
+{
+	size_t n = 0, cap = 4;
+	char **v = xcalloc(cap, sizeof(*v));
+
+	while (text && *text) {
+		const char *end = strchr(text, '\n');
+		size_t len = end ? (size_t)(end - text) : strlen(text);
+		if (len > 0) {
+			if (n + 2 > cap) {
+				cap *= 2;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[n++] = xstrndup(text, len);
+		}
+		text += len + (end != NULL);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+void
+util_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+size_t
+util_strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
 }

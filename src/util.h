@@ -40,6 +40,12 @@ char *util_format_rfc3339(int64_t t, char *buf, size_t size);
  * anything an attacker may target). */
 uint64_t util_hash64(const void *data, size_t len);
 
+/* Split text into its non-empty lines: a NULL-terminated malloc'd list of
+ * malloc'd strings (free with util_strv_free). */
+char **util_split_lines(const char *text);
+void util_strv_free(char **v);
+size_t util_strv_len(char *const *v);
+
 /* True if s starts with prefix. */
 bool util_startswith(const char *s, const char *prefix);
 

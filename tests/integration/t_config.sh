@@ -8,11 +8,12 @@ write_config "[source openai]
 type = openai
 api_key_env = OPENAI_API_KEY
 poll_interval = 45s"
-out=$("$FTMOND" -t -c "$CONF" 2>&1)
+# The key is checked too (below), so give the one this config names.
+out=$(OPENAI_API_KEY=sk-test "$FTMOND" -t -c "$CONF" 2>&1)
 is "$?" "0" "ftmond -t on a valid config exits 0"
 like "$out" 'configuration OK' "and says so"
 ok "$(test ! -e "$DB" && test ! -e "$SOCK"; echo $?)" "-t creates neither database nor socket"
-out=$("$FTMOND" --check-config -c "$top_srcdir/etc/ftmon.conf" 2>&1)
+out=$(OPENAI_API_KEY=sk-test "$FTMOND" --check-config -c "$top_srcdir/etc/ftmon.conf" 2>&1)
 is "$?" "0" "the shipped etc/ftmon.conf is valid"
 
 cat >"$T/bad.conf" <<'BAD'
@@ -76,4 +77,26 @@ if command -v mandoc >/dev/null 2>&1; then
 else
 	ok 0 "# SKIP mandoc not installed"
 fi
+# A credential that can never be read is a config error, with FILE:LINE.
+for case in "api_key_file = $T/no-such.key|no-such.key: No such file" \
+	"api_key_file = $T|Is a directory" \
+	"api_key_env = FTMON_UNSET_KEY_VAR|FTMON_UNSET_KEY_VAR is not set"; do
+	line=${case%%|*} want=${case#*|}
+	write_config "[source openai]
+type = openai
+$line"
+	out=$(env -u FTMON_UNSET_KEY_VAR "$FTMOND" -t -c "$CONF" 2>&1)
+	is "$?" "1" "ftmond -t refuses '$line'"
+	like "$out" "ftmon.conf:[0-9]*: .*$want" "and says why with FILE:LINE"
+	out=$(env -u FTMON_UNSET_KEY_VAR "$FTMOND" -c "$CONF" 2>&1)
+	is "$?" "1" "and ftmond will not start on it"
+done
+write_config "[source openai]
+type = openai
+api_key_credential = openai"
+out=$(env -u CREDENTIALS_DIRECTORY "$FTMOND" -t -c "$CONF" 2>&1)
+is "$?" "0" "a systemd credential is left to the start, where systemd provides it"
+out=$(env -u CREDENTIALS_DIRECTORY "$FTMOND" -c "$CONF" 2>&1)
+is "$?" "1" "and starting without it fails"
+like "$out" "ftmon.conf:[0-9]*: .*CREDENTIALS_DIRECTORY is not set" "saying why"
 done_testing

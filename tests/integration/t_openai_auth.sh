@@ -53,11 +53,12 @@ is "$(jget "$(ctl --json status)" 'j["sources"][0]["health"]')" "ok" "health is 
 # A key given through the environment, and a missing one.
 stop_daemon
 sed -i "s|^api_key_file = .*|api_key_env = FTMON_TEST_KEY|" "$CONF"
-start_daemon
-like "$(jget "$(ctl --json status)" 'j["sources"][0]["last_error"]')" 'FTMON_TEST_KEY is not set' \
-	"a missing key variable is reported in status"
-is "$(jget "$(ctl --json status)" 'j["sources"][0]["health"]')" "error" "and the source is unhealthy"
-stop_daemon
+# A source that can never work is refused at start, with FILE:LINE.
+unset FTMON_TEST_KEY
+out=$("$FTMOND" -c "$CONF" 2>&1)
+is "$?" "1" "the daemon refuses to start when the key variable is unset"
+like "$out" "ftmon.conf:[0-9]*: .*FTMON_TEST_KEY is not set" "and names the config line and the variable"
+ok "$(test ! -S "$SOCK"; echo $?)" "and binds no socket"
 FTMON_TEST_KEY=sk-rotated-77
 export FTMON_TEST_KEY
 start_daemon

@@ -1,0 +1,596 @@
+/*
+ * cmds: the control commands (see cmds.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "cmds.h"
+#include "conf.h"
+#include "control.h"
+#include "proto.h"
+#include "source.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct cmds {
+	struct cmds_host host;
+	LIST_HEAD(, cmds_wait) waits; /* clients waiting for a source's answer */
+};
+
+/* A client held until a source answers (track asks the API first). */
+struct cmds_wait {
+	struct cmds *c;
+	struct control_client *cl; /* held */
+	cJSON *id;                 /* owned copy of the request id */
+	struct source *src;        /* borrowed: it answers or cancels before it goes */
+	LIST_ENTRY(cmds_wait) link;
+};
+
+/* What a handler returns: a result, or an error code and message. */
+struct cmds_reply {
+	cJSON *result;    /* owned until sent */
+	const char *code; /* static PROTO_E_* when failing */
+	char *message;    /* owned */
+	char **errors;    /* owned, NULL-terminated: one line per problem, or NULL */
+	bool held;        /* the handler keeps the client: it answers later */
+};
+
+struct cmds_ctx {
+	struct cmds *c;
+	struct control_client *cl;
+	const cJSON *id;
+	const cJSON *args;
+};
+
+typedef void (*cmds_handler)(struct cmds_ctx *ctx, struct cmds_reply *r);
+
+struct cmds_cmd {
+	const char *name;
+	bool mutating;
+	cmds_handler handler; /* NULL: arrives with a later feature */
+};
+
+static void
+cmds_fail(struct cmds_reply *r, const char *code, char *message)
+{
+	r->code = code;
+	r->message = message;
+}
+
+static void
+cmds_fail_store(struct cmds_reply *r, struct cmds *c, int rc)
+{
+	cmds_fail(r, PROTO_E_INTERNAL,
+	          xasprintf("database error: %s",
+	                    rc == -ENOSPC ? "disk full" : store_errmsg(c->host.store)));
+}
+
+static bool
+cmds_arg_error(struct cmds_reply *r, int rc, const char *name, const char *type)
+{
+	if (rc == 0)
+		return false;
+	cmds_fail(r, PROTO_E_INVALID_ARGUMENT, xasprintf("argument \"%s\" must be %s", name, type));
+	return true;
+}
+
+static struct source *
+cmds_source_find(struct cmds *c, const char *name)
+{
+	size_t n = c->host.ops->source_count(c->host.data);
+
+	for (size_t i = 0; i < n; i++) {
+		struct source *s = c->host.ops->source_at(c->host.data, i);
+		if (strcmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* Resolve the "job" argument (required) to a job id. */
+static bool
+cmds_job_arg(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t *job_id)
+{
+	const char *spec;
+	char *why = NULL;
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "job", &spec), "job", "a string"))
+		return false;
+	if (spec == NULL || *spec == '\0') {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT, xstrdup("argument \"job\" is required"));
+		return false;
+	}
+	rc = store_job_resolve(ctx->c->host.store, spec, job_id, &why);
+	if (rc == -ENOENT)
+		cmds_fail(r, PROTO_E_NOT_FOUND, xasprintf("no job matches '%s'", spec));
+	else if (rc == -EEXIST)
+		cmds_fail(r, PROTO_E_AMBIGUOUS,
+		          xasprintf("'%s' matches several jobs: %s", spec, why));
+	else if (rc < 0)
+		cmds_fail_store(r, ctx->c, rc);
+	free(why);
+	return rc == 0;
+}
+
+static void
+cmds_ping(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	r->result = cJSON_CreateString("pong");
+}
+
+static void
+cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct cmds *c = ctx->c;
+	size_t n = c->host.ops->source_count(c->host.data);
+	int rc;
+	cJSON *counts = store_query_counts(c->host.store, &rc);
+	cJSON *res, *sources;
+
+	if (counts == NULL) {
+		cmds_fail_store(r, c, rc);
+		return;
+	}
+	res = cJSON_CreateObject();
+	c->host.ops->describe(c->host.data, res);
+	sources = cJSON_AddArrayToObject(res, "sources");
+	for (size_t i = 0; i < n; i++) {
+		struct source *s = c->host.ops->source_at(c->host.data, i);
+		cJSON *o = s->ops->status(s);
+		cJSON_AddItemToObject(o, "name", cJSON_CreateString(s->name));
+		cJSON_AddItemToObject(o, "type",
+		                      cJSON_CreateString(conf_source_type_name(s->conf->type)));
+		cJSON_AddItemToArray(sources, o);
+	}
+	cJSON_AddItemToObject(res, "jobs", cJSON_DetachItemFromObject(counts, "jobs"));
+	cJSON_AddItemToObject(res, "alerts_firing",
+	                      cJSON_DetachItemFromObject(counts, "alerts_firing"));
+	cJSON_AddItemToObject(res, "deliveries_pending",
+	                      cJSON_DetachItemFromObject(counts, "deliveries_pending"));
+	cJSON_Delete(counts);
+	r->result = res;
+}
+
+static void
+cmds_jobs(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct store_jobs_filter f = {0};
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "status", &f.status), "status",
+	                   "a string") ||
+	    cmds_arg_error(r, proto_arg_string(ctx->args, "source", &f.source), "source",
+	                   "a string") ||
+	    cmds_arg_error(r, proto_arg_bool(ctx->args, "all", false, &f.all), "all", "a boolean"))
+		return;
+	r->result = store_query_jobs(ctx->c->host.store, &f, &rc);
+	if (r->result == NULL)
+		cmds_fail_store(r, ctx->c, rc);
+}
+
+static void
+cmds_job(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	int64_t job_id;
+	int rc;
+
+	if (!cmds_job_arg(ctx, r, &job_id))
+		return;
+	r->result = store_query_job(ctx->c->host.store, job_id, &rc);
+	if (r->result == NULL)
+		cmds_fail_store(r, ctx->c, rc);
+}
+
+/* The "metric" argument: a string or a list of strings; NULL for all. */
+static bool
+cmds_metric_names(struct cmds_ctx *ctx, struct cmds_reply *r, const char ***names)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ctx->args, "metric");
+	const cJSON *e;
+	size_t n = 0;
+
+	*names = NULL;
+	if (m == NULL || cJSON_IsNull(m))
+		return true;
+	if (cJSON_IsString(m)) {
+		*names = xcalloc(2, sizeof(char *));
+		(*names)[0] = m->valuestring;
+		return true;
+	}
+	if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) > 1000)
+		goto bad;
+	*names = xcalloc((size_t)cJSON_GetArraySize(m) + 1, sizeof(char *));
+	cJSON_ArrayForEach (e, m) {
+		if (!cJSON_IsString(e)) {
+			free(*names);
+			*names = NULL;
+			goto bad;
+		}
+		(*names)[n++] = e->valuestring;
+	}
+	if (n == 0) {
+		free(*names);
+		*names = NULL;
+	}
+	return true;
+bad:
+	cmds_arg_error(r, -EINVAL, "metric", "a string or a list of strings");
+	return false;
+}
+
+static void
+cmds_metrics(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	int64_t job_id, since, until, points;
+	const char **names;
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, &until), "until",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "points", 0, &points), "points",
+	                   "an integer"))
+		return;
+	if (points < 0 || points == 1 || points > 1000000) {
+		/* One point cannot hold both ends of a curve. */
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
+		return;
+	}
+	if (!cmds_metric_names(ctx, r, &names))
+		return;
+	if (!cmds_job_arg(ctx, r, &job_id)) {
+		free(names);
+		return;
+	}
+	r->result = store_query_metrics(ctx->c->host.store, job_id, names, since, until,
+	                                (size_t)points, &rc);
+	free(names);
+	if (r->result == NULL)
+		cmds_fail_store(r, ctx->c, rc);
+}
+
+static void
+cmds_events(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	int64_t job_id, limit;
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_int(ctx->args, "limit", 50, &limit), "limit", "an integer"))
+		return;
+	if (limit < 1 || limit > 100000) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"limit\" must be between 1 and 100000"));
+		return;
+	}
+	if (!cmds_job_arg(ctx, r, &job_id))
+		return;
+	r->result = store_query_events(ctx->c->host.store, job_id, limit, &rc);
+	if (r->result == NULL)
+		cmds_fail_store(r, ctx->c, rc);
+}
+
+static void
+cmds_alerts(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	bool all;
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_bool(ctx->args, "all", false, &all), "all", "a boolean"))
+		return;
+	r->result = store_query_alerts(ctx->c->host.store, all, &rc);
+	if (r->result == NULL)
+		cmds_fail_store(r, ctx->c, rc);
+}
+
+static void
+cmds_reload(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	char **errors = NULL;
+
+	if (ctx->c->host.ops->reload(ctx->c->host.data, &errors) < 0) {
+		size_t n = util_strv_len(errors);
+		cmds_fail(r, PROTO_E_CONFIG,
+		          xasprintf("reload failed, keeping the running configuration "
+		                    "(%zu error%s)",
+		                    n, n == 1 ? "" : "s"));
+		r->errors = errors;
+		return;
+	}
+	r->result = cJSON_CreateObject();
+	cJSON_AddBoolToObject(r->result, "reloaded", true);
+}
+
+/* The source a stored job belongs to. */
+static struct source *
+cmds_job_source(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t job_id)
+{
+	int rc;
+	cJSON *job = store_query_job(ctx->c->host.store, job_id, &rc);
+	struct source *s = NULL;
+
+	if (job == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return NULL;
+	}
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(job, "source"));
+	if (name == NULL || (s = cmds_source_find(ctx->c, name)) == NULL)
+		cmds_fail(r, PROTO_E_NOT_FOUND,
+		          xasprintf("job's source '%s' is not configured", name ? name : "?"));
+	cJSON_Delete(job);
+	return s;
+}
+
+static cJSON *
+cmds_job_result(struct cmds *c, int64_t job_id)
+{
+	int rc;
+	cJSON *job = store_query_job(c->host.store, job_id, &rc);
+	cJSON *res = cJSON_CreateObject();
+	cJSON *name = job ? cJSON_GetObjectItem(job, "name") : NULL;
+	cJSON_AddStringToObject(res, "job", cJSON_IsString(name) ? name->valuestring : "?");
+	cJSON_Delete(job);
+	return res;
+}
+
+static void
+cmds_wait_free(struct cmds_wait *w)
+{
+	LIST_REMOVE(w, link);
+	cJSON_Delete(w->id);
+	free(w);
+}
+
+/* The client went away before the source answered. */
+static void
+cmds_wait_gone_cb(struct control_client *cl, void *data)
+{
+	struct cmds_wait *w = data;
+
+	if (w->src->ops->track_cancel)
+		w->src->ops->track_cancel(w->src, w);
+	cmds_wait_free(w);
+}
+
+static void
+cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
+{
+	struct cmds_wait *w = data;
+	char *line;
+
+	if (rc < 0)
+		line = proto_reply_error(
+		        w->id, rc == -ENOENT ? PROTO_E_NOT_FOUND : PROTO_E_INVALID_ARGUMENT,
+		        why ? why : "cannot track that job");
+	else
+		line = proto_reply_ok(w->id, cmds_job_result(w->c, job_id));
+	control_client_send(w->cl, line);
+	control_client_release(w->cl);
+	cmds_wait_free(w);
+}
+
+/* "SOURCE/ID" when no source is named; "ID" (or "SOURCE/ID" again) when
+ * one is.  Sets *s and *ext (borrowed from args) or fails r. */
+static bool
+cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext)
+{
+	const char *name, *slash;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "source", &name), "source", "a string") ||
+	    cmds_arg_error(r, proto_arg_string(ctx->args, "job", ext), "job", "a string"))
+		return false;
+	if (*ext == NULL || **ext == '\0') {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT, xstrdup("argument \"job\" is required"));
+		return false;
+	}
+	slash = strchr(*ext, '/');
+	if (name == NULL && slash == NULL) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("name the source: \"source\" and \"job\", or \"job\": "
+		                  "\"SOURCE/EXTERNAL_ID\""));
+		return false;
+	}
+	if (name == NULL || (slash && strncmp(*ext, name, (size_t)(slash - *ext)) == 0 &&
+	                     name[slash - *ext] == '\0')) {
+		char *src_name = xstrndup(*ext, (size_t)(slash - *ext));
+		*s = cmds_source_find(ctx->c, src_name);
+		if (*s == NULL)
+			cmds_fail(r, PROTO_E_NOT_FOUND,
+			          xasprintf("no source named '%s'", src_name));
+		free(src_name);
+		*ext = slash + 1;
+		return *s != NULL;
+	}
+	if ((*s = cmds_source_find(ctx->c, name)) == NULL)
+		cmds_fail(r, PROTO_E_NOT_FOUND, xasprintf("no source named '%s'", name));
+	return *s != NULL;
+}
+
+/* Track asks the source, which asks its API: the client waits. */
+static void
+cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct source *s = NULL;
+	struct cmds_wait *w;
+	const char *ext;
+	char *err = NULL;
+
+	if (!cmds_track_args(ctx, r, &s, &ext))
+		return;
+	if (s->ops->track == NULL) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xasprintf("source '%s' does not track jobs by id", s->name));
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->c = ctx->c;
+	w->cl = ctx->cl;
+	w->id = ctx->id ? cJSON_Duplicate(ctx->id, true) : NULL;
+	w->src = s;
+	LIST_INSERT_HEAD(&ctx->c->waits, w, link);
+	if (s->ops->track(s, ext, cmds_track_done_cb, w, &err) < 0) {
+		cmds_wait_free(w);
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          err ? err : xstrdup("cannot track that job"));
+		return;
+	}
+	control_client_hold(ctx->cl, cmds_wait_gone_cb, w);
+	r->held = true;
+}
+
+static void
+cmds_untrack(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	int64_t job_id;
+	struct source *s;
+
+	if (!cmds_job_arg(ctx, r, &job_id) || (s = cmds_job_source(ctx, r, job_id)) == NULL)
+		return;
+	if (s->ops->untrack == NULL || s->ops->untrack(s, job_id) < 0) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT, xstrdup("that job cannot be untracked"));
+		return;
+	}
+	r->result = cmds_job_result(ctx->c, job_id);
+}
+
+static void
+cmds_poll(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	const char *spec;
+	int64_t job_id;
+	struct source *s;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "job", &spec), "job", "a string"))
+		return;
+	if (spec == NULL) {
+		size_t n = ctx->c->host.ops->source_count(ctx->c->host.data);
+		for (size_t i = 0; i < n; i++) {
+			struct source *src = ctx->c->host.ops->source_at(ctx->c->host.data, i);
+			if (src->ops->poll_now)
+				src->ops->poll_now(src, 0);
+		}
+		r->result = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r->result, "sources", (double)n);
+		return;
+	}
+	if (!cmds_job_arg(ctx, r, &job_id) || (s = cmds_job_source(ctx, r, job_id)) == NULL)
+		return;
+	if (s->ops->poll_now == NULL || s->ops->poll_now(s, job_id) < 0) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("that job is not being polled (finished or untracked)"));
+		return;
+	}
+	r->result = cmds_job_result(ctx->c, job_id);
+}
+
+static const struct cmds_cmd cmds_table[] = {
+        {"ping", false, cmds_ping},
+        {"status", false, cmds_status},
+        {"jobs", false, cmds_jobs},
+        {"job", false, cmds_job},
+        {"metrics", false, cmds_metrics},
+        {"events", false, cmds_events},
+        {"alerts", false, cmds_alerts},
+        {"watch", false, NULL},
+        {"ack", true, NULL},
+        {"track", true, cmds_track},
+        {"untrack", true, cmds_untrack},
+        {"forget", true, NULL},
+        {"poll", true, cmds_poll},
+        {"reload", true, cmds_reload},
+        {"log", true, NULL},
+};
+
+struct cmds *
+cmds_new(const struct cmds_host *host)
+{
+	struct cmds *c = xcalloc(1, sizeof(*c));
+
+	c->host = *host;
+	LIST_INIT(&c->waits);
+	return c;
+}
+
+void
+cmds_free(struct cmds *c)
+{
+	if (c == NULL)
+		return;
+	/* control_free has told every held client's gone(): none is left. */
+	while (!LIST_EMPTY(&c->waits)) {
+		struct cmds_wait *w = LIST_FIRST(&c->waits);
+		if (w->src->ops->track_cancel)
+			w->src->ops->track_cancel(w->src, w);
+		cmds_wait_free(w);
+	}
+	free(c);
+}
+
+static const struct cmds_cmd *
+cmds_lookup(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds_table); i++)
+		if (strcmp(cmds_table[i].name, name) == 0)
+			return &cmds_table[i];
+	return NULL;
+}
+
+static void
+cmds_run(struct cmds *c, struct control_client *cl, const struct proto_request *req,
+         struct cmds_reply *r)
+{
+	const struct cmds_cmd *cmd = cmds_lookup(req->cmd);
+	const char *group;
+
+	if (cmd == NULL) {
+		cmds_fail(r, PROTO_E_UNKNOWN_COMMAND,
+		          xasprintf("unknown command '%.64s'", req->cmd));
+	} else if (cmd->handler == NULL) {
+		cmds_fail(r, PROTO_E_NOT_IMPLEMENTED,
+		          xasprintf("command '%s' is not implemented in this version", cmd->name));
+	} else if (cmd->mutating &&
+	           !c->host.ops->may_mutate(c->host.data, control_client_peer(cl))) {
+		group = c->host.ops->admin_group(c->host.data);
+		cmds_fail(r, PROTO_E_PERMISSION,
+		          xasprintf("'%s' changes state: it needs root or membership of the admin "
+		                    "group%s%s",
+		                    cmd->name, group ? " " : "", group ? group : ""));
+	} else {
+		struct cmds_ctx ctx = {c, cl, req->id, req->args};
+		cmd->handler(&ctx, r);
+	}
+}
+
+void
+cmds_dispatch(void *data, struct control_client *cl, const char *line, size_t len)
+{
+	struct cmds *c = data;
+	struct proto_request req;
+	struct cmds_reply r = {0};
+	const char *code, *message;
+
+	if (proto_parse_request(line, len, &req, &code, &message) < 0) {
+		control_client_send(cl, proto_reply_error(req.id, code, message));
+		proto_request_free(&req);
+		return;
+	}
+	cmds_run(c, cl, &req, &r);
+	if (r.code && r.errors)
+		control_client_send(cl, proto_reply_errors(req.id, r.code, r.message,
+		                                           (const char *const *)r.errors));
+	else if (r.code)
+		control_client_send(cl, proto_reply_error(req.id, r.code, r.message));
+	else if (!r.held)
+		control_client_send(cl, proto_reply_ok(req.id, r.result));
+	free(r.message);
+	util_strv_free(r.errors);
+	proto_request_free(&req);
+}

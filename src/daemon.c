@@ -1,0 +1,538 @@
+/*
+ * daemon: lifecycle (see daemon.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "cmds.h"
+#include "conf.h"
+#include "control.h"
+#include "daemon.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "sdnotify.h"
+#include "source.h"
+#include "sources.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define DAEMON_STATUS_INTERVAL_MS 10000
+
+struct daemon {
+	uv_loop_t *loop;         /* borrowed from main() */
+	struct conf *conf;       /* owned; replaced whole on a successful reload */
+	struct store *store;     /* owned */
+	struct ingest *ingest;   /* owned: the one write path */
+	struct http *http;       /* owned: the one HTTP engine */
+	struct control *control; /* owned */
+	struct cmds *cmds;       /* owned */
+	struct source **sources; /* owned: one per [source] that could be built */
+	size_t nsources;
+	struct source_env env; /* what every source is given */
+	int64_t started_at;    /* Unix seconds */
+	char **config_errors;  /* owned: why the last reload failed, or NULL */
+	int64_t config_error_at;
+	bool stopping;
+	bool verbose; /* -v: debug logging whatever the config says */
+	bool has_admin_gid;
+	gid_t admin_gid;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t watchdog, status_timer;
+};
+
+/* ---- configuration ---- */
+
+/* FILE:LINE: of a source's section, for errors found outside conf.c. */
+static char *
+daemon_source_error(const struct conf *conf, const struct conf_source *cs, const char *why)
+{
+	return xasprintf("%s:%d: [source %s] %s", conf->path, cs->line, cs->name, why);
+}
+
+struct conf *
+daemon_load_config(const char *path, bool starting, char ***errors)
+{
+	char *text = NULL;
+	struct conf *conf = conf_load(path, &text);
+	size_t n = 0;
+
+	*errors = NULL;
+	if (conf == NULL) {
+		*errors = util_split_lines(text);
+		free(text);
+		return NULL;
+	}
+	for (size_t i = 0; i < conf->nsources; i++) {
+		char *why = NULL;
+		if (sources_check(&conf->sources[i], starting, &why) == 0)
+			continue;
+		*errors = xreallocarray(*errors, n + 2, sizeof(char *));
+		(*errors)[n++] =
+		        daemon_source_error(conf, &conf->sources[i], why ? why : "unusable");
+		(*errors)[n] = NULL;
+		free(why);
+	}
+	if (n > 0) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/* Look admin_group up at start and reload, not on every request. */
+static void
+daemon_resolve_admin_group(struct daemon *d, const struct conf *conf)
+{
+	struct group *gr;
+
+	d->has_admin_gid = false;
+	if (conf->admin_group == NULL)
+		return;
+	if ((gr = getgrnam(conf->admin_group)) == NULL) {
+		log_warn("admin_group %s does not exist; only root may run mutating commands",
+		         conf->admin_group);
+		return;
+	}
+	d->has_admin_gid = true;
+	d->admin_gid = gr->gr_gid;
+}
+
+/* Let members of admin_group connect to a socket we bound ourselves. */
+static void
+daemon_socket_group(const struct daemon *d, const struct conf *conf)
+{
+	if (!d->has_admin_gid)
+		return;
+	if (chown(conf->socket, (uid_t)-1, d->admin_gid) < 0)
+		log_warn("%s: cannot give the socket to group %s: %s", conf->socket,
+		         conf->admin_group, strerror(errno));
+}
+
+/* ---- status ---- */
+
+/* A one-line summary for systemd's STATUS= and the log. */
+static char *
+daemon_summary(struct daemon *d)
+{
+	int rc;
+	cJSON *counts = store_query_counts(d->store, &rc);
+	long running = 0, total = 0, firing = 0;
+	cJSON *e;
+
+	if (counts == NULL)
+		return xasprintf("database error: %s", store_errmsg(d->store));
+	cJSON_ArrayForEach (e, cJSON_GetObjectItem(counts, "jobs")) {
+		total += (long)e->valuedouble;
+		if (strcmp(e->string, "running") == 0)
+			running = (long)e->valuedouble;
+	}
+	firing = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(counts, "alerts_firing"));
+	cJSON_Delete(counts);
+	return xasprintf("%zu sources, %ld jobs (%ld running), %ld alerts firing%s", d->nsources,
+	                 total, running, firing, d->config_errors ? "; last reload failed" : "");
+}
+
+static void
+daemon_status_cb(uv_timer_t *t)
+{
+	char *s = daemon_summary(t->data);
+	sdnotify_sendf("STATUS=%s", s);
+	free(s);
+}
+
+static void
+daemon_watchdog_cb(uv_timer_t *t)
+{
+	/* Sent from the loop itself: if the loop stalls, systemd notices. */
+	sdnotify_send("WATCHDOG=1");
+}
+
+/* ---- sources ---- */
+
+static struct source *
+daemon_start_source(struct daemon *d, const struct conf_source *cs)
+{
+	char *err = NULL;
+	struct source *s = sources_new(cs, &d->env, &err);
+
+	if (s == NULL || s->ops->start(s, &err) < 0) {
+		log_err("source %s: %s", cs->name, err ? err : "cannot start");
+		free(err);
+		if (s)
+			s->ops->destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct source *
+daemon_find_source(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->nsources; i++)
+		if (strcmp(d->sources[i]->name, name) == 0)
+			return d->sources[i];
+	return NULL;
+}
+
+/* Keep running sources whose section did not change; replace the rest. */
+static void
+daemon_apply_sources(struct daemon *d, struct conf *next)
+{
+	struct source **v = xcalloc(next->nsources + 1, sizeof(*v));
+	size_t len = 0;
+
+	for (size_t i = 0; i < next->nsources; i++) {
+		const struct conf_source *cs = &next->sources[i];
+		struct source *old = daemon_find_source(d, cs->name);
+		if (old && conf_source_equal(old->conf, cs)) {
+			old->conf = cs;
+			if (old->ops->reload)
+				old->ops->reload(old);
+			v[len++] = old;
+			continue;
+		}
+		if ((v[len] = daemon_start_source(d, cs)) == NULL)
+			continue;
+		len++;
+		if (old)
+			log_info("source %s: restarted with its new configuration", cs->name);
+	}
+	/* Destroy the old sources that were not carried over. */
+	for (size_t i = 0; i < d->nsources; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < len; j++)
+			kept |= v[j] == d->sources[i];
+		if (!kept)
+			d->sources[i]->ops->destroy(d->sources[i]);
+	}
+	free(d->sources);
+	d->sources = v;
+	d->nsources = len;
+}
+
+/* ---- reload ---- */
+
+static void
+daemon_reload_failed(struct daemon *d, char **errors)
+{
+	util_strv_free(d->config_errors);
+	d->config_errors = errors;
+	d->config_error_at = util_now();
+	log_err("reload failed, keeping the running configuration (%zu error%s):",
+	        util_strv_len(errors), util_strv_len(errors) == 1 ? "" : "s");
+	for (size_t i = 0; errors[i]; i++)
+		log_err("%s", errors[i]);
+}
+
+/* Re-read the configuration file; swap only on success. */
+static int
+daemon_reload(struct daemon *d, char ***errors_out)
+{
+	char **errors = NULL;
+	struct conf *next;
+
+	sdnotify_sendf("RELOADING=1\nSTATUS=reloading %s", d->conf->path);
+	next = daemon_load_config(d->conf->path, true, &errors);
+	if (next == NULL) {
+		daemon_reload_failed(d, errors);
+		if (errors_out) {
+			*errors_out = xcalloc(util_strv_len(errors) + 1, sizeof(char *));
+			for (size_t i = 0; errors[i]; i++)
+				(*errors_out)[i] = xstrdup(errors[i]);
+		}
+		sdnotify_send("READY=1");
+		daemon_status_cb(&d->status_timer);
+		return -1;
+	}
+	if (strcmp(next->database, d->conf->database) != 0 ||
+	    strcmp(next->socket, d->conf->socket) != 0 || next->socket_mode != d->conf->socket_mode)
+		log_notice("reload: database and socket changes take effect at the next restart");
+	/* Those two stay as running until a restart. */
+	free(next->database);
+	next->database = xstrdup(d->conf->database);
+	free(next->socket);
+	next->socket = xstrdup(d->conf->socket);
+	if (!d->verbose && next->log_level >= 0) {
+		log_set_level((enum log_level)next->log_level);
+		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
+	}
+	daemon_apply_sources(d, next);
+	daemon_resolve_admin_group(d, next);
+	conf_free(d->conf);
+	d->conf = next;
+	util_strv_free(d->config_errors);
+	d->config_errors = NULL;
+	log_info("configuration reloaded from %s", next->path);
+	sdnotify_send("READY=1");
+	daemon_status_cb(&d->status_timer);
+	return 0;
+}
+
+/* ---- what commands may ask (cmds.h) ---- */
+
+static int
+daemon_host_reload(void *data, char ***errors)
+{
+	return daemon_reload(data, errors);
+}
+
+static size_t
+daemon_host_source_count(void *data)
+{
+	return ((struct daemon *)data)->nsources;
+}
+
+static struct source *
+daemon_host_source_at(void *data, size_t i)
+{
+	return ((struct daemon *)data)->sources[i];
+}
+
+static void
+daemon_host_describe(void *data, cJSON *res)
+{
+	struct daemon *d = data;
+	cJSON *db, *errs;
+
+	cJSON_AddStringToObject(res, "version", PACKAGE_VERSION);
+	cJSON_AddNumberToObject(res, "pid", (double)getpid());
+	cJSON_AddNumberToObject(res, "uptime_s", (double)(util_now() - d->started_at));
+	cJSON_AddStringToObject(res, "config", d->conf->path);
+	if (d->config_errors) {
+		char *msg = xasprintf("reload failed, keeping the running configuration: %s",
+		                      d->config_errors[0] ? d->config_errors[0] : "?");
+		cJSON_AddStringToObject(res, "config_error", msg);
+		free(msg);
+		cJSON_AddNumberToObject(res, "config_error_at", (double)d->config_error_at);
+	} else {
+		cJSON_AddNullToObject(res, "config_error");
+		cJSON_AddNullToObject(res, "config_error_at");
+	}
+	errs = cJSON_AddArrayToObject(res, "config_errors");
+	for (size_t i = 0; d->config_errors && d->config_errors[i]; i++)
+		cJSON_AddItemToArray(errs, cJSON_CreateString(d->config_errors[i]));
+	db = cJSON_AddObjectToObject(res, "database");
+	cJSON_AddStringToObject(db, "path", d->conf->database);
+	cJSON_AddNumberToObject(db, "size_bytes", (double)store_size_bytes(d->store));
+	cJSON_AddNumberToObject(db, "schema_version", store_schema_version());
+	cJSON_AddNumberToObject(res, "clients", (double)control_nclients(d->control));
+}
+
+/* Root, the daemon's own user, and members of admin_group may mutate.
+ * Membership is read from the peer's own credentials (SO_PEERGROUPS). */
+static bool
+daemon_host_may_mutate(void *data, const struct control_peer *p)
+{
+	struct daemon *d = data;
+
+	if (p->uid == 0 || p->uid == geteuid())
+		return true;
+	if (!d->has_admin_gid)
+		return false;
+	if (p->gid == d->admin_gid)
+		return true;
+	for (int i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == d->admin_gid)
+			return true;
+	return false;
+}
+
+static const char *
+daemon_host_admin_group(void *data)
+{
+	return ((struct daemon *)data)->conf->admin_group;
+}
+
+static const struct cmds_host_ops daemon_host_ops = {
+        daemon_host_reload,   daemon_host_source_count, daemon_host_source_at,
+        daemon_host_describe, daemon_host_may_mutate,   daemon_host_admin_group,
+};
+
+/* ---- stop ---- */
+
+static void
+daemon_stop(struct daemon *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("stopping");
+	sdnotify_send("STOPPING=1");
+	/* Clients first: a client waiting on a source is cancelled while the
+	 * source still exists. */
+	control_free(d->control);
+	d->control = NULL;
+	for (size_t i = 0; i < d->nsources; i++)
+		d->sources[i]->ops->destroy(d->sources[i]);
+	d->nsources = 0;
+	http_free(d->http);
+	d->http = NULL;
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->watchdog, NULL);
+	uv_close((uv_handle_t *)&d->status_timer, NULL);
+}
+
+static void
+daemon_signal_cb(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		log_info("SIGHUP: reloading %s", d->conf->path);
+		daemon_reload(d, NULL);
+		return;
+	}
+	daemon_stop(d);
+}
+
+/* ---- start ---- */
+
+static void
+daemon_limits_from_env(struct control *c)
+{
+	uint64_t max_clients = 0, idle_ms = 0;
+	const char *v;
+
+	/* Test hooks: the defaults are right for production. */
+	if ((v = getenv("FTMON_MAX_CLIENTS")) != NULL)
+		util_parse_uint(v, 1000000, &max_clients);
+	if ((v = getenv("FTMON_IDLE_TIMEOUT_MS")) != NULL)
+		util_parse_uint(v, 86400000, &idle_ms);
+	control_set_limits(c, (size_t)max_clients, idle_ms);
+}
+
+static void
+daemon_setup_loop(struct daemon *d)
+{
+	uint64_t wd = sdnotify_watchdog_ms();
+	uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
+	int signums[] = {SIGTERM, SIGINT, SIGHUP};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		uv_signal_init(d->loop, sigs[i]);
+		sigs[i]->data = d;
+		uv_signal_start(sigs[i], daemon_signal_cb, signums[i]);
+	}
+	uv_timer_init(d->loop, &d->watchdog);
+	uv_timer_init(d->loop, &d->status_timer);
+	d->status_timer.data = d;
+	if (wd > 0)
+		uv_timer_start(&d->watchdog, daemon_watchdog_cb, wd / 2, wd / 2);
+	uv_timer_start(&d->status_timer, daemon_status_cb, DAEMON_STATUS_INTERVAL_MS,
+	               DAEMON_STATUS_INTERVAL_MS);
+	uv_unref((uv_handle_t *)&d->watchdog);
+}
+
+/* The control socket: inherited from systemd, or bound here. */
+static int
+daemon_open_control(struct daemon *d, char **err)
+{
+	struct cmds_host host = {&daemon_host_ops, d, d->store};
+	int fd = sdnotify_listen_fd();
+
+	if (fd < -1) {
+		*err = xasprintf("socket activation: %s", strerror(-fd));
+		return -1;
+	}
+	d->cmds = cmds_new(&host);
+	d->control = control_new(d->loop, fd, d->conf->socket, d->conf->socket_mode, cmds_dispatch,
+	                         d->cmds, err);
+	if (d->control == NULL)
+		return -1;
+	daemon_resolve_admin_group(d, d->conf);
+	if (fd < 0)
+		daemon_socket_group(d, d->conf);
+	else
+		log_info("control socket inherited from systemd (fd %d)", fd);
+	daemon_limits_from_env(d->control);
+	return 0;
+}
+
+struct daemon *
+daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+
+	d->loop = loop;
+	d->conf = conf;
+	d->verbose = verbose;
+	d->started_at = util_now();
+	if ((d->store = store_open(conf->database, err)) == NULL)
+		goto fail;
+	d->ingest = ingest_new(d->store, &clock_system);
+	if (daemon_open_control(d, err) < 0)
+		goto fail;
+	d->http = http_new(loop);
+	if (log_get_level() >= LOG_LEVEL_DEBUG)
+		http_set_debug(d->http, 1);
+	d->env = (struct source_env){loop, d->ingest, d->store, d->http, &clock_system};
+	return d;
+fail:
+	cmds_free(d->cmds);
+	ingest_free(d->ingest);
+	store_close(d->store);
+	free(d);
+	return NULL;
+}
+
+static void
+daemon_close_leftover_cb(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	char *summary;
+	int rc;
+
+	d->sources = xcalloc(d->conf->nsources + 1, sizeof(*d->sources));
+	for (size_t i = 0; i < d->conf->nsources; i++)
+		if ((d->sources[d->nsources] = daemon_start_source(d, &d->conf->sources[i])))
+			d->nsources++;
+	daemon_setup_loop(d);
+	summary = daemon_summary(d);
+	log_info("ftmond %s ready: database %s, socket %s; %s", PACKAGE_VERSION, d->conf->database,
+	         d->conf->socket, summary);
+	sdnotify_sendf("READY=1\nSTATUS=%s\nMAINPID=%ld", summary, (long)getpid());
+	free(summary);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	/* Everything is closed by now unless a module leaked a handle. */
+	if ((rc = uv_loop_close(d->loop)) != 0) {
+		log_err("event loop still has open handles at exit: %s", uv_strerror(rc));
+		uv_walk(d->loop, daemon_close_leftover_cb, NULL);
+		uv_run(d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(d->loop);
+		return 1;
+	}
+	return 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	cmds_free(d->cmds);
+	ingest_free(d->ingest);
+	store_close(d->store);
+	conf_free(d->conf);
+	free(d->sources);
+	util_strv_free(d->config_errors);
+	free(d);
+}

@@ -1,0 +1,431 @@
+/*
+ * ingest: one write path for every source, with observers (see ingest.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "ingest.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct ingest_txn_obs {
+	ingest_txn_fn fn;
+	void *data;
+};
+
+struct ingest_commit_obs {
+	ingest_commit_fn fn;
+	void *data;
+};
+
+/* A growable array of fixed-size items. */
+struct ingest_vec {
+	void *v;
+	size_t n, cap;
+};
+
+struct ingest {
+	struct store *st;        /* borrowed */
+	const struct clock *clk; /* borrowed */
+	struct ingest_txn_obs *txn;
+	size_t ntxn;
+	struct ingest_commit_obs *commit;
+	size_t ncommit;
+	bool open;
+	/* What the open step added, kept only while someone observes. */
+	struct ingest_vec points;  /* struct ingest_point, metric names in names */
+	struct ingest_vec changes; /* struct ingest_change, strings owned */
+	struct ingest_vec events;  /* int64_t */
+	struct ingest_vec jobs;    /* int64_t */
+	struct ingest_vec names;   /* char *: the step's distinct metric names */
+};
+
+static void *
+ingest_vec_push(struct ingest_vec *vec, size_t size)
+{
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 16;
+		vec->v = xreallocarray(vec->v, vec->cap, size);
+	}
+	return (char *)vec->v + size * vec->n++;
+}
+
+static bool
+ingest_observed(const struct ingest *in)
+{
+	return in->ntxn > 0 || in->ncommit > 0;
+}
+
+/* Forget the step's batch (after commit or rollback). */
+static void
+ingest_batch_reset(struct ingest *in)
+{
+	struct ingest_change *c = in->changes.v;
+	char **names = in->names.v;
+
+	for (size_t i = 0; i < in->changes.n; i++) {
+		free((char *)c[i].previous);
+		free((char *)c[i].status);
+	}
+	for (size_t i = 0; i < in->names.n; i++)
+		free(names[i]);
+	in->points.n = in->changes.n = in->events.n = in->jobs.n = in->names.n = 0;
+}
+
+struct ingest *
+ingest_new(struct store *st, const struct clock *clk)
+{
+	struct ingest *in = xcalloc(1, sizeof(*in));
+
+	in->st = st;
+	in->clk = clk;
+	return in;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	ingest_rollback(in);
+	free(in->txn);
+	free(in->commit);
+	free(in->points.v);
+	free(in->changes.v);
+	free(in->events.v);
+	free(in->jobs.v);
+	free(in->names.v);
+	free(in);
+}
+
+const char *
+ingest_errmsg(struct ingest *in)
+{
+	return store_errmsg(in->st);
+}
+
+int
+ingest_observe_txn(struct ingest *in, ingest_txn_fn fn, void *data)
+{
+	for (size_t i = 0; i < in->ntxn; i++)
+		if (in->txn[i].fn == fn && in->txn[i].data == data)
+			return -EEXIST;
+	in->txn = xreallocarray(in->txn, in->ntxn + 1, sizeof(*in->txn));
+	in->txn[in->ntxn++] = (struct ingest_txn_obs){fn, data};
+	return 0;
+}
+
+void
+ingest_unobserve_txn(struct ingest *in, ingest_txn_fn fn, void *data)
+{
+	for (size_t i = 0; i < in->ntxn; i++) {
+		if (in->txn[i].fn == fn && in->txn[i].data == data) {
+			memmove(&in->txn[i], &in->txn[i + 1],
+			        (in->ntxn - i - 1) * sizeof(*in->txn));
+			in->ntxn--;
+			return;
+		}
+	}
+}
+
+int
+ingest_observe_commit(struct ingest *in, ingest_commit_fn fn, void *data)
+{
+	for (size_t i = 0; i < in->ncommit; i++)
+		if (in->commit[i].fn == fn && in->commit[i].data == data)
+			return -EEXIST;
+	in->commit = xreallocarray(in->commit, in->ncommit + 1, sizeof(*in->commit));
+	in->commit[in->ncommit++] = (struct ingest_commit_obs){fn, data};
+	return 0;
+}
+
+void
+ingest_unobserve_commit(struct ingest *in, ingest_commit_fn fn, void *data)
+{
+	for (size_t i = 0; i < in->ncommit; i++) {
+		if (in->commit[i].fn == fn && in->commit[i].data == data) {
+			memmove(&in->commit[i], &in->commit[i + 1],
+			        (in->ncommit - i - 1) * sizeof(*in->commit));
+			in->ncommit--;
+			return;
+		}
+	}
+}
+
+/* ---- the step ---- */
+
+int
+ingest_begin(struct ingest *in)
+{
+	int rc;
+
+	if (in->open)
+		return -EBUSY;
+	if ((rc = store_begin(in->st)) < 0)
+		return rc;
+	in->open = true;
+	return 0;
+}
+
+void
+ingest_rollback(struct ingest *in)
+{
+	if (!in->open)
+		return;
+	store_rollback(in->st);
+	ingest_batch_reset(in);
+	in->open = false;
+}
+
+static int
+ingest_cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The batch as observers see it: job ids sorted, each once. */
+static struct ingest_batch
+ingest_batch_view(struct ingest *in)
+{
+	int64_t *jobs = in->jobs.v;
+	size_t n = 0;
+
+	if (in->jobs.n > 1) {
+		qsort(jobs, in->jobs.n, sizeof(*jobs), ingest_cmp_id);
+		for (size_t i = 0; i < in->jobs.n; i++)
+			if (n == 0 || jobs[n - 1] != jobs[i])
+				jobs[n++] = jobs[i];
+		in->jobs.n = n;
+	}
+	return (struct ingest_batch){in->points.v, in->points.n, in->changes.v, in->changes.n,
+	                             in->events.v, in->events.n, in->jobs.v,    in->jobs.n};
+}
+
+int
+ingest_commit(struct ingest *in)
+{
+	struct ingest_batch b;
+	int rc = 0;
+
+	if (!in->open)
+		return -EINVAL;
+	b = ingest_batch_view(in);
+	for (size_t i = 0; i < in->ntxn && rc >= 0; i++)
+		rc = in->txn[i].fn(in->txn[i].data, in->st, &b);
+	if (rc >= 0)
+		rc = store_commit(in->st);
+	if (rc < 0) {
+		ingest_rollback(in);
+		return rc;
+	}
+	in->open = false;
+	for (size_t i = 0; i < in->ncommit; i++)
+		in->commit[i].fn(in->commit[i].data, &b);
+	ingest_batch_reset(in);
+	return 0;
+}
+
+/* ---- what a step writes ---- */
+
+static void
+ingest_note_job(struct ingest *in, int64_t job_id)
+{
+	int64_t *jobs = in->jobs.v;
+
+	if (!ingest_observed(in) || (in->jobs.n > 0 && jobs[in->jobs.n - 1] == job_id))
+		return;
+	*(int64_t *)ingest_vec_push(&in->jobs, sizeof(int64_t)) = job_id;
+}
+
+int
+ingest_event(struct ingest *in, int64_t job_id, const char *source_event_id, const char *type,
+             const char *level, const char *message, const char *data_json, int64_t created_at)
+{
+	int64_t id = 0;
+	int rc;
+
+	if (!in->open)
+		return -EINVAL;
+	rc = store_insert_event(in->st, job_id, source_event_id, type, level, message, data_json,
+	                        created_at, &id);
+	if (rc > 0 && ingest_observed(in)) {
+		*(int64_t *)ingest_vec_push(&in->events, sizeof(int64_t)) = id;
+		ingest_note_job(in, job_id);
+	}
+	return rc;
+}
+
+/* ftmon's own job.* event for a status. */
+static int
+ingest_status_event(struct ingest *in, int64_t job_id, const char *type, const char *message,
+                    const char *status, const char *previous)
+{
+	cJSON *data = cJSON_CreateObject();
+	char *json;
+	int rc;
+
+	cJSON_AddStringToObject(data, "status", status);
+	if (previous)
+		cJSON_AddStringToObject(data, "previous", previous);
+	json = cJSON_PrintUnformatted(data);
+	cJSON_Delete(data);
+	rc = ingest_event(in, job_id, NULL, type, "info", message, json, clock_now(in->clk));
+	cJSON_free(json);
+	return rc;
+}
+
+static void
+ingest_note_change(struct ingest *in, int64_t job_id, const char *previous, const char *status,
+                   bool finished)
+{
+	struct ingest_change *c;
+
+	if (!ingest_observed(in))
+		return;
+	c = ingest_vec_push(&in->changes, sizeof(*c));
+	c->job_id = job_id;
+	c->previous = previous ? xstrdup(previous) : NULL;
+	c->status = xstrdup(status);
+	c->finished = finished;
+}
+
+/* The events a change of status means (see ingest.h). */
+static int
+ingest_status_changed(struct ingest *in, int64_t job_id, const char *previous, const char *status)
+{
+	bool finished = ingest_status_final(status) && !ingest_status_final(previous);
+	char *msg = xasprintf("status %s -> %s", previous, status);
+	int rc = ingest_status_event(in, job_id, "job.status", msg, status, previous);
+
+	free(msg);
+	if (rc >= 0 && finished) {
+		msg = xasprintf("finished: %s", status);
+		rc = ingest_status_event(in, job_id, "job.finished", msg, status, previous);
+		free(msg);
+	}
+	if (rc >= 0)
+		ingest_note_change(in, job_id, previous, status, finished);
+	return rc;
+}
+
+int
+ingest_job(struct ingest *in, const char *source, const char *external_id, const char *status,
+           int64_t *job_id)
+{
+	char *msg;
+	int rc, created;
+
+	if (!in->open)
+		return -EINVAL;
+	if ((created = rc = store_job_ensure(in->st, source, external_id, status, job_id)) <= 0)
+		return rc;
+	msg = xasprintf("discovered, status %s", status);
+	rc = ingest_status_event(in, *job_id, "job.discovered", msg, status, NULL);
+	free(msg);
+	if (rc < 0)
+		return rc;
+	ingest_note_change(in, *job_id, NULL, status, false);
+	return created;
+}
+
+int
+ingest_job_fields(struct ingest *in, int64_t job_id, const struct store_job_info *info,
+                  char **previous)
+{
+	char *prev = NULL;
+	int rc;
+
+	if (previous)
+		*previous = NULL;
+	if (!in->open)
+		return -EINVAL;
+	if ((rc = store_job_update(in->st, job_id, info, &prev)) <= 0)
+		return rc;
+	ingest_note_job(in, job_id);
+	if ((rc = ingest_status_changed(in, job_id, prev, info->status)) < 0) {
+		free(prev);
+		return rc;
+	}
+	if (previous)
+		*previous = prev;
+	else
+		free(prev);
+	return 1;
+}
+
+/* The step's copy of a metric name: a step names a handful. */
+static const char *
+ingest_name(struct ingest *in, const char *metric)
+{
+	char **names = in->names.v;
+
+	for (size_t i = in->names.n; i-- > 0;)
+		if (strcmp(names[i], metric) == 0)
+			return names[i];
+	return *(char **)ingest_vec_push(&in->names, sizeof(char *)) = xstrdup(metric);
+}
+
+int
+ingest_point(struct ingest *in, int64_t job_id, const char *metric, int64_t step, double value)
+{
+	struct ingest_point *p;
+	int rc;
+
+	if (!in->open)
+		return -EINVAL;
+	rc = store_insert_point(in->st, job_id, metric, step, value, clock_now(in->clk));
+	if (rc <= 0 || !ingest_observed(in))
+		return rc;
+	p = ingest_vec_push(&in->points, sizeof(*p));
+	*p = (struct ingest_point){job_id, NULL, step, value};
+	p->metric = ingest_name(in, metric);
+	ingest_note_job(in, job_id);
+	return rc;
+}
+
+int
+ingest_checkpoint(struct ingest *in, int64_t job_id, const char *checkpoint_id, int64_t step,
+                  const char *model, const char *metrics_json, int64_t created_at)
+{
+	if (!in->open)
+		return -EINVAL;
+	ingest_note_job(in, job_id);
+	return store_upsert_checkpoint(in->st, job_id, checkpoint_id, step, model, metrics_json,
+	                               created_at);
+}
+
+int
+ingest_cursor(struct ingest *in, int64_t job_id, const char *cursor)
+{
+	return in->open ? store_job_set_cursor(in->st, job_id, cursor) : -EINVAL;
+}
+
+int
+ingest_results_done(struct ingest *in, int64_t job_id, bool done)
+{
+	return in->open ? store_job_set_results_done(in->st, job_id, done) : -EINVAL;
+}
+
+int
+ingest_tracked(struct ingest *in, int64_t job_id, bool tracked)
+{
+	if (!in->open)
+		return -EINVAL;
+	ingest_note_job(in, job_id);
+	return store_job_set_tracked(in->st, job_id, tracked);
+}
+
+bool
+ingest_status_final(const char *status)
+{
+	return status != NULL &&
+	       (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+	        strcmp(status, "cancelled") == 0);
+}
