@@ -262,15 +262,17 @@ test_events(struct store *st, int64_t job)
 	cJSON *ev, *first;
 
 	is_int(store_begin(st), 0, "begin");
-	is_int(store_insert_event(st, job, "ftevent-1", "message", "info", "Step 1", NULL, 100), 1,
-	       "event inserted");
-	is_int(store_insert_event(st, job, "ftevent-1", "message", "info", "Step 1", NULL, 100), 0,
-	       "duplicate source_event_id ignored");
+	is_int(store_insert_event(st, job, "ftevent-1", "message", "info", "Step 1", NULL, 100,
+	                          NULL),
+	       1, "event inserted");
+	is_int(store_insert_event(st, job, "ftevent-1", "message", "info", "Step 1", NULL, 100,
+	                          NULL),
+	       0, "duplicate source_event_id ignored");
 	is_int(store_insert_event(st, job, NULL, "job.status", "info", "running", "{\"to\":\"r\"}",
-	                          200),
+	                          200, NULL),
 	       1, "own event with NULL id inserted");
 	is_int(store_insert_event(st, job, NULL, "job.status", "info", "running", "{\"to\":\"r\"}",
-	                          200),
+	                          200, NULL),
 	       1, "a second NULL id is not a duplicate");
 	is_int(store_commit(st), 0, "commit");
 	ev = store_query_events(st, job, 10, &rc);
@@ -443,8 +445,9 @@ test_rollback(struct store *st, int64_t job)
 	is_int(store_begin(st), 0, "begin");
 	is_int(store_job_ensure(st, "openai", "ftjob-rolled", "queued", &gone), 1, "job created");
 	is_int(store_insert_point(st, job, "rolled_metric", 1000, 1.0, 1004), 1, "point inserted");
-	is_int(store_insert_event(st, job, "ftevent-rolled", "message", "info", "x", NULL, 500), 1,
-	       "event inserted");
+	is_int(store_insert_event(st, job, "ftevent-rolled", "message", "info", "x", NULL, 500,
+	                          NULL),
+	       1, "event inserted");
 	store_rollback(st);
 	is_int(store_job_resolve(st, "ftjob-rolled", &id, &why), -ENOENT, "rolled-back job gone");
 	free(why);
