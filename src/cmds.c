@@ -125,6 +125,23 @@ cmds_ping(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = cJSON_CreateString("pong");
 }
 
+/* A source's stored jobs, every status (its own "jobs" would say how many
+ * it polls now, which falls as jobs finish). */
+static void
+cmds_source_counts(cJSON *o, const cJSON *by_status)
+{
+	const cJSON *e;
+	double total = 0;
+
+	cJSON_DeleteItemFromObject(o, "jobs");
+	cJSON_DeleteItemFromObject(o, "jobs_by_status");
+	cJSON_ArrayForEach (e, by_status)
+		total += e->valuedouble;
+	cJSON_AddNumberToObject(o, "jobs", total);
+	cJSON_AddItemToObject(o, "jobs_by_status",
+	                      by_status ? cJSON_Duplicate(by_status, true) : cJSON_CreateObject());
+}
+
 static void
 cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
 {
@@ -144,12 +161,15 @@ cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
 	for (size_t i = 0; i < n; i++) {
 		struct source *s = c->host.ops->source_at(c->host.data, i);
 		cJSON *o = s->ops->status(s);
+		cmds_source_counts(o, cJSON_GetObjectItemCaseSensitive(
+		                              cJSON_GetObjectItem(counts, "by_source"), s->name));
 		cJSON_AddItemToObject(o, "name", cJSON_CreateString(s->name));
 		cJSON_AddItemToObject(o, "type",
 		                      cJSON_CreateString(conf_source_type_name(s->conf->type)));
 		cJSON_AddItemToArray(sources, o);
 	}
 	cJSON_AddItemToObject(res, "jobs", cJSON_DetachItemFromObject(counts, "jobs"));
+	cJSON_AddItemToObject(res, "untracked", cJSON_DetachItemFromObject(counts, "untracked"));
 	cJSON_AddItemToObject(res, "alerts_firing",
 	                      cJSON_DetachItemFromObject(counts, "alerts_firing"));
 	cJSON_AddItemToObject(res, "deliveries_pending",

@@ -1570,7 +1570,7 @@ oai_status(struct source *src)
 		                        s->key_error ? s->key_error : s->last_error);
 	else
 		cJSON_AddNullToObject(o, "last_error");
-	cJSON_AddNumberToObject(o, "jobs", (double)s->njobs);
+	cJSON_AddNumberToObject(o, "watching", (double)s->njobs);
 	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
 	cJSON_AddNumberToObject(o, "inflight", (double)s->inflight);

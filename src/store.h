@@ -128,8 +128,9 @@ cJSON *store_query_metrics(struct store *st, int64_t job_id, const char *const *
                            int64_t since, int64_t until, size_t max_points, int *rc);
 cJSON *store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc);
 cJSON *store_query_alerts(struct store *st, bool all, int *rc);
-/* Counts for `status`: {"jobs": {status: n}, "alerts_firing": n,
- * "deliveries_pending": n}. */
+/* Counts for `status`: {"jobs": {status: n} (tracked jobs), "by_source":
+ * {source: {status: n}} (the same jobs by source, so the two add up),
+ * "untracked": n, "alerts_firing": n, "deliveries_pending": n}. */
 cJSON *store_query_counts(struct store *st, int *rc);
 
 #endif

@@ -382,29 +382,54 @@ store_query_count(struct store *st, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : store_rc(st, rc);
 }
 
+/* {"jobs": {status: n}, "by_source": {source: {status: n}}} over the
+ * tracked jobs, and "untracked": n, from one scan. */
+static int
+store_query_job_counts(struct store *st, cJSON *out)
+{
+	int rc;
+	sqlite3_stmt *s = store_query_prepare(st,
+	                                      "SELECT source, status, tracked, count(*) FROM jobs"
+	                                      " GROUP BY source, status, tracked"
+	                                      " ORDER BY source, status",
+	                                      &rc);
+	cJSON *jobs, *by_source;
+	int64_t untracked = 0;
+
+	if (rc < 0)
+		return rc;
+	jobs = cJSON_AddObjectToObject(out, "jobs");
+	by_source = cJSON_AddObjectToObject(out, "by_source");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *source = (const char *)sqlite3_column_text(s, 0);
+		const char *status = (const char *)sqlite3_column_text(s, 1);
+		double n = (double)sqlite3_column_int64(s, 3);
+		cJSON *src, *cur;
+		if (!sqlite3_column_int(s, 2)) {
+			untracked += (int64_t)n;
+			continue;
+		}
+		if ((src = cJSON_GetObjectItemCaseSensitive(by_source, source)) == NULL)
+			src = cJSON_AddObjectToObject(by_source, source);
+		cJSON_AddNumberToObject(src, status, n);
+		if ((cur = cJSON_GetObjectItemCaseSensitive(jobs, status)) != NULL)
+			cJSON_SetNumberValue(cur, cur->valuedouble + n);
+		else
+			cJSON_AddNumberToObject(jobs, status, n);
+	}
+	sqlite3_finalize(s);
+	cJSON_AddNumberToObject(out, "untracked", (double)untracked);
+	return rc == SQLITE_DONE ? 0 : store_rc(st, rc);
+}
+
 cJSON *
 store_query_counts(struct store *st, int *rc)
 {
-	sqlite3_stmt *s = store_query_prepare(
-	        st,
-	        "SELECT status, count(*) FROM jobs WHERE tracked GROUP BY status ORDER BY status",
-	        rc);
-	cJSON *out, *jobs;
+	cJSON *out = cJSON_CreateObject();
 	int64_t n;
-	int r;
 
-	if (*rc < 0)
-		return NULL;
-	out = cJSON_CreateObject();
-	jobs = cJSON_AddObjectToObject(out, "jobs");
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		cJSON_AddNumberToObject(jobs, (const char *)sqlite3_column_text(s, 0),
-		                        (double)sqlite3_column_int64(s, 1));
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE) {
-		*rc = store_rc(st, r);
+	if ((*rc = store_query_job_counts(st, out)) < 0)
 		goto fail;
-	}
 	if ((*rc = store_query_count(st, "SELECT count(*) FROM alerts WHERE state = 'firing'",
 	                             &n)) < 0)
 		goto fail;

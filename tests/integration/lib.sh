@@ -155,6 +155,22 @@ stop_daemon() {
 }
 
 ctl() { "$FTMONCTL" -s "$SOCK" "$@"; }
+# rawreq JSON_LINE: send one request line over the socket, print the reply line.
+rawreq() {
+	"$PYTHON3" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+sys.stdout.write(buf.decode())' "$SOCK" "$1"
+}
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 # jget JSON PYTHON_EXPR: evaluate an expression over the parsed JSON `j`.
 jget() {
