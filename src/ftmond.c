@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "ctl_cmds.h"
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
@@ -349,6 +350,12 @@ ftmond_setup_loop(struct daemon *d)
 	uv_unref((uv_handle_t *)&ftmond_watchdog);
 }
 
+static void
+ftmond_dispatch_cb(void *data, struct control_client *cl, const char *line, size_t len)
+{
+	ctl_cmds_dispatch(data, cl, line, len);
+}
+
 /* Open the store and the socket; exits on failure (before the loop runs). */
 static void
 ftmond_open(struct daemon *d)
@@ -362,7 +369,8 @@ ftmond_open(struct daemon *d)
 	fd = sdnotify_listen_fd();
 	if (fd < -1)
 		fatal("socket activation: %s", strerror(-fd));
-	d->control = control_new(d, fd, d->conf->socket, d->conf->socket_mode, &err);
+	d->control = control_new(d->loop, fd, d->conf->socket, d->conf->socket_mode,
+	                         ftmond_dispatch_cb, d, &err);
 	if (d->control == NULL)
 		fatal("control socket: %s", err);
 	ftmond_resolve_admin_group(d, d->conf);
