@@ -4,13 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "control.h"
 #include "ctl_cmds.h"
@@ -426,36 +425,12 @@ static const struct ctl_cmd ctl_table[] = {
         {"log", true, NULL},
 };
 
-/* Root, the daemon's own user, and members of admin_group may mutate.
- * Membership is read from the peer's own credentials (SO_PEERGROUPS); the
- * user database is asked only when the kernel could not say. */
+/* Root, the daemon's own user, and members of admin_group may mutate;
+ * answered from the peer's credentials and admin's cache, never NSS. */
 static bool
 ctl_peer_is_admin(struct daemon *d, const struct control_peer *p)
 {
-	gid_t groups[256];
-	int ngroups = (int)ARRAY_SIZE(groups);
-	struct passwd *pw;
-
-	if (p->uid == 0 || p->uid == geteuid())
-		return true;
-	if (!d->has_admin_gid)
-		return false;
-	if (p->gid == d->admin_gid)
-		return true;
-	if (p->ngroups >= 0) {
-		for (int i = 0; i < p->ngroups; i++)
-			if (p->groups[i] == d->admin_gid)
-				return true;
-		return false;
-	}
-	if ((pw = getpwuid(p->uid)) == NULL)
-		return false;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
-		ngroups = (int)ARRAY_SIZE(groups);
-	for (int i = 0; i < ngroups; i++)
-		if (groups[i] == d->admin_gid)
-			return true;
-	return false;
+	return admin_allows(d->admin, p);
 }
 
 void

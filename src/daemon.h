@@ -16,6 +16,7 @@ struct store;
 struct http;
 struct control;
 struct source;
+struct admin;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -29,9 +30,8 @@ struct daemon {
 	char *config_error; /* owned: why the last reload failed, or NULL */
 	int64_t config_error_at;
 	int stopping;
-	bool verbose;       /* -v: debug logging whatever the config says */
-	bool has_admin_gid; /* admin_group resolved (at start and reload) */
-	gid_t admin_gid;
+	bool verbose;        /* -v: debug logging whatever the config says */
+	struct admin *admin; /* owned: who may mutate (admin_group) */
 };
 
 /* Re-read the configuration file; swap only on success.  Returns 0, or -1

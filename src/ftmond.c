@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "control.h"
 #include "ctl_cmds.h"
@@ -43,7 +43,7 @@ static struct daemon ftmond;
 static uv_signal_t ftmond_sigterm, ftmond_sigint, ftmond_sighup;
 static uv_timer_t ftmond_watchdog, ftmond_status_timer;
 
-static void ftmond_resolve_admin_group(struct daemon *d, const struct conf *conf);
+static void ftmond_admin_done_cb(void *data, const char *group, int rc, gid_t gid);
 
 static void
 ftmond_usage(FILE *f)
@@ -236,7 +236,9 @@ daemon_reload(struct daemon *d, char **err)
 		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
 	}
 	ftmond_apply_sources(d, next);
-	ftmond_resolve_admin_group(d, next);
+	/* Off the loop; the socket's group follows in ftmond_admin_done_cb. */
+	if (next->admin_group || d->conf->admin_group)
+		admin_resolve(d->admin, next->admin_group, ftmond_admin_done_cb, d);
 	conf_free(d->conf);
 	d->conf = next;
 	free(d->config_error);
@@ -264,6 +266,8 @@ daemon_stop(struct daemon *d)
 	d->nsources = 0;
 	control_free(d->control);
 	d->control = NULL;
+	admin_free(d->admin);
+	d->admin = NULL;
 	http_free(d->http);
 	d->http = NULL;
 	uv_close((uv_handle_t *)&ftmond_sigterm, ftmond_close_cb);
@@ -287,39 +291,37 @@ ftmond_signal_cb(uv_signal_t *s, int signum)
 	daemon_stop(&ftmond);
 }
 
-/* Look admin_group up once (at start and reload), not on every request. */
+/* admin_group was looked up: say if it is missing, and give the socket to
+ * it so its members can connect (back to our own group once unset). */
 static void
-ftmond_resolve_admin_group(struct daemon *d, const struct conf *conf)
+ftmond_admin_done_cb(void *data, const char *group, int rc, gid_t gid)
 {
-	struct group *gr;
+	struct daemon *d = data;
+	char *err = NULL;
 
-	d->has_admin_gid = false;
-	if (conf->admin_group == NULL)
-		return;
-	if ((gr = getgrnam(conf->admin_group)) == NULL) {
+	if (rc == -ENOENT) {
 		log_warn("admin_group %s does not exist; only root may run mutating commands",
-		         conf->admin_group);
+		         group);
 		return;
 	}
-	d->has_admin_gid = true;
-	d->admin_gid = gr->gr_gid;
-}
-
-/* Let members of admin_group connect to a socket we bound ourselves. */
-static void
-ftmond_socket_group(const struct daemon *d, const struct conf *conf)
-{
-	if (!d->has_admin_gid)
+	if (rc < 0) {
+		log_warn("admin_group %s: cannot look it up (%s); only root may run mutating "
+		         "commands",
+		         group, strerror(-rc));
 		return;
-	if (chown(conf->socket, (uid_t)-1, d->admin_gid) < 0)
-		log_warn("%s: cannot give the socket to group %s: %s", conf->socket,
-		         conf->admin_group, strerror(errno));
+	}
+	if (d->control == NULL)
+		return;
+	if (control_set_group(d->control, group ? gid : getegid(), &err) < 0) {
+		log_warn("admin_group %s: %s", group ? group : "(unset)", err);
+		free(err);
+	}
 }
 
 static void
 ftmond_limits_from_env(struct control *c)
 {
-	uint64_t max_clients = 0, idle_ms = 0;
+	uint64_t max_clients = 0, idle_ms = 0, stream = 0;
 	const char *v;
 
 	/* Test hooks: the defaults are right for production. */
@@ -328,6 +330,9 @@ ftmond_limits_from_env(struct control *c)
 	if ((v = getenv("FTMON_IDLE_TIMEOUT_MS")) != NULL)
 		util_parse_uint(v, 86400000, &idle_ms);
 	control_set_limits(c, (size_t)max_clients, idle_ms);
+	if ((v = getenv("FTMON_MAX_STREAM_OUTPUT")) != NULL)
+		util_parse_uint(v, CONTROL_MAX_OUTPUT, &stream);
+	control_set_stream_limit(c, (size_t)stream);
 }
 
 static void
@@ -361,7 +366,8 @@ static void
 ftmond_open(struct daemon *d)
 {
 	char *err = NULL;
-	int fd;
+	gid_t gid;
+	int fd, rc;
 
 	d->store = store_open(d->conf->database, &err);
 	if (d->store == NULL)
@@ -373,12 +379,15 @@ ftmond_open(struct daemon *d)
 	                         ftmond_dispatch_cb, d, &err);
 	if (d->control == NULL)
 		fatal("control socket: %s", err);
-	ftmond_resolve_admin_group(d, d->conf);
-	if (fd < 0)
-		ftmond_socket_group(d, d->conf);
-	else
+	if (fd >= 0)
 		log_info("control socket inherited from systemd (fd %d)", fd);
 	ftmond_limits_from_env(d->control);
+	/* Before the loop runs, so blocking here only delays the start. */
+	d->admin = admin_new(d->loop);
+	if (d->conf->admin_group) {
+		rc = admin_resolve_sync(d->admin, d->conf->admin_group, &gid);
+		ftmond_admin_done_cb(d, d->conf->admin_group, rc, gid);
+	}
 	d->http = http_new(d->loop);
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		http_set_debug(d->http, 1);
