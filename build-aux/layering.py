@@ -91,7 +91,6 @@ MODULES = {
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
-    "admin": mod("infra", PURE_SYS | UV),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
     # sources: the interface knows no concrete source; the registry does.
@@ -100,6 +99,8 @@ MODULES = {
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
+    # admin: who may mutate, from a peer's credentials (control.h).
+    "admin": mod("control", PURE_SYS | UV, ["control", "pure"]),
     "cmds": mod("control", PURE_SYS | UV, ["control", "source", "store", "admin", "pure"]),
     # top: the daemon wires everything; main() only sees the daemon.
     "daemon": mod("top", ANY_SYS),

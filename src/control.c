@@ -1,15 +1,22 @@
 /*
  * control: Unix socket transport for the control protocol.
  *
- * Each client owns two libuv handles (the pipe and an idle timer) and is
- * freed when the second of them has closed.  Input is split into lines of
- * at most PROTO_MAX_LINE bytes; replies are queued with uv_write.  When a
- * client's unsent output passes CONTROL_PAUSE_OUTPUT we stop reading from
- * it (it only stalls itself); past CONTROL_MAX_OUTPUT it is dropped.
+ * Each client owns two libuv handles (the pipe and a timer: the idle
+ * timeout, or the deadline of a dropped client's last line) and is freed
+ * when the second of them has closed; the control itself is freed once its
+ * own handles and every client are gone, since pending writes still report
+ * to it while the clients close.  Input is split into lines of at most
+ * PROTO_MAX_LINE bytes; replies are queued with uv_write.  When a client's
+ * unsent output passes CONTROL_PAUSE_OUTPUT we stop reading from it (it
+ * only stalls itself); past CONTROL_MAX_OUTPUT it is dropped.  A held
+ * client's output is accounted on its own (stream_pending, capped by
+ * max_stream) so a streaming client that stops reading never spends the
+ * budget that pauses everyone's requests.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,22 +35,24 @@
 
 struct control {
 	control_dispatch_fn dispatch;
-	void *dispatch_data;
+	void *data; /* borrowed: dispatch's */
 	uv_pipe_t server;
 	char *path;                     /* owned: unlinked on close when we bound it */
 	struct control_client *clients; /* doubly linked list */
 	size_t nclients;
+	size_t nalive; /* clients not yet freed, listed or closing */
 	size_t max_clients;
 	uint64_t idle_ms;
-	size_t out_total; /* unsent output of every client */
-	                  /* Give clients with queued requests their turn: an idle handle runs
+	size_t max_stream;
+	size_t out_total; /* unsent output of every client that is not held */
+	/* Give clients with queued requests their turn: an idle handle runs
 	 * once per loop iteration, after I/O has been polled, so other clients
 	 * are served between turns (a 0 ms timer re-armed from its own callback
 	 * would run again before any I/O on libuv < 1.45).  The timer waits
 	 * while the output budget is spent. */
 	uv_idle_t turn;
 	uv_timer_t turn_later;
-	int open_handles; /* server, turn, turn_later: freed when all have closed */
+	int open_handles; /* server, turn, turn_later */
 	int closing;
 };
 
@@ -51,19 +60,20 @@ struct control_client {
 	struct control *c;
 	struct control_client *prev, *next;
 	uv_pipe_t pipe;
-	uv_timer_t idle;
+	uv_timer_t timer; /* idle timeout, or the drain deadline once dropped */
 	int open_handles;
 	struct buf in;
-	size_t out_pending;
+	size_t out_pending;    /* every unsent byte */
+	size_t stream_pending; /* those queued while held */
 	struct control_peer peer;
+	control_gone_fn gone; /* set while held */
+	void *gone_data;
+	bool held;
 	bool closing;
 	bool eof;
 	bool reading;
-	bool close_after_write; /* error that ends the connection */
+	bool close_after_write; /* dropped: one last line, then the close */
 	bool backlog;           /* complete requests wait for their turn */
-	bool held;              /* a handler keeps it: no requests, no idle timeout */
-	control_gone_fn gone;   /* told once if it goes while held */
-	void *gone_data;
 };
 
 struct control_write {
@@ -71,6 +81,7 @@ struct control_write {
 	struct control_client *cl;
 	char *data;
 	size_t len;
+	bool stream; /* counted in stream_pending, not out_total */
 };
 
 static void control_client_close(struct control_client *cl);
@@ -78,13 +89,39 @@ static void control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void control_schedule_turn(struct control *c);
 
 static void
+control_maybe_free(struct control *c)
+{
+	if (c->open_handles > 0 || c->nalive > 0)
+		return;
+	free(c->path);
+	free(c);
+}
+
+static void
 control_client_handle_closed_cb(uv_handle_t *h)
 {
 	struct control_client *cl = h->data;
+	struct control *c = cl->c;
+
 	if (--cl->open_handles > 0)
 		return;
 	buf_free(&cl->in);
 	free(cl);
+	c->nalive--;
+	control_maybe_free(c);
+}
+
+/* The hold ends because the client goes: tell its keeper, once. */
+static void
+control_client_end_hold(struct control_client *cl)
+{
+	control_gone_fn gone = cl->gone;
+
+	if (!cl->held)
+		return;
+	cl->held = false;
+	cl->gone = NULL;
+	gone(cl, cl->gone_data);
 }
 
 static void
@@ -95,11 +132,6 @@ control_client_close(struct control_client *cl)
 	if (cl->closing)
 		return;
 	cl->closing = true;
-	if (cl->gone) {
-		control_gone_fn gone = cl->gone;
-		cl->gone = NULL;
-		gone(cl, cl->gone_data);
-	}
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -107,8 +139,9 @@ control_client_close(struct control_client *cl)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	c->nclients--;
+	control_client_end_hold(cl);
 	uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
-	uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+	uv_close((uv_handle_t *)&cl->timer, control_client_handle_closed_cb);
 }
 
 static void
@@ -121,10 +154,19 @@ control_client_idle_cb(uv_timer_t *t)
 }
 
 static void
+control_client_drain_cb(uv_timer_t *t)
+{
+	struct control_client *cl = t->data;
+	log_debug("control: client pid %ld did not read its last line, closing",
+	          (long)cl->peer.pid);
+	control_client_close(cl);
+}
+
+static void
 control_client_touch(struct control_client *cl)
 {
-	if (!cl->closing && !cl->held)
-		uv_timer_start(&cl->idle, control_client_idle_cb, cl->c->idle_ms, 0);
+	if (!cl->closing && !cl->held && !cl->close_after_write)
+		uv_timer_start(&cl->timer, control_client_idle_cb, cl->c->idle_ms, 0);
 }
 
 static void
@@ -149,10 +191,25 @@ control_client_set_reading(struct control_client *cl, bool on)
 	cl->reading = on;
 }
 
+/* Read on while replies drain.  A client whose requests wait their turn
+ * sends no more; a held one may, up to about a line's worth, so that we
+ * notice it closing. */
+static bool
+control_client_wants_input(const struct control_client *cl)
+{
+	if (cl->close_after_write || cl->out_pending >= CONTROL_PAUSE_OUTPUT / 2)
+		return false;
+	if (cl->held)
+		return cl->in.len <= PROTO_MAX_LINE;
+	return !cl->backlog;
+}
+
 static void
 control_client_finish_if_done(struct control_client *cl)
 {
-	if ((cl->eof || cl->close_after_write) && cl->out_pending == 0 && !cl->backlog && !cl->held)
+	if (cl->out_pending > 0)
+		return;
+	if (cl->close_after_write || (cl->eof && !cl->held && !cl->backlog))
 		control_client_close(cl);
 }
 
@@ -163,7 +220,10 @@ control_write_cb(uv_write_t *req, int status)
 	struct control_client *cl = w->cl;
 
 	cl->out_pending -= w->len;
-	cl->c->out_total -= w->len;
+	if (w->stream)
+		cl->stream_pending -= w->len;
+	else
+		cl->c->out_total -= w->len;
 	free(w->data);
 	free(w);
 	if (cl->closing)
@@ -174,76 +234,132 @@ control_write_cb(uv_write_t *req, int status)
 		control_client_close(cl);
 		return;
 	}
-	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2 && !cl->backlog)
+	if (control_client_wants_input(cl))
 		control_client_set_reading(cl, true);
 	control_client_finish_if_done(cl);
 }
 
-bool
-control_client_send(struct control_client *cl, char *line)
+/* Hand line (owned) to the kernel's queue, with no cap: callers check. */
+static bool
+control_client_queue(struct control_client *cl, char *line, bool stream)
 {
-	struct control_write *w;
+	struct control_write *w = xmalloc(sizeof(*w));
 	uv_buf_t b;
-	int rc;
 
-	if (cl->closing) {
-		free(line);
-		return false;
-	}
-	w = xmalloc(sizeof(*w));
 	w->cl = cl;
 	w->data = line;
 	w->len = strlen(line);
-	if (cl->out_pending + w->len > CONTROL_MAX_OUTPUT) {
-		log_warn("control: client pid %ld is not reading its replies, dropping it",
-		         (long)cl->peer.pid);
-		free(line);
-		free(w);
-		control_client_close(cl);
-		return false;
-	}
+	w->stream = stream;
 	b = uv_buf_init(w->data, (unsigned)w->len);
-	if ((rc = uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, control_write_cb)) < 0) {
+	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, control_write_cb) < 0) {
 		free(line);
 		free(w);
 		control_client_close(cl);
 		return false;
 	}
 	cl->out_pending += w->len;
-	cl->c->out_total += w->len;
+	if (stream)
+		cl->stream_pending += w->len;
+	else
+		cl->c->out_total += w->len;
 	if (cl->out_pending > CONTROL_PAUSE_OUTPUT)
 		control_client_set_reading(cl, false);
 	return true;
 }
 
-void
-control_client_hold(struct control_client *cl, control_gone_fn gone, void *data)
+/*
+ * End the connection after one last line (owned): further input is
+ * ignored, nothing else is sent, and the close comes once the line is out
+ * or after CONTROL_DRAIN_MS (the idle timeout if shorter), whichever is
+ * first, so a peer that never reads cannot keep it.  The input buffer
+ * stays until the close: a dispatch callback may still be reading it.
+ */
+static void
+control_client_drop(struct control_client *cl, char *last)
 {
-	cl->held = true;
-	cl->gone = gone;
-	cl->gone_data = data;
-	uv_timer_stop(&cl->idle);
+	struct control *c = cl->c;
+	uint64_t ms = c->idle_ms < CONTROL_DRAIN_MS ? c->idle_ms : CONTROL_DRAIN_MS;
+	bool stream = cl->held;
+
+	cl->close_after_write = true;
+	cl->backlog = false;
+	control_client_set_reading(cl, false);
+	control_client_end_hold(cl);
+	if (cl->closing) {
+		free(last);
+		return;
+	}
+	uv_timer_start(&cl->timer, control_client_drain_cb, ms, 0);
+	control_client_queue(cl, last, stream);
 }
 
-void
-control_client_release(struct control_client *cl)
+bool
+control_client_send(struct control_client *cl, char *line)
 {
-	cl->held = false;
-	cl->gone = NULL;
-	if (cl->closing)
-		return;
-	control_client_touch(cl);
-	cl->backlog = cl->in.len > 0 && memchr(cl->in.data, '\n', cl->in.len) != NULL;
-	if (cl->backlog)
-		control_schedule_turn(cl->c);
-	else
-		control_client_finish_if_done(cl);
+	size_t len;
+
+	if (cl->closing || cl->close_after_write) {
+		free(line);
+		return false;
+	}
+	len = strlen(line);
+	if (cl->held && cl->stream_pending + len > cl->c->max_stream) {
+		log_warn("control: streaming client pid %ld is not reading (%zu bytes unsent), "
+		         "dropping it",
+		         (long)cl->peer.pid, cl->stream_pending);
+		free(line);
+		control_client_drop(cl, proto_reply_error(NULL, PROTO_E_OVERFLOW,
+		                                          "the client is not reading its stream "
+		                                          "fast enough; closing"));
+		return false;
+	}
+	if (!cl->held && cl->out_pending + len > CONTROL_MAX_OUTPUT) {
+		log_warn("control: client pid %ld is not reading its replies, dropping it",
+		         (long)cl->peer.pid);
+		free(line);
+		control_client_close(cl);
+		return false;
+	}
+	return control_client_queue(cl, line, cl->held);
 }
 
 const struct control_peer *
 control_client_peer(const struct control_client *cl)
 {
 	return &cl->peer;
+}
+
+void
+control_client_hold(struct control_client *cl, control_gone_fn gone, void *data)
+{
+	if (cl->closing || cl->close_after_write) {
+		gone(cl, data);
+		return;
+	}
+	cl->held = true;
+	cl->gone = gone;
+	cl->gone_data = data;
+	uv_timer_stop(&cl->timer);
+}
+
+void
+control_client_release(struct control_client *cl)
+{
+	if (!cl->held)
+		return;
+	cl->held = false;
+	cl->gone = NULL;
+	cl->gone_data = NULL;
+	control_client_touch(cl);
+	if (cl->backlog) {
+		/* Not processed here: the caller may be deep in a callback. */
+		control_client_set_reading(cl, false);
+		control_schedule_turn(cl->c);
+		return;
+	}
+	if (control_client_wants_input(cl))
+		control_client_set_reading(cl, true);
+	control_client_finish_if_done(cl);
 }
 
 static void control_turn_cb(uv_idle_t *t);
@@ -262,11 +378,21 @@ control_schedule_turn(struct control *c)
 		uv_idle_start(&c->turn, control_turn_cb);
 }
 
+/* Bytes after the last newline: the request still being received. */
+static size_t
+control_client_partial_len(const struct control_client *cl)
+{
+	const char *nl = cl->in.len > 0 ? memrchr(cl->in.data, '\n', cl->in.len) : NULL;
+
+	return nl ? cl->in.len - (size_t)(nl - cl->in.data) - 1 : cl->in.len;
+}
+
 /*
- * Hand up to CONTROL_BATCH complete lines to the command layer.  A client
- * that sent more waits for its next turn with reading paused, so one client
- * pipelining expensive requests cannot hold the loop: every other client is
- * served between its batches.
+ * Hand up to CONTROL_BATCH complete lines to the dispatch callback.  A
+ * client that sent more waits for its next turn with reading paused, so one
+ * client pipelining expensive requests cannot hold the loop: every other
+ * client is served between its batches.  A held client's lines wait for
+ * control_client_release().
  */
 static void
 control_client_process(struct control_client *cl)
@@ -276,39 +402,38 @@ control_client_process(struct control_client *cl)
 	int handled = 0;
 	char *nl;
 
-	while (!cl->closing && !cl->close_after_write && !cl->held && handled < CONTROL_BATCH &&
+	while (!cl->closing && !cl->held && !cl->close_after_write && handled < CONTROL_BATCH &&
 	       c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
 	       (nl = memchr(cl->in.data + start, '\n', cl->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (cl->in.data + start));
 		if (len > 0 && cl->in.data[start + len - 1] == '\r')
 			len--;
 		if (len > 0) {
-			c->dispatch(c->dispatch_data, cl, cl->in.data + start, len);
+			c->dispatch(c->data, cl, cl->in.data + start, len);
 			handled++;
 			control_client_touch(cl);
 		}
 		start = (size_t)(nl - cl->in.data) + 1;
 	}
-	if (cl->closing)
+	if (cl->closing || cl->close_after_write)
 		return;
 	buf_consume(&cl->in, start);
-	cl->backlog = !cl->close_after_write && cl->in.len > 0 &&
-	              memchr(cl->in.data, '\n', cl->in.len) != NULL;
-	if (cl->backlog) {
+	cl->backlog = cl->in.len > 0 && memchr(cl->in.data, '\n', cl->in.len) != NULL;
+	if (cl->backlog && !cl->held) {
 		control_client_set_reading(cl, false);
 		control_schedule_turn(c);
 		return;
 	}
-	if (cl->in.len > PROTO_MAX_LINE && !cl->close_after_write) {
-		control_client_send(cl,
+	if (control_client_partial_len(cl) > PROTO_MAX_LINE) {
+		buf_free(&cl->in);
+		control_client_drop(cl,
 		                    proto_reply_error(NULL, PROTO_E_TOO_LARGE,
 		                                      "request line longer than 1 MiB; closing"));
-		cl->close_after_write = true;
-		control_client_set_reading(cl, false);
-		buf_free(&cl->in);
 		return;
 	}
-	if (cl->out_pending < CONTROL_PAUSE_OUTPUT / 2)
+	if (cl->held && cl->in.len > PROTO_MAX_LINE)
+		control_client_set_reading(cl, false);
+	else if (control_client_wants_input(cl))
 		control_client_set_reading(cl, true);
 	control_client_finish_if_done(cl);
 }
@@ -322,8 +447,10 @@ control_turn_cb(uv_idle_t *t)
 	/* Stopped first: a client still behind re-arms it. */
 	uv_idle_stop(&c->turn);
 	for (cl = c->clients; cl; cl = next) {
+		/* A closed client's links stay valid until its close callback,
+		 * which cannot run before we return. */
 		next = cl->next;
-		if (cl->backlog)
+		if (cl->backlog && !cl->held && !cl->closing)
 			control_client_process(cl);
 	}
 }
@@ -333,6 +460,20 @@ control_turn_later_cb(uv_timer_t *t)
 {
 	struct control *c = t->data;
 	control_turn_cb(&c->turn);
+}
+
+/* After EOF: did the peer close the connection, or only its sending side
+ * (then it still reads, and a held request's reply must reach it)? */
+static bool
+control_client_hung_up(struct control_client *cl)
+{
+	struct pollfd pfd = {.events = POLLOUT};
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) != 0)
+		return true;
+	pfd.fd = fd;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 static void
@@ -351,7 +492,7 @@ control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (n == 0)
 		return;
 	/* EOF or error: answer a last unterminated line, then close once
-	 * the replies are out. */
+	 * the replies are out (or, when held, once released). */
 	uv_read_stop(s);
 	cl->reading = false;
 	cl->eof = true;
@@ -359,7 +500,9 @@ control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		buf_append(&cl->in, "\n", 1);
 		control_client_process(cl);
 	}
-	if (n != UV_EOF)
+	if (cl->closing)
+		return;
+	if (n != UV_EOF || (cl->held && control_client_hung_up(cl)))
 		control_client_close(cl);
 	else
 		control_client_finish_if_done(cl);
@@ -426,12 +569,13 @@ control_connection_cb(uv_stream_t *server, int status)
 	cl = xcalloc(1, sizeof(*cl));
 	cl->c = c;
 	uv_pipe_init(server->loop, &cl->pipe, 0);
-	uv_timer_init(server->loop, &cl->idle);
-	cl->pipe.data = cl->idle.data = cl;
+	uv_timer_init(server->loop, &cl->timer);
+	cl->pipe.data = cl->timer.data = cl;
 	cl->open_handles = 2;
+	c->nalive++;
 	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
 		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
-		uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+		uv_close((uv_handle_t *)&cl->timer, control_client_handle_closed_cb);
 		return;
 	}
 	control_client_read_peer(cl);
@@ -442,7 +586,7 @@ control_connection_cb(uv_stream_t *server, int status)
 		         (long)cl->peer.pid);
 		control_reject(c, &cl->pipe);
 		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
-		uv_close((uv_handle_t *)&cl->idle, control_client_handle_closed_cb);
+		uv_close((uv_handle_t *)&cl->timer, control_client_handle_closed_cb);
 		return;
 	}
 	cl->next = c->clients;
@@ -523,9 +667,10 @@ control_new(uv_loop_t *loop, int fd, const char *path, unsigned mode, control_di
 
 	*err = NULL;
 	c->dispatch = dispatch;
-	c->dispatch_data = data;
+	c->data = data;
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->idle_ms = CONTROL_IDLE_TIMEOUT_MS;
+	c->max_stream = CONTROL_MAX_STREAM_OUTPUT;
 	uv_pipe_init(loop, &c->server, 0);
 	uv_idle_init(loop, &c->turn);
 	uv_timer_init(loop, &c->turn_later);
@@ -558,6 +703,54 @@ control_set_limits(struct control *c, size_t max_clients, uint64_t idle_ms)
 		c->idle_ms = idle_ms;
 }
 
+void
+control_set_stream_limit(struct control *c, size_t bytes)
+{
+	if (bytes > 0)
+		c->max_stream = bytes;
+}
+
+/* The path an inherited socket is bound to, or NULL (abstract, unnamed). */
+static char *
+control_inherited_path(struct control *c)
+{
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	size_t len = sizeof(name);
+
+	if (uv_pipe_getsockname(&c->server, name, &len) < 0 || len == 0 || name[0] == '\0')
+		return NULL;
+	return xstrdup(name);
+}
+
+int
+control_set_group(struct control *c, gid_t gid, char **err)
+{
+	char *path;
+	struct stat sb;
+	int rc = 0;
+
+	*err = NULL;
+	if (c->path == NULL) {
+		/* systemd made it; changing it behind the unit's back would be
+		 * undone at the next restart.  Already right is fine. */
+		path = control_inherited_path(c);
+		if (path == NULL || stat(path, &sb) < 0 || sb.st_gid != gid) {
+			*err = xasprintf("%s: the socket comes from systemd; its group is set by "
+			                 "the .socket unit's SocketGroup=",
+			                 path ? path : "control socket");
+			rc = -EOPNOTSUPP;
+		}
+		free(path);
+		return rc;
+	}
+	if (chown(c->path, (uid_t)-1, gid) < 0) {
+		rc = -errno;
+		*err = xasprintf("%s: cannot give the socket to gid %lu: %s", c->path,
+		                 (unsigned long)gid, strerror(-rc));
+	}
+	return rc;
+}
+
 size_t
 control_nclients(const struct control *c)
 {
@@ -568,10 +761,9 @@ static void
 control_closed_cb(uv_handle_t *h)
 {
 	struct control *c = h->data;
-	if (--c->open_handles > 0)
-		return;
-	free(c->path);
-	free(c);
+
+	c->open_handles--;
+	control_maybe_free(c);
 }
 
 void
@@ -579,9 +771,10 @@ control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
+	/* First, so that gone() callbacks releasing clients schedule nothing. */
+	c->closing = 1;
 	while (c->clients)
 		control_client_close(c->clients);
-	c->closing = 1;
 	if (c->path)
 		unlink(c->path);
 	uv_close((uv_handle_t *)&c->server, control_closed_cb);

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include <uv.h>
 
+#include "admin.h"
 #include "clock.h"
 #include "cmds.h"
 #include "conf.h"
@@ -44,9 +44,8 @@ struct daemon {
 	char **config_errors;  /* owned: why the last reload failed, or NULL */
 	int64_t config_error_at;
 	bool stopping;
-	bool verbose; /* -v: debug logging whatever the config says */
-	bool has_admin_gid;
-	gid_t admin_gid;
+	bool verbose;        /* -v: debug logging whatever the config says */
+	struct admin *admin; /* owned: who may mutate; admin_group looked up off the loop */
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t watchdog, status_timer;
 };
@@ -90,33 +89,31 @@ daemon_load_config(const char *path, bool starting, char ***errors)
 	return conf;
 }
 
-/* Look admin_group up at start and reload, not on every request. */
+/* admin_group was looked up: say if it is missing, and give the socket to
+ * it so its members can connect (back to our own group once unset). */
 static void
-daemon_resolve_admin_group(struct daemon *d, const struct conf *conf)
+daemon_admin_done_cb(void *data, const char *group, int rc, gid_t gid)
 {
-	struct group *gr;
+	struct daemon *d = data;
+	char *err = NULL;
 
-	d->has_admin_gid = false;
-	if (conf->admin_group == NULL)
-		return;
-	if ((gr = getgrnam(conf->admin_group)) == NULL) {
+	if (rc == -ENOENT) {
 		log_warn("admin_group %s does not exist; only root may run mutating commands",
-		         conf->admin_group);
+		         group);
 		return;
 	}
-	d->has_admin_gid = true;
-	d->admin_gid = gr->gr_gid;
-}
-
-/* Let members of admin_group connect to a socket we bound ourselves. */
-static void
-daemon_socket_group(const struct daemon *d, const struct conf *conf)
-{
-	if (!d->has_admin_gid)
+	if (rc < 0) {
+		log_warn("admin_group %s: cannot look it up (%s); only root may run mutating "
+		         "commands",
+		         group, strerror(-rc));
 		return;
-	if (chown(conf->socket, (uid_t)-1, d->admin_gid) < 0)
-		log_warn("%s: cannot give the socket to group %s: %s", conf->socket,
-		         conf->admin_group, strerror(errno));
+	}
+	if (d->control == NULL)
+		return;
+	if (control_set_group(d->control, group ? gid : getegid(), &err) < 0) {
+		log_warn("admin_group %s: %s", group ? group : "(unset)", err);
+		free(err);
+	}
 }
 
 /* ---- status ---- */
@@ -268,7 +265,9 @@ daemon_reload(struct daemon *d, char ***errors_out)
 		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
 	}
 	daemon_apply_sources(d, next);
-	daemon_resolve_admin_group(d, next);
+	/* Off the loop; the socket's group follows in daemon_admin_done_cb. */
+	if (next->admin_group || d->conf->admin_group)
+		admin_resolve(d->admin, next->admin_group, daemon_admin_done_cb, d);
 	conf_free(d->conf);
 	d->conf = next;
 	util_strv_free(d->config_errors);
@@ -329,23 +328,12 @@ daemon_host_describe(void *data, cJSON *res)
 	cJSON_AddNumberToObject(res, "clients", (double)control_nclients(d->control));
 }
 
-/* Root, the daemon's own user, and members of admin_group may mutate.
- * Membership is read from the peer's own credentials (SO_PEERGROUPS). */
+/* Root, the daemon's own user, and members of admin_group may mutate:
+ * answered from the peer's credentials and the cached group, never NSS. */
 static bool
 daemon_host_may_mutate(void *data, const struct control_peer *p)
 {
-	struct daemon *d = data;
-
-	if (p->uid == 0 || p->uid == geteuid())
-		return true;
-	if (!d->has_admin_gid)
-		return false;
-	if (p->gid == d->admin_gid)
-		return true;
-	for (int i = 0; i < p->ngroups; i++)
-		if (p->groups[i] == d->admin_gid)
-			return true;
-	return false;
+	return admin_allows(((struct daemon *)data)->admin, p);
 }
 
 static const char *
@@ -373,6 +361,8 @@ daemon_stop(struct daemon *d)
 	 * source still exists. */
 	control_free(d->control);
 	d->control = NULL;
+	admin_free(d->admin);
+	d->admin = NULL;
 	for (size_t i = 0; i < d->nsources; i++)
 		d->sources[i]->ops->destroy(d->sources[i]);
 	d->nsources = 0;
@@ -403,7 +393,7 @@ daemon_signal_cb(uv_signal_t *s, int signum)
 static void
 daemon_limits_from_env(struct control *c)
 {
-	uint64_t max_clients = 0, idle_ms = 0;
+	uint64_t max_clients = 0, idle_ms = 0, stream = 0;
 	const char *v;
 
 	/* Test hooks: the defaults are right for production. */
@@ -412,6 +402,9 @@ daemon_limits_from_env(struct control *c)
 	if ((v = getenv("FTMON_IDLE_TIMEOUT_MS")) != NULL)
 		util_parse_uint(v, 86400000, &idle_ms);
 	control_set_limits(c, (size_t)max_clients, idle_ms);
+	if ((v = getenv("FTMON_MAX_STREAM_OUTPUT")) != NULL)
+		util_parse_uint(v, CONTROL_MAX_OUTPUT, &stream);
+	control_set_stream_limit(c, (size_t)stream);
 }
 
 static void
@@ -441,7 +434,8 @@ static int
 daemon_open_control(struct daemon *d, char **err)
 {
 	struct cmds_host host = {&daemon_host_ops, d, d->store};
-	int fd = sdnotify_listen_fd();
+	int fd = sdnotify_listen_fd(), rc;
+	gid_t gid = 0;
 
 	if (fd < -1) {
 		*err = xasprintf("socket activation: %s", strerror(-fd));
@@ -452,12 +446,15 @@ daemon_open_control(struct daemon *d, char **err)
 	                         d->cmds, err);
 	if (d->control == NULL)
 		return -1;
-	daemon_resolve_admin_group(d, d->conf);
-	if (fd < 0)
-		daemon_socket_group(d, d->conf);
-	else
+	if (fd >= 0)
 		log_info("control socket inherited from systemd (fd %d)", fd);
 	daemon_limits_from_env(d->control);
+	/* Before the loop runs, so blocking here only delays the start. */
+	d->admin = admin_new(d->loop);
+	if (d->conf->admin_group) {
+		rc = admin_resolve_sync(d->admin, d->conf->admin_group, &gid);
+		daemon_admin_done_cb(d, d->conf->admin_group, rc, gid);
+	}
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 #define PROTO_E_NOT_IMPLEMENTED  "not_implemented"
 #define PROTO_E_TOO_LARGE        "request_too_large"
 #define PROTO_E_BUSY             "busy"
+#define PROTO_E_OVERFLOW         "overflow"
 #define PROTO_E_CONFIG           "config_error"
 #define PROTO_E_INTERNAL         "internal_error"
 #define PROTO_E_VERSION          "unsupported_version"
