@@ -1,0 +1,42 @@
+/*
+ * cli_views: what ftmonctl shows people.  Each view takes a command's
+ * result as the daemon sent it (borrowed; members missing or of another
+ * type, as from an older daemon, print as "-" or are left out) and appends
+ * text to out (the caller's buffer).  Pure: no I/O, no clock, no
+ * environment.  now is the Unix time ages are measured at, so the output
+ * is a function of its arguments.
+ */
+#ifndef FTMON_CLI_VIEWS_H
+#define FTMON_CLI_VIEWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+/* `status`: the daemon, its configuration, the database, job counts, and
+ * one row of health per source. */
+void cli_views_status(const cJSON *r, int64_t now, struct buf *out);
+
+/* `jobs`: one row per job. */
+void cli_views_jobs(const cJSON *r, int64_t now, struct buf *out);
+
+/* `show`: one job's fields, latest metrics, checkpoints and alerts. */
+void cli_views_show(const cJSON *job, int64_t now, struct buf *out);
+
+/* `events` of job (the name the user gave, borrowed, for "no events"). */
+void cli_views_events(const cJSON *r, const char *job, struct buf *out);
+
+/* `alerts`; all says whether resolved alerts were asked for. */
+void cli_views_alerts(const cJSON *r, bool all, int64_t now, struct buf *out);
+
+/* One `watch` event as one line: time (now when it has none), kind, job,
+ * then key=value pairs, sanitized. */
+void cli_views_watch(const cJSON *ev, int64_t now, struct buf *out);
+
+/* An ok:false reply's error object as the line "CODE: message\n". */
+void cli_views_refusal(const cJSON *err, struct buf *out);
+
+#endif
