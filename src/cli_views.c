@@ -34,6 +34,31 @@ cli_views_time(const cJSON *v, int64_t now, enum cli_views_time_style style, cha
 	return buf;
 }
 
+/* "10:42:07Z" when t falls on now's UTC day, else the full RFC 3339 time:
+ * short where a column has little room, never ambiguous. */
+static const char *
+cli_views_clock(double t, int64_t now, char *buf, size_t size)
+{
+	char today[40];
+
+	util_format_rfc3339((int64_t)t, buf, size);
+	util_format_rfc3339(now, today, sizeof(today));
+	if (strlen(buf) == 20 && strncmp(buf, today, 11) == 0)
+		memmove(buf, buf + 11, strlen(buf + 11) + 1);
+	return buf;
+}
+
+/* A job that was untracked: its status and step are the last ones seen. */
+static bool
+cli_views_untracked(const cJSON *job)
+{
+	const cJSON *v = cli_json_get(job, "tracked");
+
+	/* A boolean from store_query.c; 0 from anything that passes the
+	 * column through. */
+	return cJSON_IsFalse(v) || (cJSON_IsNumber(v) && v->valuedouble == 0);
+}
+
 /* ---- status ---- */
 
 static void
@@ -160,6 +185,17 @@ cli_views_step(const cJSON *job, char *buf, size_t size)
 	return buf;
 }
 
+/* "running", or "running (untracked)" once the daemon stopped polling. */
+static const char *
+cli_views_status_word(const cJSON *job, char *buf, size_t size)
+{
+	char b[128];
+	const char *s = cli_json_fmt(cli_json_get(job, "status"), b, sizeof(b));
+
+	snprintf(buf, size, "%s%s", s, cli_views_untracked(job) ? " (untracked)" : "");
+	return buf;
+}
+
 /* A metric of a job's latest metrics, formatted, "nan" for null. */
 static const char *
 cli_views_metric(const cJSON *metrics, const char *name, char *buf, size_t size)
@@ -194,28 +230,46 @@ cli_views_jobs(const cJSON *r, int64_t now, struct buf *out)
 		            *up = cli_json_get(job, "updated_at");
 		render_table_row(t);
 		render_table_cell(t, cli_json_fmt(cli_json_get(job, "name"), b, sizeof(b)));
-		render_table_cell(t, cli_json_fmt(cli_json_get(job, "status"), b, sizeof(b)));
+		render_table_cell(t, cli_views_status_word(job, b, sizeof(b)));
 		render_table_cell(t, cli_views_step(job, b, sizeof(b)));
 		render_table_cell(t, cli_views_metric(m, "train_loss", b, sizeof(b)));
 		render_table_cell(t, cli_views_metric(m, "valid_loss", b, sizeof(b)));
-		render_table_cell(t, cli_views_time(up, now, CLI_VIEWS_REL, b, sizeof(b)));
+		/* Untracked, the age would keep growing as if the job were
+		 * still watched: show the moment instead. */
+		if (cli_views_untracked(job) && cJSON_IsNumber(up))
+			render_table_cell(t, cli_views_clock(up->valuedouble, now, b, sizeof(b)));
+		else
+			render_table_cell(t, cli_views_time(up, now, CLI_VIEWS_REL, b, sizeof(b)));
 	}
 	render_table_print(t, out);
 	render_table_free(t);
 }
 
-/* The value of one `show` field; NULL leaves the row out. */
+/* The value of one `show` field; untracked jobs get no live-looking age
+ * and no projected finish (nobody updates it any more).  NULL leaves the
+ * row out. */
 static const char *
 cli_views_show_value(const cJSON *job, const char *key, bool time, int64_t now, char *buf,
                      size_t size)
 {
 	const cJSON *v = cli_json_get(job, key);
+	bool untracked = cli_views_untracked(job);
+	char abs[40];
 
+	if (strcmp(key, "status") == 0)
+		return cli_views_status_word(job, buf, size);
 	if (!time)
 		return cli_json_fmt(v, buf, size);
 	/* "finished: -" says nothing; "created: -" says it is unknown. */
 	if (!cJSON_IsNumber(v) && strcmp(key, "created_at") != 0)
 		return NULL;
+	if (untracked && strcmp(key, "estimated_finish") == 0)
+		return NULL;
+	if (untracked && strcmp(key, "updated_at") == 0) {
+		util_format_rfc3339((int64_t)v->valuedouble, abs, sizeof(abs));
+		snprintf(buf, size, "%s (untracked: not polled since)", abs);
+		return buf;
+	}
 	return cli_views_time(v, now, CLI_VIEWS_BOTH, buf, size);
 }
 

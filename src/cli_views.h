@@ -5,6 +5,9 @@
  * text to out (the caller's buffer).  Pure: no I/O, no clock, no
  * environment.  now is the Unix time ages are measured at, so the output
  * is a function of its arguments.
+ *
+ * Times are UTC: RFC 3339, or "HH:MM:SSZ" for a moment on now's day where
+ * a column needs to stay narrow.
  */
 #ifndef FTMON_CLI_VIEWS_H
 #define FTMON_CLI_VIEWS_H
@@ -20,10 +23,13 @@
  * one row of health per source. */
 void cli_views_status(const cJSON *r, int64_t now, struct buf *out);
 
-/* `jobs`: one row per job. */
+/* `jobs`: one row per job.  A job the daemon no longer polls (tracked is
+ * false) says so in its status and shows when it last changed as a time,
+ * not as an age that looks live. */
 void cli_views_jobs(const cJSON *r, int64_t now, struct buf *out);
 
-/* `show`: one job's fields, latest metrics, checkpoints and alerts. */
+/* `show`: one job's fields, latest metrics, checkpoints and alerts.  An
+ * untracked job says so, and leaves out the estimated finish. */
 void cli_views_show(const cJSON *job, int64_t now, struct buf *out);
 
 /* `events` of job (the name the user gave, borrowed, for "no events"). */

@@ -159,6 +159,54 @@ test_jobs(void)
 	buf_free(&out);
 }
 
+/* After `untrack`, the last status and step are history: the job must not
+ * look live (a status of "running" and an age that keeps growing). */
+static void
+test_untracked(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *jobs = test_json("[{'name': 'openai/ftjob-t1', 'status': 'running', 'step': 60,"
+	                        " 'total_steps': 300, 'metrics': {'train_loss': 1.25},"
+	                        " 'updated_at': 1764599700, 'tracked': false},"
+	                        " {'name': 'openai/ftjob-t2', 'status': 'running', 'step': 80,"
+	                        " 'total_steps': 300, 'metrics': {}, 'updated_at': 1764599990,"
+	                        " 'tracked': true},"
+	                        " {'name': 'openai/ftjob-t0', 'status': 'succeeded', 'step': 300,"
+	                        " 'total_steps': 300, 'metrics': {}, 'updated_at': 1764427200,"
+	                        " 'tracked': false}]");
+	cJSON *job = cJSON_Duplicate(cJSON_GetArrayItem(jobs, 0), true);
+
+	cli_views_jobs(jobs, NOW, &out);
+	test_golden(
+	        &out,
+	        "NAME             STATUS                    STEP  TRAIN_LOSS  VALID_LOSS  UPDATED\n"
+	        "openai/ftjob-t1  running (untracked)     60/300        1.25           -  14:35:00Z\n"
+	        "openai/ftjob-t2  running                 80/300           -           -  10s ago\n"
+	        "openai/ftjob-t0  succeeded (untracked)  300/300           -           -  2025-11-29T14:40:00Z\n",
+	        "jobs: an untracked job says so and shows a time, not an age");
+	cJSON_AddNumberToObject(job, "estimated_finish", NOW + 600);
+	cJSON_AddNumberToObject(job, "created_at", NOW - 3600);
+	cli_views_show(job, NOW, &out);
+	test_golden(&out,
+	            "name:              openai/ftjob-t1\n"
+	            "source:            -\n"
+	            "id:                -\n"
+	            "status:            running (untracked)\n"
+	            "step:              60/300\n"
+	            "model:             -\n"
+	            "fine-tuned model:  -\n"
+	            "trained tokens:    -\n"
+	            "created:           2025-12-01T13:40:00Z (1h ago)\n"
+	            "updated:           2025-12-01T14:35:00Z (untracked: not polled since)\n"
+	            "\n"
+	            "latest metrics:\n"
+	            "  train_loss  1.25\n",
+	            "show: untracked status, last update as a time, no estimate");
+	cJSON_Delete(job);
+	cJSON_Delete(jobs);
+	buf_free(&out);
+}
+
 static void
 test_show(void)
 {
@@ -379,6 +427,7 @@ main(void)
 	test_status();
 	test_jobs();
 	test_show();
+	test_untracked();
 	test_events_alerts();
 	test_watch();
 	test_series();
