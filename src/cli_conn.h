@@ -53,8 +53,9 @@ int cli_conn_read_line(struct cli_conn *c, size_t *len);
 int cli_conn_call(struct cli_conn *c, const char *cmd, cJSON *args, bool timeout, cJSON **root,
                   const cJSON **result);
 
-/* Report the error object of an ok:false reply (borrowed) on stderr as
- * "CODE: message".  Returns CLI_EXIT_REFUSED. */
+/* Report the error object of an ok:false reply (borrowed) on stderr: the
+ * "CODE: message" line, then each entry of its "errors" list on a line of
+ * its own.  Returns CLI_EXIT_REFUSED. */
 int cli_conn_refused(const cJSON *err);
 
 /* From now on, SIGINT and SIGTERM make a blocked cli_conn_read_line return

@@ -94,14 +94,26 @@ cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
 	render_table_free(t);
 }
 
-/* The one-line error of the last failed reload. */
+/* Every error of the last failed reload on its own line when the daemon
+ * lists them (config_errors), else its one-line config_error. */
 static void
 cli_views_config_errors(const cJSON *r, struct render_table *kv)
 {
-	if (cli_json_str(r, "config_error") != NULL) {
+	const cJSON *list = cli_json_get(r, "config_errors"), *e;
+	int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0, i = 0;
+	char b[64];
+
+	if (n == 0)
+		list = NULL;
+	if (n == 0 && cli_json_str(r, "config_error") != NULL) {
 		render_table_row(kv);
 		render_table_cell(kv, "config error:");
 		render_table_cell(kv, cli_json_str(r, "config_error"));
+	}
+	cJSON_ArrayForEach (e, list) {
+		render_table_row(kv);
+		render_table_cell(kv, i++ > 0 ? "" : n == 1 ? "config error:" : "config errors:");
+		render_table_cell(kv, cli_json_fmt(e, b, sizeof(b)));
 	}
 }
 
@@ -528,10 +540,20 @@ cli_views_refusal(const cJSON *err, struct buf *out)
 {
 	const char *code = cli_json_str(err, "code");
 	const char *msg = cli_json_str(err, "message");
+	const cJSON *list = cli_json_get(err, "errors"), *e;
+	char b[64];
 	char *line = xasprintf("%s: %s", code ? code : "error",
 	                       msg ? msg : "the daemon refused the request");
 
 	render_sanitize(line);
 	buf_printf(out, "%s\n", line);
 	free(line);
+	if (!cJSON_IsArray(list))
+		list = NULL;
+	cJSON_ArrayForEach (e, list) {
+		line = xstrdup(cli_json_fmt(e, b, sizeof(b)));
+		render_sanitize(line);
+		buf_printf(out, "%s\n", line);
+		free(line);
+	}
 }

@@ -19,8 +19,9 @@
 
 #include "buf.h"
 
-/* `status`: the daemon, its configuration, the database, job counts, and
- * one row of health per source. */
+/* `status`: the daemon, its configuration (each error of a failed reload
+ * on its own line), the database, job counts, and one row of health per
+ * source. */
 void cli_views_status(const cJSON *r, int64_t now, struct buf *out);
 
 /* `jobs`: one row per job.  A job the daemon no longer polls (tracked is
@@ -42,7 +43,9 @@ void cli_views_alerts(const cJSON *r, bool all, int64_t now, struct buf *out);
  * then key=value pairs, sanitized. */
 void cli_views_watch(const cJSON *ev, int64_t now, struct buf *out);
 
-/* An ok:false reply's error object as the line "CODE: message\n". */
+/* An ok:false reply's error object: "CODE: message", then each entry of
+ * its "errors" list (e.g. every problem of a refused reload), one per line,
+ * each line ending in '\n'. */
 void cli_views_refusal(const cJSON *err, struct buf *out);
 
 #endif

@@ -137,6 +137,104 @@ test_status(void)
 	buf_free(&out);
 }
 
+/* A failed reload lists every problem: one line each, in status and in
+ * the refusal; without the lists, today's single line. */
+static void
+test_config_errors(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r =
+	        test_json("{'version': '0.2.0', 'pid': 7, 'uptime_s': 65, 'config': '/etc/f.conf',"
+	                  " 'config_error': 'reload failed, keeping the running configuration',"
+	                  " 'config_errors': ['/etc/f.conf:3: unknown key \\'intervl\\'',"
+	                  "                   '/etc/f.conf:9: [source x]: type is missing'],"
+	                  " 'database': {'path': '/d.db', 'size_bytes': 4096},"
+	                  " 'jobs': {}, 'alerts_firing': 0, 'deliveries_pending': 0,"
+	                  " 'sources': []}");
+
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:         ftmond 0.2.0, pid 7\n"
+	            "uptime:         1m 5s\n"
+	            "config:         /etc/f.conf\n"
+	            "config errors:  /etc/f.conf:3: unknown key \"intervl\"\n"
+	            "                /etc/f.conf:9: [source x]: type is missing\n"
+	            "database:       /d.db (4.0 KiB)\n"
+	            "jobs:           none\n"
+	            "alerts:         0 firing\n"
+	            "deliveries:     0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: each config error on its own line");
+	cJSON_ReplaceItemInObject(r, "config_errors",
+	                          test_json("['/etc/f.conf:3: unknown key \\'intervl\\'']"));
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:        ftmond 0.2.0, pid 7\n"
+	            "uptime:        1m 5s\n"
+	            "config:        /etc/f.conf\n"
+	            "config error:  /etc/f.conf:3: unknown key \"intervl\"\n"
+	            "database:      /d.db (4.0 KiB)\n"
+	            "jobs:          none\n"
+	            "alerts:        0 firing\n"
+	            "deliveries:    0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: a single config error");
+	cJSON_ReplaceItemInObject(r, "config_errors", cJSON_CreateArray());
+	cJSON_ReplaceItemInObject(r, "config_error", cJSON_CreateString("/etc/f.conf:3: bad"));
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:        ftmond 0.2.0, pid 7\n"
+	            "uptime:        1m 5s\n"
+	            "config:        /etc/f.conf\n"
+	            "config error:  /etc/f.conf:3: bad\n"
+	            "database:      /d.db (4.0 KiB)\n"
+	            "jobs:          none\n"
+	            "alerts:        0 firing\n"
+	            "deliveries:    0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: empty config_errors falls back to config_error");
+	cJSON_DeleteItemFromObject(r, "config_errors");
+	cJSON_ReplaceItemInObject(r, "config_error", cJSON_CreateNull());
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:      ftmond 0.2.0, pid 7\n"
+	            "uptime:      1m 5s\n"
+	            "config:      /etc/f.conf\n"
+	            "database:    /d.db (4.0 KiB)\n"
+	            "jobs:        none\n"
+	            "alerts:      0 firing\n"
+	            "deliveries:  0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: no config error line when all is well");
+	cJSON_Delete(r);
+
+	r = test_json(
+	        "{'code': 'config', 'message': 'reload failed, keeping the running"
+	        " configuration', 'errors': ['f.conf:3: unknown key', 'f.conf:9: bad\\u001b[2J']}");
+	cli_views_refusal(r, &out);
+	test_golden(&out,
+	            "config: reload failed, keeping the running configuration\n"
+	            "f.conf:3: unknown key\n"
+	            "f.conf:9: bad?[2J\n",
+	            "refusal: the message, then each error on its own line, sanitized");
+	cJSON_Delete(r);
+	r = test_json("{'code': 'config_error', 'message': 'f.conf:3: unknown key'}");
+	cli_views_refusal(r, &out);
+	test_golden(&out, "config_error: f.conf:3: unknown key\n",
+	            "refusal without a list: one line");
+	cJSON_Delete(r);
+	r = test_json("{'errors': 'not a list'}");
+	cli_views_refusal(r, &out);
+	test_golden(&out, "error: the daemon refused the request\n",
+	            "refusal without code or message, errors not a list: the fallback line");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
 static void
 test_jobs(void)
 {
@@ -426,6 +524,7 @@ main(void)
 {
 	test_status();
 	test_jobs();
+	test_config_errors();
 	test_show();
 	test_untracked();
 	test_events_alerts();
