@@ -61,6 +61,49 @@ cli_views_untracked(const cJSON *job)
 
 /* ---- status ---- */
 
+/* "ok", "down since 10:42:07Z", "backing off until 10:43:00Z", ... */
+static const char *
+cli_views_health(const cJSON *s, int64_t now, char *buf, size_t size)
+{
+	const char *h = cli_json_str(s, "health");
+	char clock[40];
+	double t;
+
+	if (h == NULL)
+		return cli_json_fmt(cli_json_get(s, "health"), buf, size);
+	if (strcmp(h, "backing_off") == 0) {
+		if (cli_json_num(s, "backoff_until", &t))
+			snprintf(buf, size, "backing off until %s",
+			         cli_views_clock(t, now, clock, sizeof(clock)));
+		else if (cli_json_num(s, "health_since", &t))
+			snprintf(buf, size, "backing off since %s",
+			         cli_views_clock(t, now, clock, sizeof(clock)));
+		else
+			snprintf(buf, size, "backing off");
+		return buf;
+	}
+	/* Good states need no date: "ok since" would only add noise. */
+	if (strcmp(h, "ok") == 0 || strcmp(h, "idle") == 0 || strcmp(h, "inactive") == 0 ||
+	    !cli_json_num(s, "health_since", &t))
+		return h;
+	snprintf(buf, size, "%s since %s", h, cli_views_clock(t, now, clock, sizeof(clock)));
+	return buf;
+}
+
+/* The last error, prefixed with when it happened if the daemon says. */
+static void
+cli_views_last_error(struct render_table *t, const cJSON *s, int64_t now)
+{
+	const char *msg = cli_json_str(s, "last_error");
+	char clock[40];
+	double at;
+
+	if (msg != NULL && cli_json_num(s, "last_error_at", &at))
+		render_table_cellf(t, "%s %s", cli_views_clock(at, now, clock, sizeof(clock)), msg);
+	else
+		render_table_cell(t, msg);
+}
+
 static void
 cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
 {
@@ -68,7 +111,7 @@ cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
 	                                  "JOBS",   "REQUESTS", "ERRORS", "LAST ERROR"};
 	struct render_table *t = render_table_new(8, hdr);
 	const cJSON *s;
-	char b[1024];
+	char b[128];
 
 	for (size_t i = 4; i <= 6; i++)
 		render_table_align(t, i, RENDER_RIGHT);
@@ -77,14 +120,14 @@ cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
 		render_table_row(t);
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "name"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "type"), b, sizeof(b)));
-		render_table_cell(t, cli_json_fmt(cli_json_get(s, "health"), b, sizeof(b)));
+		render_table_cell(t, cli_views_health(s, now, b, sizeof(b)));
 		render_table_cell(t, cJSON_IsNumber(last) ? cli_views_time(last, now, CLI_VIEWS_REL,
 		                                                           b, sizeof(b))
 		                                          : "never");
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "jobs"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "requests"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "errors"), b, sizeof(b)));
-		render_table_cell(t, cli_json_str(s, "last_error"));
+		cli_views_last_error(t, s, now);
 	}
 	buf_puts(out, "\n");
 	if (render_table_rows(t) > 0)

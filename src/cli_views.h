@@ -20,8 +20,10 @@
 #include "buf.h"
 
 /* `status`: the daemon, its configuration (each error of a failed reload
- * on its own line), the database, job counts, and one row of health per
- * source. */
+ * on its own line), the database, job counts, and one row per source: its
+ * health with the moment it began ("down since 10:42:07Z", "backing off
+ * until 10:43:00Z"), last poll, stored jobs, requests, errors, and the last
+ * error with its time. */
 void cli_views_status(const cJSON *r, int64_t now, struct buf *out);
 
 /* `jobs`: one row per job.  A job the daemon no longer polls (tracked is

@@ -235,6 +235,71 @@ test_config_errors(void)
 	buf_free(&out);
 }
 
+/* Source health says since when, or until when a backoff lasts, and the
+ * last error says when it happened; fields an older daemon does not send
+ * leave the cell as it was. */
+static void
+test_source_health(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json(
+	        "{'sources': ["
+	        " {'name': 'a', 'type': 'openai', 'health': 'ok', 'health_since': 1764590000,"
+	        "  'backoff_until': null, 'last_poll': 1764599995, 'last_error': null,"
+	        "  'last_error_at': null, 'jobs': 4, 'requests': 1200, 'errors': 0},"
+	        " {'name': 'b', 'type': 'openai', 'health': 'down', 'health_since': 1764598927,"
+	        "  'backoff_until': null, 'last_poll': 1764599951,"
+	        "  'last_error': 'job list: Failed to connect to api.openai.com',"
+	        "  'last_error_at': 1764598951, 'jobs': 12, 'requests': 80, 'errors': 17},"
+	        " {'name': 'c', 'type': 'openai', 'health': 'backing_off',"
+	        "  'health_since': 1764599940, 'backoff_until': 1764600180,"
+	        "  'last_poll': 1764599940, 'last_error': 'HTTP 429', 'last_error_at': 1764599940,"
+	        "  'jobs': 2, 'requests': 9, 'errors': 3},"
+	        " {'name': 'd', 'type': 'openai', 'health': 'unauthorized',"
+	        "  'health_since': 1764427200, 'last_poll': 1764599000,"
+	        "  'last_error': 'HTTP 401', 'last_error_at': 1764599000, 'jobs': 0,"
+	        "  'requests': 5, 'errors': 5},"
+	        " {'name': 'e', 'type': 'push', 'health': 'idle', 'health_since': null,"
+	        "  'last_poll': null, 'last_error': null, 'jobs': 1, 'requests': 0, 'errors': 0},"
+	        " {'name': 'f', 'type': 'openai', 'health': 'backing_off', 'backoff_until': null,"
+	        "  'health_since': null, 'last_poll': null, 'last_error': 'HTTP 503',"
+	        "  'jobs': 0, 'requests': 1, 'errors': 1},"
+	        " {'name': 'g', 'type': 'openai', 'health': 'inactive', 'health_since': 1764590000,"
+	        "  'last_poll': 1764590000, 'jobs': 3, 'requests': 10, 'errors': 0},"
+	        " {'name': 'h', 'type': 'openai', 'health': 'error', 'health_since': 1764599990,"
+	        "  'last_poll': null, 'last_error': 'api_key_env K is not set',"
+	        "  'last_error_at': 1764599990, 'jobs': 0, 'requests': 0, 'errors': 1},"
+	        " {'name': 'old', 'type': 'openai', 'health': 'degraded', 'last_poll': 1764599995,"
+	        "  'last_error': 'database is locked'},"
+	        " {'name': 'bare'}]}");
+
+	cli_views_status(r, NOW, &out);
+	test_golden(
+	        &out,
+	        "daemon:      ftmond -, pid -\n"
+	        "uptime:      -\n"
+	        "config:      -\n"
+	        "database:    -\n"
+	        "jobs:        none\n"
+	        "alerts:      - firing\n"
+	        "deliveries:  - pending\n"
+	        "\n"
+	        "SOURCE  TYPE    HEALTH                                   LAST POLL  JOBS  REQUESTS  ERRORS  LAST ERROR\n"
+	        "a       openai  ok                                       5s ago        4      1200       0\n"
+	        "b       openai  down since 14:22:07Z                     49s ago      12        80      17  14:22:31Z job list: Failed to connect to api.openai.com\n"
+	        "c       openai  backing off until 14:43:00Z              1m ago        2         9       3  14:39:00Z HTTP 429\n"
+	        "d       openai  unauthorized since 2025-11-29T14:40:00Z  16m ago       0         5       5  14:23:20Z HTTP 401\n"
+	        "e       push    idle                                     never         1         0       0\n"
+	        "f       openai  backing off                              never         0         1       1  HTTP 503\n"
+	        "g       openai  inactive                                 2h ago        3        10       0\n"
+	        "h       openai  error since 14:39:50Z                    never         0         0       1  14:39:50Z api_key_env K is not set\n"
+	        "old     openai  degraded                                 5s ago        -         -       -  database is locked\n"
+	        "bare    -       -                                        never         -         -       -\n",
+	        "status: source health since/until, last error with its time");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
 static void
 test_jobs(void)
 {
@@ -525,6 +590,7 @@ main(void)
 	test_status();
 	test_jobs();
 	test_config_errors();
+	test_source_health();
 	test_show();
 	test_untracked();
 	test_events_alerts();
