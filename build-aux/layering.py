@@ -27,7 +27,7 @@ import sys
 
 # Layers, lowest first.  A module may include modules of its own layer or
 # below unless its entry narrows that with `deps`.  `client` is not in the
-# order: client modules may include pure modules only.
+# order: client modules may include pure and client modules only.
 LAYERS = ["pure", "infra", "ingest", "sources", "control", "top"]
 CLIENT = "client"
 
@@ -107,6 +107,7 @@ MODULES = {
     "ftmond": mod("top", PURE_SYS | UV | CURL, ["daemon", "pure"]),
     # client: ftmonctl and every cli_* module, pure modules only.
     "ftmonctl": mod(CLIENT),
+    "cli": mod(CLIENT),
 }
 CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 
@@ -167,7 +168,9 @@ def may_include(src, dst):
         return None
     e, dl = entry_of(src), layer_of(dst)
     if e["layer"] == CLIENT:
-        return None if dl == "pure" else "client modules include pure modules only"
+        if dl in ("pure", CLIENT):
+            return None
+        return "client modules include pure and client modules only"
     if e["deps"] is not None:
         if dst in e["deps"] or dl in e["deps"]:
             return None

@@ -31,6 +31,8 @@ ctl poll >/dev/null
 sleep 1
 is "$(fake_requests_for ftjob-t1)" "$n1" "an untracked job is not polled, even by poll"
 is "$(sql "SELECT tracked FROM jobs WHERE external_id = 'ftjob-t1'")" "0" "untrack is recorded in the database"
+like "$(ctl jobs --all | grep ftjob-t1)" ' [a-z]+ \(untracked\) ' "jobs marks the untracked job"
+like "$(ctl show ftjob-t1)" 'status: +[a-z]+ \(untracked\)' "show marks the untracked job"
 ctl track nosuchsource ftjob-x >/dev/null 2>"$T/err"
 is "$?" "1" "track on an unknown source exits 1"
 like "$(cat "$T/err")" 'not_found' "naming not_found"

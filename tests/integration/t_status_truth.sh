@@ -42,6 +42,14 @@ out=$(ctl --json jobs --all)
 is "$(jget "$out" 'len([x for x in j if x["name"].startswith("openai/ftjob-c")])')" "3" \
 	"prefix lookups stay unambiguous"
 
+fake POST /_fake/jobs '{"id": "ftjob-c4", "total_steps": 20, "steps_per_second": 40}' >/dev/null
+sed -i 's/^discover = .*//' "$CONF"
+out=$(ctl track openai/ftjob-c4)
+is "$?" "0" "track SOURCE/EXTERNAL_ID works"
+like "$out" "openai/ftjob-c4" "and names the job"
+ctl track nosuch/ftjob-c4 >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "no source named 'nosuch'" "an unknown source in the name form is refused"
+
 # A reload with several errors: a list, not one long line.
 cp "$CONF" "$T/good.conf"
 cat >>"$CONF" <<'BAD'

@@ -1,0 +1,316 @@
+/*
+ * cli_read: ping, status, jobs, show, metrics, plot, events, alerts, watch.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli_json.h"
+#include "cli_read.h"
+#include "cli_series.h"
+#include "cli_views.h"
+#include "proto.h"
+#include "util.h"
+
+static int
+cli_read_render_pong(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	char b[64];
+
+	buf_printf(&c->out.text, "%s\n", cli_json_fmt(r, b, sizeof(b)));
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_ping(struct cli *c, struct cli_args *a)
+{
+	return cli_call(c, "ping", NULL, cli_read_render_pong, a);
+}
+
+static int
+cli_read_render_status(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	cli_views_status(r, c->now, &c->out.text);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_status(struct cli *c, struct cli_args *a)
+{
+	return cli_call(c, "status", NULL, cli_read_render_status, a);
+}
+
+static int
+cli_read_render_jobs(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	cli_views_jobs(r, c->now, &c->out.text);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_jobs(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(args, "all", a->all);
+	if (a->status != NULL)
+		cJSON_AddStringToObject(args, "status", a->status);
+	if (a->source != NULL)
+		cJSON_AddStringToObject(args, "source", a->source);
+	return cli_call(c, "jobs", args, cli_read_render_jobs, a);
+}
+
+static int
+cli_read_render_show(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	cli_views_show(r, c->now, &c->out.text);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_show(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(args, "job", a->pos[0]);
+	return cli_call(c, "job", args, cli_read_render_show, a);
+}
+
+/* ---- metrics and plot ---- */
+
+static int
+cli_read_render_metrics(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	struct cli_series *s;
+	size_t ns;
+
+	if (cli_series_load(r, &s, &ns) < 0)
+		return cli_fail(CLI_EXIT_UNREACHABLE, "malformed metrics reply from the daemon");
+	if (cli_series_points(s, ns) == 0 && !a->csv)
+		buf_printf(&c->out.text, "no metric points for %s\n", a->pos[0]);
+	else
+		cli_series_table(s, ns, a->csv, &c->out.text);
+	cli_series_free(s, ns);
+	return CLI_EXIT_OK;
+}
+
+/* The args shared by `metrics` and `plot`. */
+static cJSON *
+cli_read_metrics_args(const struct cli_args *a, int64_t points)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(args, "job", a->pos[0]);
+	if (a->nmetrics > 0)
+		cJSON_AddItemToObject(args, "metric",
+		                      cJSON_CreateStringArray(a->metrics, (int)a->nmetrics));
+	if (a->has_since)
+		cJSON_AddNumberToObject(args, "since", (double)a->since);
+	if (a->has_until)
+		cJSON_AddNumberToObject(args, "until", (double)a->until);
+	if (points > 0)
+		cJSON_AddNumberToObject(args, "points", (double)points);
+	return args;
+}
+
+int
+cli_read_metrics(struct cli *c, struct cli_args *a)
+{
+	return cli_call(c, "metrics", cli_read_metrics_args(a, a->has_points ? a->points : 0),
+	                cli_read_render_metrics, a);
+}
+
+/* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
+static int
+cli_read_term_width(void)
+{
+	struct winsize ws;
+	uint64_t cols;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
+		return (int)cols;
+	return 80;
+}
+
+/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org)
+ * or TERM is dumb. */
+static bool
+cli_read_use_color(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (nc != NULL && *nc != '\0')
+		return false;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+static bool
+cli_read_use_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+static int
+cli_read_render_plot(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	struct render_plot_opts o = {.width = a->width, .height = a->height};
+	struct cli_series *s;
+	size_t ns;
+	int rc;
+
+	if (cli_series_load(r, &s, &ns) < 0)
+		return cli_fail(CLI_EXIT_UNREACHABLE, "malformed metrics reply from the daemon");
+	o.color = cli_read_use_color();
+	o.braille = cli_read_use_utf8();
+	rc = cli_series_plot(s, ns, a->metrics, a->nmetrics, &o, &c->out.text);
+	if (rc == -ENODATA)
+		buf_printf(&c->out.text, "no metric points to plot for %s\n", a->pos[0]);
+	cli_series_free(s, ns);
+	if (rc == -EINVAL)
+		return cli_fail(CLI_EXIT_USAGE, "plot: --width or --height too small");
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_plot(struct cli *c, struct cli_args *a)
+{
+	if (a->width == 0)
+		a->width = cli_read_term_width() < 20 ? 20 : cli_read_term_width();
+	if (a->height == 0)
+		a->height = 20;
+	/* Two points per column: braille cells are two dots wide. */
+	return cli_call(c, "metrics", cli_read_metrics_args(a, (int64_t)a->width * 2),
+	                cli_read_render_plot, a);
+}
+
+/* ---- events and alerts ---- */
+
+static int
+cli_read_render_events(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	cli_views_events(r, a->pos[0], &c->out.text);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_events(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(args, "job", a->pos[0]);
+	if (a->has_limit)
+		cJSON_AddNumberToObject(args, "limit", (double)a->limit);
+	return cli_call(c, "events", args, cli_read_render_events, a);
+}
+
+static int
+cli_read_render_alerts(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	cli_views_alerts(r, a->all, c->now, &c->out.text);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_read_alerts(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(args, "all", a->all);
+	return cli_call(c, "alerts", args, cli_read_render_alerts, a);
+}
+
+/* ---- watch ---- */
+
+/*
+ * Handle one line of a watch stream.  A protocol reply (it has "ok") is
+ * either the daemon refusing, the acknowledgement of the request, or an
+ * event wrapped as a result; any other object is an event.  Returns 0 to go
+ * on or an exit status.
+ */
+static int
+cli_read_watch_line(struct cli *c, const char *text, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	const cJSON *ev = root, *payload;
+	bool ok;
+	int rc = CLI_EXIT_OK;
+
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return cli_fail(CLI_EXIT_UNREACHABLE, "malformed line from the daemon");
+	}
+	if (cli_json_get(root, "ok") != NULL) {
+		cJSON_Delete(root);
+		if (proto_parse_reply(text, len, &root, &ok, &payload) < 0)
+			return cli_fail(CLI_EXIT_UNREACHABLE, "malformed reply from the daemon");
+		if (!ok) {
+			rc = cli_conn_refused(payload);
+			cJSON_Delete(root);
+			return rc;
+		}
+		ev = payload;
+		/* The acknowledgement carries no event: nothing to show. */
+		if (!cJSON_IsObject(ev) ||
+		    (cli_json_get(ev, "event") == NULL && cli_json_get(ev, "type") == NULL)) {
+			cJSON_Delete(root);
+			return CLI_EXIT_OK;
+		}
+	}
+	if (c->out.json && ev != root) {
+		/* An event wrapped as a result: print the result alone. */
+		rc = cli_out_json(&c->out, text, len, ev);
+		cJSON_Delete(root);
+		return rc;
+	}
+	if (c->out.json) {
+		buf_append(&c->out.text, text, len);
+		buf_puts(&c->out.text, "\n");
+	} else {
+		cli_views_watch(ev, util_now(), &c->out.text);
+	}
+	cJSON_Delete(root);
+	return cli_out_flush(&c->out);
+}
+
+int
+cli_read_watch(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+	char *line;
+	size_t len;
+	int rc;
+
+	cli_conn_catch_signals();
+	if (a->npos > 0)
+		cJSON_AddStringToObject(args, "job", a->pos[0]);
+	line = proto_build_request(1, "watch", args);
+	rc = cli_conn_open(&c->conn, false);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_conn_send(&c->conn, line);
+	free(line);
+	for (bool first = true; rc == CLI_EXIT_OK && !cli_conn_interrupted() && !c->out.stdout_gone;
+	     first = false) {
+		rc = cli_conn_read_line(&c->conn, &len);
+		if (rc == 1 && first && !cli_conn_interrupted())
+			return cli_fail(CLI_EXIT_UNREACHABLE,
+			                "the daemon closed the connection without replying");
+		if (rc == 1)
+			return CLI_EXIT_OK;
+		if (rc != 0)
+			return rc;
+		rc = cli_read_watch_line(c, c->conn.in.data, len);
+		buf_consume(&c->conn.in, len + 1);
+	}
+	return rc;
+}

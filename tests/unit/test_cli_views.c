@@ -1,0 +1,601 @@
+/*
+ * test_cli_views: golden output of ftmonctl's views.  Fixed results go in,
+ * the exact text that comes out is compared with the expected text, at a
+ * fixed "now" so ages are deterministic.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "cli_series.h"
+#include "cli_views.h"
+#include "tap.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* 2025-12-01T14:40:00Z */
+#define NOW 1764600000
+
+/* Parse a fixture written with ' for " (readable in C); aborts on a typo. */
+static cJSON *
+test_json(const char *text)
+{
+	char *s = xstrdup(text);
+	cJSON *v;
+
+	for (char *p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	v = cJSON_Parse(s);
+	if (v == NULL) {
+		printf("Bail out! fixture is not JSON: %s\n", s);
+		exit(1);
+	}
+	free(s);
+	return v;
+}
+
+/* Compare the text in out with want, line by line for a readable diff,
+ * then empty out. */
+static void
+test_golden(struct buf *out, const char *want, const char *name)
+{
+	const char *got = out->data ? out->data : "";
+	int eq = strcmp(got, want) == 0;
+
+	if (!ok(eq, "%s", name)) {
+		TAP_DIAG("got:");
+		for (const char *p = got; *p;) {
+			size_t n = strcspn(p, "\n");
+			TAP_DIAG("|%.*s|", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+		TAP_DIAG("want:");
+		for (const char *p = want; *p;) {
+			size_t n = strcspn(p, "\n");
+			TAP_DIAG("|%.*s|", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	buf_reset(out);
+}
+
+static const char *const test_status_json =
+        "{'version': '0.1.0', 'pid': 4242, 'uptime_s': 10925,"
+        " 'config': '/etc/ftmon/ftmon.conf', 'config_error': null,"
+        " 'database': {'path': '/var/lib/ftmon/ftmon.db', 'size_bytes': 12882912},"
+        " 'sources': ["
+        "  {'name': 'openai', 'type': 'openai', 'health': 'ok', 'last_poll': 1764599995,"
+        "   'last_error': null, 'jobs': 4, 'requests': 1200, 'errors': 3},"
+        "  {'name': 'lab', 'type': 'jsonl', 'health': 'error', 'last_poll': null,"
+        "   'last_error': 'glob matched nothing', 'jobs': 0, 'requests': 0, 'errors': 1}],"
+        " 'jobs': {'running': 1, 'succeeded': 3},"
+        " 'alerts_firing': 1, 'deliveries_pending': 0}";
+
+static const char *const test_job1 =
+        "{'name': 'openai/ftjob-abc123', 'source': 'openai', 'id': 'ftjob-abc123',"
+        " 'status': 'running', 'model': 'gpt-4o-mini-2024-07-18', 'fine_tuned_model': null,"
+        " 'step': 120, 'total_steps': 300,"
+        " 'metrics': {'train_loss': 0.4321, 'valid_loss': 0.5123,"
+        "             'train_mean_token_accuracy': 0.88},"
+        " 'created_at': 1764589200, 'finished_at': null, 'updated_at': 1764599988,"
+        " 'tracked': true}";
+
+static const char *const test_job2 =
+        "{'name': 'lab/r\xc3\xbcn-2', 'source': 'lab', 'id': 'r\xc3\xbcn-2',"
+        " 'status': 'succeeded', 'model': null, 'fine_tuned_model': null, 'step': 50,"
+        " 'total_steps': null, 'metrics': {'train_loss': null}, 'created_at': null,"
+        " 'finished_at': 1764513600, 'updated_at': 1764427200}";
+
+static const char *const test_alert =
+        "{'id': 7, 'job': 'openai/ftjob-abc123', 'rule': 'divergence',"
+        " 'metric': 'valid_loss', 'state': 'firing', 'value': 0.5123, 'step': 120,"
+        " 'message': 'valid_loss stopped improving for 3 evaluations\\u001b[31m',"
+        " 'fired_at': 1764599700, 'resolved_at': null, 'acked': false}";
+
+static void
+test_status(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json(test_status_json);
+
+	cli_views_status(r, NOW, &out);
+	test_golden(
+	        &out,
+	        "daemon:      ftmond 0.1.0, pid 4242\n"
+	        "uptime:      3h 2m\n"
+	        "config:      /etc/ftmon/ftmon.conf\n"
+	        "database:    /var/lib/ftmon/ftmon.db (12 MiB)\n"
+	        "jobs:        1 running, 3 succeeded\n"
+	        "alerts:      1 firing\n"
+	        "deliveries:  0 pending\n"
+	        "\n"
+	        "SOURCE  TYPE    HEALTH  LAST POLL  JOBS  REQUESTS  ERRORS  LAST ERROR\n"
+	        "openai  openai  ok      5s ago        4      1200       3\n"
+	        "lab     jsonl   error   never         0         0       1  glob matched nothing\n",
+	        "status: daemon block and sources table");
+	cJSON_Delete(r);
+	r = test_json("{}");
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:      ftmond -, pid -\n"
+	            "uptime:      -\n"
+	            "config:      -\n"
+	            "database:    -\n"
+	            "jobs:        none\n"
+	            "alerts:      - firing\n"
+	            "deliveries:  - pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status of an empty result: dashes, no sources");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
+/* A failed reload lists every problem: one line each, in status and in
+ * the refusal; without the lists, today's single line. */
+static void
+test_config_errors(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r =
+	        test_json("{'version': '0.2.0', 'pid': 7, 'uptime_s': 65, 'config': '/etc/f.conf',"
+	                  " 'config_error': 'reload failed, keeping the running configuration',"
+	                  " 'config_errors': ['/etc/f.conf:3: unknown key \\'intervl\\'',"
+	                  "                   '/etc/f.conf:9: [source x]: type is missing'],"
+	                  " 'database': {'path': '/d.db', 'size_bytes': 4096},"
+	                  " 'jobs': {}, 'alerts_firing': 0, 'deliveries_pending': 0,"
+	                  " 'sources': []}");
+
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:         ftmond 0.2.0, pid 7\n"
+	            "uptime:         1m 5s\n"
+	            "config:         /etc/f.conf\n"
+	            "config errors:  /etc/f.conf:3: unknown key \"intervl\"\n"
+	            "                /etc/f.conf:9: [source x]: type is missing\n"
+	            "database:       /d.db (4.0 KiB)\n"
+	            "jobs:           none\n"
+	            "alerts:         0 firing\n"
+	            "deliveries:     0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: each config error on its own line");
+	cJSON_ReplaceItemInObject(r, "config_errors",
+	                          test_json("['/etc/f.conf:3: unknown key \\'intervl\\'']"));
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:        ftmond 0.2.0, pid 7\n"
+	            "uptime:        1m 5s\n"
+	            "config:        /etc/f.conf\n"
+	            "config error:  /etc/f.conf:3: unknown key \"intervl\"\n"
+	            "database:      /d.db (4.0 KiB)\n"
+	            "jobs:          none\n"
+	            "alerts:        0 firing\n"
+	            "deliveries:    0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: a single config error");
+	cJSON_ReplaceItemInObject(r, "config_errors", cJSON_CreateArray());
+	cJSON_ReplaceItemInObject(r, "config_error", cJSON_CreateString("/etc/f.conf:3: bad"));
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:        ftmond 0.2.0, pid 7\n"
+	            "uptime:        1m 5s\n"
+	            "config:        /etc/f.conf\n"
+	            "config error:  /etc/f.conf:3: bad\n"
+	            "database:      /d.db (4.0 KiB)\n"
+	            "jobs:          none\n"
+	            "alerts:        0 firing\n"
+	            "deliveries:    0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: empty config_errors falls back to config_error");
+	cJSON_DeleteItemFromObject(r, "config_errors");
+	cJSON_ReplaceItemInObject(r, "config_error", cJSON_CreateNull());
+	cli_views_status(r, NOW, &out);
+	test_golden(&out,
+	            "daemon:      ftmond 0.2.0, pid 7\n"
+	            "uptime:      1m 5s\n"
+	            "config:      /etc/f.conf\n"
+	            "database:    /d.db (4.0 KiB)\n"
+	            "jobs:        none\n"
+	            "alerts:      0 firing\n"
+	            "deliveries:  0 pending\n"
+	            "\n"
+	            "no sources configured\n",
+	            "status: no config error line when all is well");
+	cJSON_Delete(r);
+
+	r = test_json(
+	        "{'code': 'config', 'message': 'reload failed, keeping the running"
+	        " configuration', 'errors': ['f.conf:3: unknown key', 'f.conf:9: bad\\u001b[2J']}");
+	cli_views_refusal(r, &out);
+	test_golden(&out,
+	            "config: reload failed, keeping the running configuration\n"
+	            "f.conf:3: unknown key\n"
+	            "f.conf:9: bad?[2J\n",
+	            "refusal: the message, then each error on its own line, sanitized");
+	cJSON_Delete(r);
+	r = test_json("{'code': 'config_error', 'message': 'f.conf:3: unknown key'}");
+	cli_views_refusal(r, &out);
+	test_golden(&out, "config_error: f.conf:3: unknown key\n",
+	            "refusal without a list: one line");
+	cJSON_Delete(r);
+	r = test_json("{'errors': 'not a list'}");
+	cli_views_refusal(r, &out);
+	test_golden(&out, "error: the daemon refused the request\n",
+	            "refusal without code or message, errors not a list: the fallback line");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
+/* Source health says since when, or until when a backoff lasts, and the
+ * last error says when it happened; fields an older daemon does not send
+ * leave the cell as it was. */
+static void
+test_source_health(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json(
+	        "{'sources': ["
+	        " {'name': 'a', 'type': 'openai', 'health': 'ok', 'health_since': 1764590000,"
+	        "  'backoff_until': null, 'last_poll': 1764599995, 'last_error': null,"
+	        "  'last_error_at': null, 'jobs': 4, 'requests': 1200, 'errors': 0},"
+	        " {'name': 'b', 'type': 'openai', 'health': 'down', 'health_since': 1764598927,"
+	        "  'backoff_until': null, 'last_poll': 1764599951,"
+	        "  'last_error': 'job list: Failed to connect to api.openai.com',"
+	        "  'last_error_at': 1764598951, 'jobs': 12, 'requests': 80, 'errors': 17},"
+	        " {'name': 'c', 'type': 'openai', 'health': 'backing_off',"
+	        "  'health_since': 1764599940, 'backoff_until': 1764600180,"
+	        "  'last_poll': 1764599940, 'last_error': 'HTTP 429', 'last_error_at': 1764599940,"
+	        "  'jobs': 2, 'requests': 9, 'errors': 3},"
+	        " {'name': 'd', 'type': 'openai', 'health': 'unauthorized',"
+	        "  'health_since': 1764427200, 'last_poll': 1764599000,"
+	        "  'last_error': 'HTTP 401', 'last_error_at': 1764599000, 'jobs': 0,"
+	        "  'requests': 5, 'errors': 5},"
+	        " {'name': 'e', 'type': 'push', 'health': 'idle', 'health_since': null,"
+	        "  'last_poll': null, 'last_error': null, 'jobs': 1, 'requests': 0, 'errors': 0},"
+	        " {'name': 'f', 'type': 'openai', 'health': 'backing_off', 'backoff_until': null,"
+	        "  'health_since': null, 'last_poll': null, 'last_error': 'HTTP 503',"
+	        "  'jobs': 0, 'requests': 1, 'errors': 1},"
+	        " {'name': 'g', 'type': 'openai', 'health': 'inactive', 'health_since': 1764590000,"
+	        "  'last_poll': 1764590000, 'jobs': 3, 'requests': 10, 'errors': 0},"
+	        " {'name': 'h', 'type': 'openai', 'health': 'error', 'health_since': 1764599990,"
+	        "  'last_poll': null, 'last_error': 'api_key_env K is not set',"
+	        "  'last_error_at': 1764599990, 'jobs': 0, 'requests': 0, 'errors': 1},"
+	        " {'name': 'old', 'type': 'openai', 'health': 'degraded', 'last_poll': 1764599995,"
+	        "  'last_error': 'database is locked'},"
+	        " {'name': 'bare'}]}");
+
+	cli_views_status(r, NOW, &out);
+	test_golden(
+	        &out,
+	        "daemon:      ftmond -, pid -\n"
+	        "uptime:      -\n"
+	        "config:      -\n"
+	        "database:    -\n"
+	        "jobs:        none\n"
+	        "alerts:      - firing\n"
+	        "deliveries:  - pending\n"
+	        "\n"
+	        "SOURCE  TYPE    HEALTH                                   LAST POLL  JOBS  REQUESTS  ERRORS  LAST ERROR\n"
+	        "a       openai  ok                                       5s ago        4      1200       0\n"
+	        "b       openai  down since 14:22:07Z                     49s ago      12        80      17  14:22:31Z job list: Failed to connect to api.openai.com\n"
+	        "c       openai  backing off until 14:43:00Z              1m ago        2         9       3  14:39:00Z HTTP 429\n"
+	        "d       openai  unauthorized since 2025-11-29T14:40:00Z  16m ago       0         5       5  14:23:20Z HTTP 401\n"
+	        "e       push    idle                                     never         1         0       0\n"
+	        "f       openai  backing off                              never         0         1       1  HTTP 503\n"
+	        "g       openai  inactive                                 2h ago        3        10       0\n"
+	        "h       openai  error since 14:39:50Z                    never         0         0       1  14:39:50Z api_key_env K is not set\n"
+	        "old     openai  degraded                                 5s ago        -         -       -  database is locked\n"
+	        "bare    -       -                                        never         -         -       -\n",
+	        "status: source health since/until, last error with its time");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
+static void
+test_jobs(void)
+{
+	struct buf out = BUF_INIT;
+	char *text = xasprintf("[%s, %s]", test_job1, test_job2);
+	cJSON *r = test_json(text);
+
+	cli_views_jobs(r, NOW, &out);
+	test_golden(&out,
+	            "NAME                 STATUS        STEP  TRAIN_LOSS  VALID_LOSS  UPDATED\n"
+	            "openai/ftjob-abc123  running    120/300      0.4321      0.5123  12s ago\n"
+	            "lab/rün-2            succeeded       50         nan           -  2d ago\n",
+	            "jobs: steps, losses, nan, ages");
+	cJSON_Delete(r);
+	r = test_json("[]");
+	cli_views_jobs(r, NOW, &out);
+	test_golden(&out, "no jobs\n", "jobs: none");
+	cJSON_Delete(r);
+	free(text);
+	buf_free(&out);
+}
+
+/* After `untrack`, the last status and step are history: the job must not
+ * look live (a status of "running" and an age that keeps growing). */
+static void
+test_untracked(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *jobs = test_json("[{'name': 'openai/ftjob-t1', 'status': 'running', 'step': 60,"
+	                        " 'total_steps': 300, 'metrics': {'train_loss': 1.25},"
+	                        " 'updated_at': 1764599700, 'tracked': false},"
+	                        " {'name': 'openai/ftjob-t2', 'status': 'running', 'step': 80,"
+	                        " 'total_steps': 300, 'metrics': {}, 'updated_at': 1764599990,"
+	                        " 'tracked': true},"
+	                        " {'name': 'openai/ftjob-t0', 'status': 'succeeded', 'step': 300,"
+	                        " 'total_steps': 300, 'metrics': {}, 'updated_at': 1764427200,"
+	                        " 'tracked': false}]");
+	cJSON *job = cJSON_Duplicate(cJSON_GetArrayItem(jobs, 0), true);
+
+	cli_views_jobs(jobs, NOW, &out);
+	test_golden(
+	        &out,
+	        "NAME             STATUS                    STEP  TRAIN_LOSS  VALID_LOSS  UPDATED\n"
+	        "openai/ftjob-t1  running (untracked)     60/300        1.25           -  14:35:00Z\n"
+	        "openai/ftjob-t2  running                 80/300           -           -  10s ago\n"
+	        "openai/ftjob-t0  succeeded (untracked)  300/300           -           -  2025-11-29T14:40:00Z\n",
+	        "jobs: an untracked job says so and shows a time, not an age");
+	cJSON_AddNumberToObject(job, "estimated_finish", NOW + 600);
+	cJSON_AddNumberToObject(job, "created_at", NOW - 3600);
+	cli_views_show(job, NOW, &out);
+	test_golden(&out,
+	            "name:              openai/ftjob-t1\n"
+	            "source:            -\n"
+	            "id:                -\n"
+	            "status:            running (untracked)\n"
+	            "step:              60/300\n"
+	            "model:             -\n"
+	            "fine-tuned model:  -\n"
+	            "trained tokens:    -\n"
+	            "created:           2025-12-01T13:40:00Z (1h ago)\n"
+	            "updated:           2025-12-01T14:35:00Z (untracked: not polled since)\n"
+	            "\n"
+	            "latest metrics:\n"
+	            "  train_loss  1.25\n",
+	            "show: untracked status, last update as a time, no estimate");
+	cJSON_Delete(job);
+	cJSON_Delete(jobs);
+	buf_free(&out);
+}
+
+static void
+test_show(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *job = test_json(test_job1);
+
+	cJSON_AddNullToObject(job, "error");
+	cJSON_AddNumberToObject(job, "trained_tokens", 123456);
+	cJSON_AddNumberToObject(job, "estimated_finish", NOW + 1200);
+	cJSON_AddItemToObject(job, "alerts", cJSON_CreateArray());
+	cJSON_AddItemToArray(cJSON_GetObjectItem(job, "alerts"), test_json(test_alert));
+	cJSON_AddItemToObject(
+	        job, "checkpoints",
+	        test_json("[{'id': 'ftckpt-1', 'step': 100,"
+	                  " 'model': 'ft:gpt-4o-mini:org::abc:ckpt-step-100',"
+	                  " 'created_at': 1764599400,"
+	                  " 'metrics': {'full_valid_loss': 0.55, 'valid_loss': 0.56}}]"));
+	cli_views_show(job, NOW, &out);
+	test_golden(
+	        &out,
+	        "name:              openai/ftjob-abc123\n"
+	        "source:            openai\n"
+	        "id:                ftjob-abc123\n"
+	        "status:            running\n"
+	        "step:              120/300\n"
+	        "model:             gpt-4o-mini-2024-07-18\n"
+	        "fine-tuned model:  -\n"
+	        "trained tokens:    123456\n"
+	        "created:           2025-12-01T11:40:00Z (3h ago)\n"
+	        "estimated finish:  2025-12-01T15:00:00Z (in 20m)\n"
+	        "updated:           2025-12-01T14:39:48Z (12s ago)\n"
+	        "\n"
+	        "latest metrics:\n"
+	        "  train_loss                 0.4321\n"
+	        "  valid_loss                 0.5123\n"
+	        "  train_mean_token_accuracy    0.88\n"
+	        "\n"
+	        "checkpoints:\n"
+	        "STEP  CREATED  METRICS                               MODEL\n"
+	        " 100  10m ago  full_valid_loss=0.55 valid_loss=0.56  ft:gpt-4o-mini:org::abc:ckpt-step-100\n"
+	        "\n"
+	        "alerts:\n"
+	        "ID  RULE        METRIC      STATE    VALUE  STEP  FIRED   ACKED  MESSAGE\n"
+	        " 7  divergence  valid_loss  firing  0.5123   120  5m ago  no     valid_loss stopped improving for 3 evaluations?[31m\n",
+	        "show: fields, metrics, checkpoints, alerts");
+	cJSON_Delete(job);
+	job = test_json(test_job2);
+	cJSON_AddItemToObject(job, "error",
+	                      test_json("{'code': 'invalid_file', 'message': 'bad line 3'}"));
+	cli_views_show(job, NOW, &out);
+	test_golden(&out,
+	            "name:              lab/rün-2\n"
+	            "source:            lab\n"
+	            "id:                rün-2\n"
+	            "status:            succeeded\n"
+	            "step:              50\n"
+	            "model:             -\n"
+	            "fine-tuned model:  -\n"
+	            "trained tokens:    -\n"
+	            "created:           -\n"
+	            "finished:          2025-11-30T14:40:00Z (1d ago)\n"
+	            "updated:           2025-11-29T14:40:00Z (2d ago)\n"
+	            "error:             bad line 3\n"
+	            "\n"
+	            "latest metrics:\n"
+	            "  train_loss  nan\n",
+	            "show: a finished job with an error, unknown creation");
+	cJSON_Delete(job);
+	buf_free(&out);
+}
+
+static void
+test_events_alerts(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json("[{'id': 'ev-2', 'time': 1764599940, 'type': 'metrics',"
+	                     " 'level': 'info', 'message': 'Step 120/300: training loss=0.43'},"
+	                     " {'id': 'ev-1', 'time': 1764596400, 'type': 'message',"
+	                     " 'level': 'warn', 'message': 'Fine-tuning job started'}]");
+	char *text = xasprintf("[%s]", test_alert);
+
+	cli_views_events(r, "ftjob", &out);
+	test_golden(&out,
+	            "TIME                  TYPE     LEVEL  MESSAGE\n"
+	            "2025-12-01T14:39:00Z  metrics  info   Step 120/300: training loss=0.43\n"
+	            "2025-12-01T13:40:00Z  message  warn   Fine-tuning job started\n",
+	            "events: absolute times, newest first as given");
+	cJSON_Delete(r);
+	r = test_json("[]");
+	cli_views_events(r, "ftjob", &out);
+	test_golden(&out, "no events for ftjob\n", "events: none");
+	cli_views_alerts(r, false, NOW, &out);
+	test_golden(&out, "no firing alerts\n", "alerts: none firing");
+	cli_views_alerts(r, true, NOW, &out);
+	test_golden(&out, "no alerts\n", "alerts --all: none");
+	cJSON_Delete(r);
+	r = test_json(text);
+	cli_views_alerts(r, false, NOW, &out);
+	test_golden(
+	        &out,
+	        "ID  JOB                  RULE        METRIC      STATE    VALUE  STEP  FIRED   ACKED  MESSAGE\n"
+	        " 7  openai/ftjob-abc123  divergence  valid_loss  firing  0.5123   120  5m ago  no     valid_loss stopped improving for 3 evaluations?[31m\n",
+	        "alerts: the escape in the message is neutralised");
+	cJSON_Delete(r);
+	free(text);
+	buf_free(&out);
+}
+
+static void
+test_watch(void)
+{
+	struct buf out = BUF_INIT;
+	const char *const evs[] = {
+	        "{'event': 'job.status', 'time': 1764600000,"
+	        " 'job': {'name': 'openai/ftjob-abc123', 'status': 'running'}}",
+	        "{'type': 'point', 'job': 'push/run1', 'step': 11,"
+	        " 'metrics': {'train_loss': 1.5, 'valid_loss': null}}",
+	        "{'event': 'alert.fired', 'time': 1764599940, 'job': {'name': 'push/run1'},"
+	        " 'alert': {'id': 9, 'rule': 'nan', 'metric': 'valid_loss'},"
+	        " 'message': 'valid_loss is NaN'}",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(evs); i++) {
+		cJSON *ev = test_json(evs[i]);
+		cli_views_watch(ev, NOW, &out);
+		cJSON_Delete(ev);
+	}
+	test_golden(
+	        &out,
+	        "2025-12-01T14:40:00Z job.status openai/ftjob-abc123 status=running\n"
+	        "2025-12-01T14:40:00Z point push/run1 step=11 train_loss=1.5 valid_loss=nan\n"
+	        "2025-12-01T14:39:00Z alert.fired push/run1 id=9 rule=nan metric=valid_loss \"valid_loss is NaN\"\n",
+	        "watch: one line per event, missing time is now");
+	buf_free(&out);
+}
+
+static void
+test_series(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json("{'train_loss': [[10, 1.9], [0, 2.5], [20, 1.4], [30, null]],"
+	                     " 'valid_loss': [[0, 2.6], [20, 0.1234567890123]],"
+	                     " 'a,\\'b': [[1.5, 2e-300]]}");
+	struct cli_series *s;
+	size_t n;
+
+	ok(cli_series_load(r, &s, &n) == 0 && n == 3, "series: three loaded");
+	is_int(cli_series_points(s, n), 7, "series: seven points");
+	cli_series_table(s, n, false, &out);
+	test_golden(&out,
+	            "STEP  train_loss  valid_loss    a,\"b\n"
+	            "   0         2.5         2.6\n"
+	            " 1.5                          2e-300\n"
+	            "  10         1.9\n"
+	            "  20         1.4      0.1235\n"
+	            "  30         nan\n",
+	            "metrics table: union of steps, blanks, nan");
+	cli_series_table(s, n, true, &out);
+	test_golden(&out,
+	            "step,train_loss,valid_loss,\"a,\"\"b\"\n"
+	            "0,2.5,2.6,\n"
+	            "1.5,,,2e-300\n"
+	            "10,1.9,,\n"
+	            "20,1.4,0.1234567890123,\n"
+	            "30,nan,,\n",
+	            "metrics CSV: quoted name, exact values");
+	cli_series_free(s, n);
+	cJSON_Delete(r);
+	r = test_json("{'x': [[1, 'a']]}");
+	is_int(cli_series_load(r, &s, &n), -EINVAL, "series: a string value is refused");
+	ok(s == NULL, "series: nothing returned then");
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
+/* Whether text holds a braille cell (U+2800..U+28FF: E2 A0..A3 xx). */
+static bool
+test_has_braille(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; p[0] && p[1]; p++)
+		if (p[0] == 0xe2 && p[1] >= 0xa0 && p[1] <= 0xa3)
+			return true;
+	return false;
+}
+
+static void
+test_plot(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *r = test_json("{'acc': [[0, 0.1], [10, 0.9]], 'train_loss': [[0, 2], [10, 1]],"
+	                     " 'valid_loss': [[0, 2.5], [10, 1.5]]}");
+	struct render_plot_opts o = {.width = 40, .height = 4, .braille = true};
+	const char *const want[] = {"acc"};
+	struct cli_series *s;
+	size_t n;
+
+	cli_series_load(r, &s, &n);
+	is_int(cli_series_plot(s, n, NULL, 0, &o, &out), 0, "plot: drawn");
+	ok(strstr(out.data, "train_loss") && strstr(out.data, "valid_loss") &&
+	           !strstr(out.data, "acc"),
+	   "plot: by default the losses only");
+	ok(!test_has_braille(out.data), "plot: no braille for two curves without colour");
+	buf_reset(&out);
+	is_int(cli_series_plot(s, n, want, 1, &o, &out), 0, "plot -m acc: drawn");
+	ok(strstr(out.data, "acc") && !strstr(out.data, "loss"), "plot -m: only that metric");
+	ok(test_has_braille(out.data), "plot: braille for a single curve");
+	buf_reset(&out);
+	o.width = 10;
+	is_int(cli_series_plot(s, n, want, 1, &o, &out), -EINVAL, "plot: too narrow");
+	cli_series_free(s, n);
+	cJSON_Delete(r);
+	buf_free(&out);
+}
+
+int
+main(void)
+{
+	test_status();
+	test_jobs();
+	test_config_errors();
+	test_source_health();
+	test_show();
+	test_untracked();
+	test_events_alerts();
+	test_watch();
+	test_series();
+	test_plot();
+	return tap_done();
+}
