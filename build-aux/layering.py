@@ -79,6 +79,7 @@ MODULES = {
     "shellwords": mod("pure"),
     "downsample": mod("pure"),
     "openai_parse": mod("pure"),
+    "openai_walk": mod("pure"),
     "render": mod("pure"),
     "jsonlax": mod("pure"),
     "retry": mod("pure"),

@@ -1111,7 +1111,7 @@ conf_build_daemon(struct conf_parser *p, struct conf *conf)
 
 /* Exactly one way to find the API key. */
 static void
-conf_check_api_key(struct conf_parser *p, const struct conf_section *sec)
+conf_check_api_key(struct conf_parser *p, const struct conf_section *sec, struct conf_source *src)
 {
 	static const char *const keys[] = {"api_key_file", "api_key_env", "api_key_credential"};
 	const struct conf_entry *first = NULL;
@@ -1136,6 +1136,8 @@ conf_check_api_key(struct conf_parser *p, const struct conf_section *sec)
 		           "%s missing required key: one of api_key_file, "
 		           "api_key_env or api_key_credential",
 		           sec->label);
+	else
+		src->api_key_line = first->line;
 }
 
 static void
@@ -1154,7 +1156,7 @@ conf_build_source(struct conf_parser *p, const struct conf_section *sec, struct 
 	src->rescan_ms = 30000;
 	conf_apply_section(p, sec, src, type, conf_source_types);
 	if (type == CONF_SOURCE_OPENAI) {
-		conf_check_api_key(p, sec);
+		conf_check_api_key(p, sec, src);
 		if (src->base_url == NULL)
 			src->base_url = xstrdup(CONF_DEFAULT_BASE_URL);
 	} else if (type == CONF_SOURCE_JSONL) {

@@ -46,6 +46,7 @@ struct conf_source {
 	char *api_key_file; /* exactly one of these three is set */
 	char *api_key_env;
 	char *api_key_credential;
+	int api_key_line;   /* line of the api_key_* key set, 0 when none */
 	char *organization; /* NULL when unset or empty */
 	char *project;      /* NULL when unset or empty */
 	enum conf_auth auth;

@@ -52,11 +52,13 @@ struct daemon {
 
 /* ---- configuration ---- */
 
-/* FILE:LINE: of a source's section, for errors found outside conf.c. */
+/* FILE:LINE: of a source's key (or its section), for the credential
+ * errors found outside conf.c. */
 static char *
 daemon_source_error(const struct conf *conf, const struct conf_source *cs, const char *why)
 {
-	return xasprintf("%s:%d: [source %s] %s", conf->path, cs->line, cs->name, why);
+	return xasprintf("%s:%d: [source %s] %s", conf->path, cs->api_key_line ? cs->api_key_line : cs->line,
+	                 cs->name, why);
 }
 
 struct conf *

@@ -9,11 +9,9 @@
  * of the wrong type is treated as absent; only a body that gives nothing
  * usable is an error.
  *
- * NaN handling: when cJSON rejects a body, a copy is made in which the bare
- * tokens NaN, Infinity and -Infinity (outside string literals) become
- * marker strings that begin with a control character no real metric value
- * carries; metric readers turn the markers back into doubles.  Only bodies
- * that fail strict parsing pay for the copy.
+ * JSON goes through jsonlax (NaN and Infinity as bare tokens), the result
+ * file through csv and base64; this file keeps only the mapping of the
+ * wire format to ftmon's structs.
  */
 #include "config.h"
 
@@ -25,28 +23,24 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "base64.h"
+#include "csv.h"
+#include "jsonlax.h"
 #include "openai_parse.h"
 #include "xmalloc.h"
 
 /* The result file may hold at most this many points. */
 #define OAI_MAX_POINTS 10000000
-
-/* Decoded marker strings, and the JSON the sanitizer writes for each token. */
-#define OAI_MARK_NAN  "\001ftmon-nan"
-#define OAI_MARK_INF  "\001ftmon-inf"
-#define OAI_MARK_NINF "\001ftmon-ninf"
-
-static const struct {
-	const char *token;
-	const char *json;
-} oai_nonfinite[] = {
-        /* Longest first, so "-Infinity" is not read as "-" and "Infinity". */
-        {"-Infinity", "\"\\u0001ftmon-ninf\""}, {"Infinity", "\"\\u0001ftmon-inf\""},
-        {"-NaN", "\"\\u0001ftmon-nan\""},       {"NaN", "\"\\u0001ftmon-nan\""},
-        {"-inf", "\"\\u0001ftmon-ninf\""},      {"inf", "\"\\u0001ftmon-inf\""},
-        {"-nan", "\"\\u0001ftmon-nan\""},       {"nan", "\"\\u0001ftmon-nan\""},
-};
+/* JSON bodies: the HTTP layer's response cap, and far more nesting than
+ * any real body has (cJSON's own limit, so nothing that parsed before is
+ * refused now). */
+#define OAI_MAX_BODY  (16u * 1024 * 1024)
+#define OAI_MAX_DEPTH 1000
+/* Result file records: far wider than any real header (there are at most
+ * OAI_MAX_METRICS named columns worth keeping), cells far longer than a
+ * number. */
+#define OAI_CSV_MAX_FIELDS 1024
+#define OAI_CSV_MAX_FIELD  65536
 
 static int
 oai_fail(const char **why, const char *msg)
@@ -58,122 +52,16 @@ oai_fail(const char **why, const char *msg)
 
 /* ---- JSON helpers ---- */
 
-static bool
-oai_json_wordchar(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '.';
-}
+/* Real bodies nest a few levels; the HTTP layer caps their size. */
+static const struct jsonlax_limits oai_json_limits = {
+        .max_bytes = OAI_MAX_BODY,
+        .max_depth = OAI_MAX_DEPTH,
+};
 
-/* If a non-finite token starts at body[i], return its table index. */
-static int
-oai_json_token_at(const char *body, size_t len, size_t i)
-{
-	if (i > 0 && (oai_json_wordchar(body[i - 1]) || body[i - 1] == '-'))
-		return -1;
-	for (size_t k = 0; k < sizeof(oai_nonfinite) / sizeof(oai_nonfinite[0]); k++) {
-		size_t tl = strlen(oai_nonfinite[k].token);
-		if (len - i < tl || memcmp(body + i, oai_nonfinite[k].token, tl) != 0)
-			continue;
-		if (i + tl < len && oai_json_wordchar(body[i + tl]))
-			continue;
-		return (int)k;
-	}
-	return -1;
-}
-
-/*
- * Copy body into out with bare non-finite tokens replaced by marker
- * strings.  String literals are copied untouched (a message saying "NaN"
- * stays a message).  Returns the number of replacements.
- */
-static size_t
-oai_json_sanitize(const char *body, size_t len, struct buf *out)
-{
-	size_t i, start = 0, count = 0;
-	bool in_str = false;
-
-	for (i = 0; i < len; i++) {
-		char c = body[i];
-		int k;
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-			continue;
-		}
-		if (c != 'N' && c != 'I' && c != 'n' && c != 'i' && c != '-')
-			continue;
-		k = oai_json_token_at(body, len, i);
-		if (k < 0)
-			continue;
-		buf_append(out, body + start, i - start);
-		buf_puts(out, oai_nonfinite[k].json);
-		i += strlen(oai_nonfinite[k].token) - 1;
-		start = i + 1;
-		count++;
-	}
-	if (start < len)
-		buf_append(out, body + start, len - start);
-	return count;
-}
-
-/* Parse a body, retrying with non-finite tokens sanitized. */
 static cJSON *
 oai_json_parse(const char *body, size_t len, const char **why)
 {
-	struct buf clean = BUF_INIT;
-	cJSON *root;
-
-	if (body == NULL || len == 0) {
-		oai_fail(why, "empty body");
-		return NULL;
-	}
-	root = cJSON_ParseWithLength(body, len);
-	if (root != NULL)
-		return root;
-	if (oai_json_sanitize(body, len, &clean) > 0)
-		root = cJSON_ParseWithLength(clean.data, clean.len);
-	buf_free(&clean);
-	if (root == NULL)
-		oai_fail(why, "invalid JSON");
-	return root;
-}
-
-/* Is it one of the sanitizer's marker strings?  Stores its value. */
-static bool
-oai_json_marker(const cJSON *it, double *out)
-{
-	const char *s;
-
-	if (!cJSON_IsString(it) || it->valuestring == NULL || it->valuestring[0] != '\001')
-		return false;
-	s = it->valuestring;
-	if (strcmp(s, OAI_MARK_NAN) == 0)
-		*out = NAN;
-	else if (strcmp(s, OAI_MARK_INF) == 0)
-		*out = INFINITY;
-	else if (strcmp(s, OAI_MARK_NINF) == 0)
-		*out = -INFINITY;
-	else
-		return false;
-	return true;
-}
-
-/* A metric value: any JSON number (huge ones are inf already) or a marker. */
-static bool
-oai_json_double(const cJSON *it, double *out)
-{
-	if (cJSON_IsNumber(it)) {
-		*out = it->valuedouble;
-		return true;
-	}
-	return oai_json_marker(it, out);
+	return jsonlax_parse(body, len, &oai_json_limits, why);
 }
 
 /* A non-negative integral number that fits int64_t (100.0 is fine). */
@@ -199,23 +87,6 @@ oai_json_count_or(const cJSON *obj, const char *key, int64_t def)
 	if (oai_json_count(cJSON_GetObjectItemCaseSensitive(obj, key), &v))
 		return v;
 	return def;
-}
-
-/* Turn marker strings back into nulls before re-serialising a subtree. */
-static void
-oai_json_unmark(cJSON *node)
-{
-	double unused;
-
-	for (cJSON *c = node->child; c != NULL; c = c->next) {
-		if (oai_json_marker(c, &unused)) {
-			cJSON_free(c->valuestring);
-			c->valuestring = NULL;
-			c->type = cJSON_NULL;
-		} else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			oai_json_unmark(c);
-		}
-	}
 }
 
 /* ---- strings ---- */
@@ -433,7 +304,7 @@ oai_event_data(const cJSON *data, struct oai_event *ev)
 		if (it->string == NULL || strcmp(it->string, "step") == 0 ||
 		    strcmp(it->string, "total_steps") == 0)
 			continue;
-		if (oai_json_double(it, &v))
+		if (jsonlax_number(it, &v))
 			oai_event_add_metric(ev, it->string, v);
 	}
 }
@@ -505,7 +376,7 @@ oai_parse_checkpoint(cJSON *obj, struct oai_checkpoint *out)
 		return 0;
 	if (out->step < 0)
 		out->step = oai_json_count_or(metrics, "step", -1);
-	oai_json_unmark(metrics);
+	jsonlax_unmark(metrics);
 	s = cJSON_PrintUnformatted(metrics);
 	if (s != NULL) {
 		out->metrics_json = xstrdup(s);
@@ -658,259 +529,13 @@ oai_checkpoint_page_clear(struct oai_checkpoint_page *page)
 	memset(page, 0, sizeof(*page));
 }
 
-/* ---- the event walk ---- */
-
-/*
- * A throwaway hash set of event ids (open addressing over indices into the
- * walk's events), rebuilt for each page so that dedupe stays linear per
- * page instead of quadratic over the walk.
- */
-struct oai_idset {
-	size_t *slot; /* index + 1, 0 = empty */
-	size_t mask;
-};
-
-static size_t
-oai_idset_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static void
-oai_idset_init(struct oai_idset *set, size_t n)
-{
-	size_t size = 16;
-
-	while (size < 2 * n)
-		size *= 2;
-	set->slot = xcalloc(size, sizeof(*set->slot));
-	set->mask = size - 1;
-}
-
-/* The index of the event with this id, or SIZE_MAX. */
-static size_t
-oai_idset_find(const struct oai_idset *set, const struct oai_event *ev, const char *id)
-{
-	size_t h = oai_idset_hash(id) & set->mask;
-
-	for (; set->slot[h] != 0; h = (h + 1) & set->mask) {
-		if (strcmp(ev[set->slot[h] - 1].id, id) == 0)
-			return set->slot[h] - 1;
-	}
-	return SIZE_MAX;
-}
-
-static void
-oai_idset_add(struct oai_idset *set, const struct oai_event *ev, size_t idx)
-{
-	size_t h = oai_idset_hash(ev[idx].id) & set->mask;
-
-	while (set->slot[h] != 0)
-		h = (h + 1) & set->mask;
-	set->slot[h] = idx + 1;
-}
-
-void
-oai_walk_init(struct oai_walk *w, const char *stop_id, unsigned max_pages)
-{
-	memset(w, 0, sizeof(*w));
-	if (stop_id != NULL && stop_id[0] != '\0')
-		w->stop_id = xstrdup(stop_id);
-	w->max_pages = max_pages ? max_pages : 1;
-}
-
-static void
-oai_walk_reserve(struct oai_walk *w, size_t extra)
-{
-	size_t cap = w->cap ? w->cap : 16;
-
-	if (w->n + extra <= w->cap)
-		return;
-	while (cap < w->n + extra)
-		cap *= 2;
-	w->events = xreallocarray(w->events, cap, sizeof(*w->events));
-	w->cap = cap;
-}
-
-/* Move the page's events into the walk up to stop_id, skipping repeats. */
-static void
-oai_walk_take(struct oai_walk *w, struct oai_event_page *page, struct oai_idset *set)
-{
-	oai_walk_reserve(w, page->n);
-	for (size_t i = 0; i < page->n; i++) {
-		struct oai_event *ev = &page->events[i];
-
-		if (w->stop_id != NULL && strcmp(ev->id, w->stop_id) == 0) {
-			w->found_stop = true;
-			return;
-		}
-		if (oai_idset_find(set, w->events, ev->id) != SIZE_MAX)
-			continue;
-		w->events[w->n] = *ev;
-		memset(ev, 0, sizeof(*ev));
-		oai_idset_add(set, w->events, w->n);
-		w->n++;
-	}
-}
-
-enum oai_walk_next
-oai_walk_feed(struct oai_walk *w, struct oai_event_page *page)
-{
-	struct oai_idset set;
-	bool has_more = page->has_more, repeated;
-	char *cursor;
-
-	w->pages++;
-	if (page->n == 0 || w->found_stop || w->finished) {
-		/* Nothing to follow: if the server claims more, we cannot reach it. */
-		if (page->n == 0 && has_more)
-			w->truncated = true;
-		oai_event_page_clear(page);
-		return OAI_WALK_DONE;
-	}
-	oai_idset_init(&set, w->n + page->n);
-	for (size_t i = 0; i < w->n; i++)
-		oai_idset_add(&set, w->events, i);
-	/*
-	 * Every cursor used so far is the id of an event collected from an
-	 * earlier page (the last one of its page), so a next cursor found among
-	 * those is a repeated cursor: following it would make the server serve
-	 * old pages again, forever if it is broken.
-	 */
-	cursor = xstrdup(page->events[page->n - 1].id);
-	repeated = oai_idset_find(&set, w->events, cursor) != SIZE_MAX;
-	oai_walk_take(w, page, &set);
-	free(set.slot);
-	oai_event_page_clear(page);
-
-	if (w->found_stop || !has_more) {
-		free(cursor);
-		return OAI_WALK_DONE;
-	}
-	if (repeated || w->pages >= w->max_pages) {
-		w->truncated = true;
-		free(cursor);
-		return OAI_WALK_DONE;
-	}
-	free(w->after);
-	w->after = cursor;
-	return OAI_WALK_MORE;
-}
-
-const char *
-oai_walk_newest_id(const struct oai_walk *w)
-{
-	if (w->n == 0)
-		return NULL;
-	return w->finished ? w->events[w->n - 1].id : w->events[0].id;
-}
-
-void
-oai_walk_finish(struct oai_walk *w)
-{
-	if (w->finished)
-		return;
-	for (size_t i = 0, j = w->n; i + 1 < j; i++, j--) {
-		struct oai_event tmp = w->events[i];
-		w->events[i] = w->events[j - 1];
-		w->events[j - 1] = tmp;
-	}
-	w->finished = true;
-}
-
-void
-oai_walk_clear(struct oai_walk *w)
-{
-	if (w == NULL)
-		return;
-	for (size_t i = 0; i < w->n; i++)
-		oai_event_clear(&w->events[i]);
-	free(w->events);
-	free(w->stop_id);
-	free(w->after);
-	memset(w, 0, sizeof(*w));
-}
-
 /* ---- result file ---- */
-
-/* A CSV reader over a buffer: cells of the current record, NUL-separated. */
-struct oai_csv {
-	const char *p, *end;
-	struct buf text;
-	size_t *off;
-	size_t n, cap;
-};
-
-static void
-oai_csv_start_cell(struct oai_csv *c)
-{
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		c->off = xreallocarray(c->off, c->cap, sizeof(*c->off));
-	}
-	c->off[c->n++] = c->text.len;
-}
-
-/* Read the next record (RFC 4180 quoting, LF, CRLF or CR); false at the end. */
-static bool
-oai_csv_next(struct oai_csv *c)
-{
-	bool quoted = false;
-
-	if (c->p >= c->end)
-		return false;
-	buf_reset(&c->text);
-	c->n = 0;
-	oai_csv_start_cell(c);
-	while (c->p < c->end) {
-		const char *run = c->p;
-		char ch;
-
-		/* Copy plain bytes in one go to keep big files cheap. */
-		while (c->p < c->end && *c->p != '"' && *c->p != ',' && *c->p != '\n' &&
-		       *c->p != '\r')
-			c->p++;
-		if (quoted) {
-			while (c->p < c->end && *c->p != '"')
-				c->p++;
-		}
-		buf_append(&c->text, run, (size_t)(c->p - run));
-		if (c->p >= c->end)
-			break;
-		ch = *c->p++;
-		if (ch == '"') {
-			if (quoted && c->p < c->end && *c->p == '"') {
-				buf_append(&c->text, "\"", 1);
-				c->p++;
-			} else if (quoted) {
-				quoted = false;
-			} else if (c->text.len == c->off[c->n - 1]) {
-				quoted = true;
-			} else {
-				buf_append(&c->text, "\"", 1);
-			}
-		} else if (ch == ',') {
-			buf_append(&c->text, "", 1);
-			oai_csv_start_cell(c);
-		} else {
-			if (ch == '\r' && c->p < c->end && *c->p == '\n')
-				c->p++;
-			break;
-		}
-	}
-	buf_append(&c->text, "", 1);
-	return true;
-}
 
 /* Cell i, trimmed of blanks in place. */
 static char *
-oai_csv_cell(struct oai_csv *c, size_t i)
+oai_result_cell(struct csv *c, size_t i)
 {
-	char *s = c->text.data + c->off[i];
+	char *s = csv_field(c, i);
 	size_t n;
 
 	while (*s == ' ' || *s == '\t')
@@ -919,19 +544,6 @@ oai_csv_cell(struct oai_csv *c, size_t i)
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = '\0';
 	return s;
-}
-
-static bool
-oai_csv_blank(struct oai_csv *c)
-{
-	return c->n == 1 && c->text.data[c->off[0]] == '\0';
-}
-
-static void
-oai_csv_free(struct oai_csv *c)
-{
-	buf_free(&c->text);
-	free(c->off);
 }
 
 /* A step cell: a non-negative integer ("100.0" allowed). */
@@ -974,14 +586,14 @@ oai_result_value(const char *s, double *out)
  * column or -1.
  */
 static long
-oai_result_header(struct oai_csv *c, struct oai_result *res, int *col)
+oai_result_header(struct csv *c, struct oai_result *res, int *col)
 {
 	long step = -1;
 	size_t nnames = 0;
 
-	res->names = xcalloc(c->n + 1, sizeof(*res->names));
-	for (size_t i = 0; i < c->n; i++) {
-		const char *name = oai_csv_cell(c, i);
+	res->names = xcalloc(csv_nfields(c) + 1, sizeof(*res->names));
+	for (size_t i = 0; i < csv_nfields(c); i++) {
+		const char *name = oai_result_cell(c, i);
 		size_t k;
 
 		col[i] = -1;
@@ -1024,16 +636,17 @@ oai_result_push(struct oai_result *res, size_t *cap, int64_t step, const char *n
 /* One data row; false when it cannot be read (counted by the caller).
  * val and have are scratch arrays of ncol entries. */
 static bool
-oai_result_row(struct oai_csv *c, const int *col, size_t ncol, long stepcol, struct oai_result *res,
+oai_result_row(struct csv *c, const int *col, size_t ncol, long stepcol, struct oai_result *res,
                size_t *cap, double *val, bool *have)
 {
 	size_t nvals = 0;
 	int64_t step;
 
-	if (c->n != ncol || !oai_result_step(oai_csv_cell(c, (size_t)stepcol), &step))
+	if (csv_overflow(c) || csv_nfields(c) != ncol ||
+	    !oai_result_step(oai_result_cell(c, (size_t)stepcol), &step))
 		return false;
 	for (size_t i = 0; i < ncol; i++) {
-		have[i] = col[i] >= 0 && oai_result_value(oai_csv_cell(c, i), &val[i]);
+		have[i] = col[i] >= 0 && oai_result_value(oai_result_cell(c, i), &val[i]);
 		nvals += have[i];
 	}
 	/* All of a row or none of it, so a capped file ends on a whole step. */
@@ -1050,30 +663,36 @@ oai_result_row(struct oai_csv *c, const int *col, size_t ncol, long stepcol, str
 static int
 oai_result_csv(const char *p, size_t len, struct oai_result *res, const char **why)
 {
-	struct oai_csv c = {.p = p, .end = p + len};
+	static const struct csv_limits lim = {OAI_CSV_MAX_FIELDS, OAI_CSV_MAX_FIELD};
+	struct csv c;
 	size_t ncol, cap = 0;
 	long stepcol;
 	double *val;
 	bool *have;
 	int *col;
 
-	if (!oai_csv_next(&c)) {
-		oai_csv_free(&c);
+	csv_init(&c, p, len, &lim);
+	if (!csv_next(&c)) {
+		csv_free(&c);
 		return oai_fail(why, "empty result file");
 	}
-	ncol = c.n;
+	if (csv_overflow(&c)) {
+		csv_free(&c);
+		return oai_fail(why, "result file header too wide");
+	}
+	ncol = csv_nfields(&c);
 	col = xcalloc(ncol, sizeof(*col));
 	stepcol = oai_result_header(&c, res, col);
 	if (stepcol < 0) {
 		free(col);
-		oai_csv_free(&c);
+		csv_free(&c);
 		oai_result_clear(res);
 		return oai_fail(why, "result file has no step column");
 	}
 	val = xcalloc(ncol, sizeof(*val));
 	have = xcalloc(ncol, sizeof(*have));
-	while (oai_csv_next(&c)) {
-		if (oai_csv_blank(&c))
+	while (csv_next(&c)) {
+		if (csv_blank(&c))
 			continue;
 		if (!oai_result_row(&c, col, ncol, stepcol, res, &cap, val, have))
 			res->nbad++;
@@ -1081,7 +700,7 @@ oai_result_csv(const char *p, size_t len, struct oai_result *res, const char **w
 	free(val);
 	free(have);
 	free(col);
-	oai_csv_free(&c);
+	csv_free(&c);
 	return 0;
 }
 
@@ -1098,65 +717,6 @@ oai_result_skip(const char *p, size_t *len)
 		(*len)--;
 	}
 	return p;
-}
-
-static int
-oai_base64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+' || ch == '-')
-		return 62;
-	if (ch == '/' || ch == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode base64 ignoring whitespace; NULL when it is not base64. */
-static char *
-oai_base64_decode(const char *s, size_t len, size_t *outlen)
-{
-	char *out = xmalloc(len / 4 * 3 + 3);
-	size_t o = 0, nsig = 0, npad = 0;
-	uint32_t acc = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		int v;
-
-		if (isspace(ch))
-			continue;
-		if (ch == '=') {
-			npad++;
-			continue;
-		}
-		v = oai_base64_value(ch);
-		if (v < 0 || npad > 0)
-			goto bad;
-		acc = (acc << 6) | (uint32_t)v;
-		if (++nsig % 4 == 0) {
-			out[o++] = (char)(acc >> 16);
-			out[o++] = (char)(acc >> 8);
-			out[o++] = (char)acc;
-		}
-	}
-	if (nsig == 0 || nsig % 4 == 1 || npad > 2 || (npad > 0 && (nsig + npad) % 4 != 0))
-		goto bad;
-	if (nsig % 4 == 2) {
-		out[o++] = (char)(acc >> 4);
-	} else if (nsig % 4 == 3) {
-		out[o++] = (char)(acc >> 10);
-		out[o++] = (char)(acc >> 2);
-	}
-	*outlen = o;
-	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 /* Does the text start with a header whose first cell is step? */
@@ -1186,8 +746,7 @@ oai_parse_result_file(const char *body, size_t len, struct oai_result *out, cons
 	p = oai_result_skip(body, &rest);
 	if (oai_result_plain(p, rest))
 		return oai_result_csv(p, rest, out, why);
-	dec = oai_base64_decode(body, len, &dlen);
-	if (dec != NULL) {
+	if (base64_decode(body, len, &dec, &dlen) == 0) {
 		rest = dlen;
 		p = oai_result_skip(dec, &rest);
 		rc = oai_result_csv(p, rest, out, why);
@@ -1213,99 +772,4 @@ oai_result_clear(struct oai_result *res)
 		free(res->names);
 	}
 	memset(res, 0, sizeof(*res));
-}
-
-/* ---- HTTP status and retries ---- */
-
-enum oai_http_class
-oai_classify_status(long status)
-{
-	if (status == 0)
-		return OAI_HTTP_RETRY;
-	if (status >= 200 && status <= 299)
-		return OAI_HTTP_OK;
-	if (status == 401 || status == 403)
-		return OAI_HTTP_AUTH;
-	if (status == 404)
-		return OAI_HTTP_NOT_FOUND;
-	if (status == 408 || status == 409 || status == 429 || (status >= 500 && status <= 599))
-		return OAI_HTTP_RETRY;
-	return OAI_HTTP_FATAL;
-}
-
-/* A plain decimal number of units (no hex, nan or inf) as milliseconds. */
-static bool
-oai_retry_number(const char *s, double scale, double *ms)
-{
-	char *end;
-	double v;
-
-	if (s == NULL)
-		return false;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0' || strspn(s, "0123456789.eE+- \t") != strlen(s))
-		return false;
-	v = strtod(s, &end);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (end == s || *end != '\0' || !isfinite(v))
-		return false;
-	*ms = v < 0 ? 0 : v * scale;
-	return true;
-}
-
-/* An IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") as milliseconds from now. */
-static bool
-oai_retry_date(const char *s, int64_t now, double *ms)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (s == NULL)
-		return false;
-	while (isspace((unsigned char)*s))
-		s++;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL)
-		return false;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
-		return false;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*ms = t <= now ? 0 : ((double)t - (double)now) * 1000.0;
-	return true;
-}
-
-uint64_t
-oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms, const char *retry_after,
-                   int64_t now, double rand01, uint64_t cap_ms)
-{
-	uint64_t base;
-	double hint, delay;
-
-	/* A hint of zero, a negative one or a date in the past says "now":
-	 * honouring it would retry in a tight loop, so the formula decides. */
-	if ((oai_retry_number(retry_after_ms, 1.0, &hint) ||
-	     oai_retry_number(retry_after, 1000.0, &hint) ||
-	     oai_retry_date(retry_after, now, &hint)) &&
-	    hint > 0) {
-		hint = ceil(hint);
-		return hint >= (double)cap_ms ? cap_ms : (uint64_t)hint;
-	}
-	/* 500 ms << 40 is already years: stop doubling before it overflows. */
-	base = attempt >= 40 ? UINT64_MAX : 500ULL << attempt;
-	if (base > cap_ms)
-		base = cap_ms;
-	if (!(rand01 >= 0))
-		rand01 = 0;
-	else if (rand01 > 1)
-		rand01 = 1;
-	delay = (double)base * (1.0 - 0.25 * rand01) + 0.5;
-	return delay >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)delay;
 }

@@ -2,8 +2,9 @@
  * openai_parse: everything ftmon understands about the OpenAI fine-tuning
  * wire format, as pure functions over buffers and structs (no I/O, no
  * logging): the job object, list pages of jobs / events / checkpoints, the
- * newest-first event-page walk, the result file (CSV or base64 CSV), HTTP
- * status classification and retry delays.  See
+ * newest-first event-page walk and the mapping of result file columns to
+ * points (the reading itself is jsonlax, csv and base64; HTTP status classes
+ * and retry delays are in retry).  See
  * shared/reference/openai-api.md for the format and its quirks.
  *
  * Parsers are defensive: wrong types, nulls where objects are expected,
@@ -103,36 +104,6 @@ void oai_checkpoint_page_clear(struct oai_checkpoint_page *page);
 /* True for succeeded, failed, cancelled. */
 bool oai_status_finished(const char *status);
 
-/*
- * The incremental event walk (reference §1.2).  Events come newest first;
- * the walk collects events until it meets stop_id (the newest event already
- * stored) or the pages run out, following `after=<last id>`.  It stops on a
- * repeated cursor, an empty page or after max_pages pages (then `truncated`
- * is set: older events were not reached).
- */
-struct oai_walk {
-	char *stop_id; /* owned copy; NULL = collect everything */
-	unsigned max_pages;
-	unsigned pages;
-	bool found_stop;          /* stop_id was met */
-	bool truncated;           /* stopped by the page cap or a repeated cursor */
-	bool finished;            /* oai_walk_finish has put the events oldest first */
-	char *after;              /* owned: cursor for the next page */
-	struct oai_event *events; /* collected, newest first, owned */
-	size_t n;
-	size_t cap;
-};
-enum oai_walk_next { OAI_WALK_MORE, OAI_WALK_DONE };
-void oai_walk_init(struct oai_walk *w, const char *stop_id, unsigned max_pages);
-/* Feed the next page.  The walk takes the page's events (page is left
- * empty).  OAI_WALK_MORE: fetch again with after = w->after. */
-enum oai_walk_next oai_walk_feed(struct oai_walk *w, struct oai_event_page *page);
-/* The newest collected event id (the new cursor), or NULL if none. */
-const char *oai_walk_newest_id(const struct oai_walk *w);
-/* Reverse the collected events into oldest-first order (call once, when done). */
-void oai_walk_finish(struct oai_walk *w);
-void oai_walk_clear(struct oai_walk *w);
-
 /* A metric value at a step, from the result file. */
 struct oai_point {
 	int64_t step;
@@ -154,25 +125,5 @@ struct oai_result {
  */
 int oai_parse_result_file(const char *body, size_t len, struct oai_result *out, const char **why);
 void oai_result_clear(struct oai_result *res);
-
-/* What a poller should do with an HTTP status (0 = transport error). */
-enum oai_http_class {
-	OAI_HTTP_OK,        /* 2xx */
-	OAI_HTTP_RETRY,     /* 408, 409, 429, 5xx, transport errors */
-	OAI_HTTP_AUTH,      /* 401, 403 */
-	OAI_HTTP_NOT_FOUND, /* 404 */
-	OAI_HTTP_FATAL,     /* any other status */
-};
-enum oai_http_class oai_classify_status(long status);
-
-/*
-  * Delay before retry number `attempt` (0 for the first retry).  A server
- * hint greater than zero wins: retry-after-ms (float milliseconds), else retry-after (float
- * seconds, or an HTTP date compared against now), capped at cap_ms.
- * Otherwise min(500ms * 2^attempt, cap_ms) times a jitter factor
- * (1 - 0.25 * rand01).  Either header may be NULL.
- */
-uint64_t oai_retry_delay_ms(unsigned attempt, const char *retry_after_ms, const char *retry_after,
-                            int64_t now, double rand01, uint64_t cap_ms);
 
 #endif

@@ -19,27 +19,29 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "clock.h"
 #include "ingest.h"
 #include "http.h"
+#include "keyfile.h"
 #include "log.h"
 #include "openai_parse.h"
+#include "openai_walk.h"
+#include "retry.h"
 #include "source.h"
 #include "source_openai.h"
 #include "store.h"
 #include "util.h"
+#include "workq.h"
 #include "xmalloc.h"
 
 #define OAI_EVENTS_PAGE          100
@@ -51,7 +53,6 @@
 #define OAI_HINT_CAP_MS          (15 * 60 * 1000)
 #define OAI_AUTH_RECHECK_MIN_MS  (5 * 1000)
 #define OAI_AUTH_RECHECK_MAX_MS  (15 * 60 * 1000)
-#define OAI_MAX_KEY              4096
 #define OAI_OUTAGE_STREAK        4 /* failures in a row that mean "the API is down" */
 #define OAI_OUTAGE_CAP_MS        (60 * 1000)
 #define OAI_MISSING_AFTER        3   /* 404s in a row that mark a job missing */
@@ -73,14 +74,13 @@ struct oai_src;
 struct oai_watch {
 	struct oai_src *src;
 	struct oai_watch *next;  /* all jobs of the source */
-	struct oai_watch *qnext; /* ready queue */
+	struct workq_item qitem; /* in the source's ready queue */
 	int64_t id;              /* store job id */
 	char *external_id;
 	char *status;
 	char *cursor;      /* newest stored event id */
 	char *result_file; /* from the last job object */
 	bool results_done;
-	bool queued;
 	bool done;    /* finished and result file stored */
 	bool missing; /* 404: not polled until asked */
 	bool untracked;
@@ -122,17 +122,15 @@ struct oai_src {
 	struct ingest *in;            /* env->ingest */
 	struct oai_watch *jobs;
 	size_t njobs;
-	struct oai_watch *qhead, *qtail;
-	size_t inflight;
-	char *auth_header; /* "Authorization: Bearer ..." (secret) */
+	struct workq queue; /* ready jobs; counts every request in flight */
+	char *auth_header;  /* "Authorization: Bearer ..." (secret) */
 	char *org_header, *project_header;
 	bool unauthorized;
 	bool auth_logged; /* the refusal was logged; quiet until it clears */
 	bool destroying;
-	bool store_failing;   /* the last write failed; cleared by a full cycle */
-	int open_handles;     /* timers still to close on destroy */
-	uint64_t hold_until;  /* monotonic ms: no request starts before this */
-	unsigned fail_streak; /* failed requests in a row, any job */
+	bool store_failing;     /* the last write failed; cleared by a full cycle */
+	int open_handles;       /* timers still to close on destroy */
+	struct retry_hold hold; /* 429 and outage holds, monotonic ms */
 	uv_timer_t discover_timer;
 	uv_timer_t pump_timer;
 	uv_timer_t auth_timer;
@@ -163,11 +161,18 @@ oai_conf(struct oai_src *s)
 	return s->base.conf;
 }
 
+/* A random fraction in [0, 1). */
+static double
+oai_rand01(void)
+{
+	return (double)random() / ((double)RAND_MAX + 1);
+}
+
 /* Random jitter in [0, range). */
 static uint64_t
 oai_jitter(uint64_t range)
 {
-	return range ? (uint64_t)((double)range * ((double)random() / ((double)RAND_MAX + 1))) : 0;
+	return range ? (uint64_t)((double)range * oai_rand01()) : 0;
 }
 
 static uint64_t
@@ -273,7 +278,7 @@ oai_get(struct oai_src *s, char *url, oai_response_cb cb, void *data)
 	free(url);
 	if (req) {
 		s->requests++;
-		s->inflight++;
+		workq_start(&s->queue);
 		s->last_poll = util_now();
 	}
 	return req;
@@ -281,98 +286,24 @@ oai_get(struct oai_src *s, char *url, oai_response_cb cb, void *data)
 
 /* ---- the API key ---- */
 
-static char *
-oai_read_key_file(const char *path, char **err)
-{
-	char buf[OAI_MAX_KEY + 1];
-	struct stat sb;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), saved;
-	char *key = NULL;
-
-	if (fd < 0) {
-		*err = xasprintf("api key file %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH))
-		log_warn("api key file %s is readable by every user; chmod o-r it", path);
-	n = read(fd, buf, OAI_MAX_KEY + 1);
-	saved = errno;
-	close(fd);
-	if (n < 0)
-		*err = xasprintf("api key file %s: %s", path, strerror(saved));
-	else if (n > OAI_MAX_KEY)
-		*err = xasprintf("api key file %s: too large", path);
-	else
-		key = xstrndup(buf, (size_t)n);
-	/* Leave no copy of the secret on the stack. */
-	explicit_bzero(buf, sizeof(buf));
-	return key;
-}
-
-/* The key, trimmed, from file, environment or systemd credential. */
-static char *
-oai_load_key(const struct conf_source *cs, char **err)
-{
-	char *key = NULL;
-
-	if (cs->api_key_file) {
-		key = oai_read_key_file(cs->api_key_file, err);
-	} else if (cs->api_key_env) {
-		const char *v = getenv(cs->api_key_env);
-		if (v == NULL || *v == '\0')
-			*err = xasprintf("environment variable %s is not set", cs->api_key_env);
-		else
-			key = xstrdup(v);
-	} else if (cs->api_key_credential) {
-		const char *dir = getenv("CREDENTIALS_DIRECTORY");
-		if (dir == NULL) {
-			*err = xasprintf("credential %s: CREDENTIALS_DIRECTORY is not set "
-			                 "(use LoadCredential= in the unit)",
-			                 cs->api_key_credential);
-		} else {
-			char *path = xasprintf("%s/%s", dir, cs->api_key_credential);
-			key = oai_read_key_file(path, err);
-			free(path);
-		}
-	}
-	if (key == NULL)
-		return NULL;
-	size_t len = strlen(key);
-	while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' ' ||
-	                   key[len - 1] == '\t'))
-		key[--len] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f) {
-			/* A newline inside would let the key inject headers. */
-			*err = xstrdup("api key contains whitespace or control characters");
-			free(key);
-			return NULL;
-		}
-	}
-	if (len == 0) {
-		*err = xstrdup("api key is empty");
-		free(key);
-		return NULL;
-	}
-	return key;
-}
-
 static int
 oai_setup_auth(struct oai_src *s, char **err)
 {
 	const struct conf_source *cs = oai_conf(s);
-	char *key = oai_load_key(cs, err);
+	char *key, *warn;
 
-	if (key == NULL)
+	if (keyfile_load(cs, &key, &warn, err) < 0)
 		return -EINVAL;
+	if (warn) {
+		log_warn("%s", warn);
+		free(warn);
+	}
 	if (s->auth_header)
 		explicit_bzero(s->auth_header, strlen(s->auth_header));
 	free(s->auth_header);
 	s->auth_header = cs->auth == CONF_AUTH_API_KEY ? xasprintf("api-key: %s", key)
 	                                               : xasprintf("Authorization: Bearer %s", key);
-	explicit_bzero(key, strlen(key));
-	free(key);
+	keyfile_free(key);
 	free(s->org_header);
 	free(s->project_header);
 	s->org_header =
@@ -389,15 +320,15 @@ static bool
 oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response *r,
                    const char *what)
 {
-	enum oai_http_class cls = oai_classify_status(r->curl_code ? 0 : r->status);
+	enum retry_class cls = retry_classify(r->curl_code ? 0 : r->status);
 	uint64_t delay;
 
 	if (r->error && r->curl_code == 0 && r->status >= 200 && r->status < 300)
-		cls = OAI_HTTP_RETRY; /* e.g. body over the cap: treat as transient */
+		cls = RETRY_CLASS_RETRY; /* e.g. body over the cap: treat as transient */
 	switch (cls) {
-	case OAI_HTTP_OK:
+	case RETRY_CLASS_OK:
 		return true;
-	case OAI_HTTP_AUTH:
+	case RETRY_CLASS_AUTH:
 		s->auth_failures++;
 		s->unauthorized = true;
 		if (!s->auth_logged) {
@@ -411,42 +342,28 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 		if (j)
 			oai_job_schedule(j, 0); /* parked: the pump skips it while unauthorized */
 		return false;
-	case OAI_HTTP_NOT_FOUND:
+	case RETRY_CLASS_NOT_FOUND:
 		if (j == NULL) {
 			oai_error(s, "HTTP 404 on %s: check base_url", what);
 			return false;
 		}
 		s->not_found++;
 		return false; /* the caller marks the job missing */
-	case OAI_HTTP_RETRY:
-	case OAI_HTTP_FATAL:
+	case RETRY_CLASS_RETRY:
+	case RETRY_CLASS_FATAL:
 	default:
 		break;
 	}
 	s->retries++;
-	delay = oai_retry_delay_ms(j ? j->attempt : 0, r->retry_after_ms, r->retry_after,
-	                           util_now(), (double)random() / ((double)RAND_MAX + 1),
-	                           r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS
-	                                                               : OAI_BACKOFF_CAP_MS);
-	/* Failures of requests that were already in flight when the source
-	 * began to hold say nothing new: only count the first of a wave. */
+	delay = retry_delay_ms(
+	        j ? j->attempt : 0, r->retry_after_ms, r->retry_after, util_now(), oai_rand01(),
+	        r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS : OAI_BACKOFF_CAP_MS);
 	if (delay < OAI_MIN_RETRY_MS)
 		delay = OAI_MIN_RETRY_MS;
-	if (util_monotonic_ms() >= s->hold_until)
-		s->fail_streak++;
-	if (r->status == 429)
-		s->hold_until = util_monotonic_ms() + delay;
-	if (s->fail_streak >= OAI_OUTAGE_STREAK) {
-		/* Everything fails (an outage, not one bad job): hold the whole
-		 * source with its own backoff, so a thousand jobs do not each
-		 * retry on their own schedule. */
-		uint64_t hold = oai_retry_delay_ms(s->fail_streak - OAI_OUTAGE_STREAK, NULL, NULL,
-		                                   0, (double)random() / ((double)RAND_MAX + 1),
-		                                   OAI_OUTAGE_CAP_MS);
-		uint64_t until = util_monotonic_ms() + hold;
-		if (until > s->hold_until)
-			s->hold_until = until;
-	}
+	/* A 429 holds the source; an outage (every request failing) holds it
+	 * with its own backoff, so a thousand jobs do not each retry on their
+	 * own schedule. */
+	retry_hold_failure(&s->hold, util_monotonic_ms(), r->status, delay, oai_rand01());
 	if (r->curl_code)
 		oai_error(s, "%s: %s; retrying in %llu ms", what,
 		          r->error ? r->error : "transfer failed", (unsigned long long)delay);
@@ -465,7 +382,7 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 static void
 oai_authorized(struct oai_src *s)
 {
-	s->fail_streak = 0;
+	retry_hold_success(&s->hold);
 	s->unauthorized = false;
 	if (s->auth_logged) {
 		s->auth_logged = false;
@@ -478,8 +395,7 @@ static void
 oai_malformed(struct oai_src *s, struct oai_watch *j, const char *what, const char *why)
 {
 	uint64_t delay =
-	        oai_retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0,
-	                           (double)random() / ((double)RAND_MAX + 1), OAI_BACKOFF_CAP_MS);
+	        retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0, oai_rand01(), OAI_BACKOFF_CAP_MS);
 	s->malformed++;
 	oai_error(s, "%s: unusable response (%s); retrying in %llu ms", what, why,
 	          (unsigned long long)delay);
@@ -497,7 +413,7 @@ oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int r
 	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
 	          rc == -ENOSPC ? "disk full" : strerror(-rc), ingest_errmsg(s->in));
 	j->attempt++;
-	oai_job_schedule(j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
+	oai_job_schedule(j, retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 }
 
 /* ---- job status bookkeeping ---- */
@@ -908,7 +824,7 @@ oai_job_not_found(struct oai_watch *j)
 	} else {
 		j->attempt++;
 		oai_job_schedule(
-		        j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
+		        j, retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 	}
 }
 
@@ -925,7 +841,7 @@ oai_job_response_cb(struct http_response *r, void *data)
 	};
 
 	j->req = NULL;
-	s->inflight--;
+	workq_done(&s->queue);
 	if (r->too_large) {
 		oai_job_too_large(j, what[j->phase]);
 	} else if (!oai_check_response(s, j, r, what[j->phase])) {
@@ -969,8 +885,8 @@ oai_job_request(struct oai_watch *j)
 	struct oai_src *s = j->src;
 	char *url = NULL;
 
-	if (s->inflight >= oai_conf(s)->max_connections || s->unauthorized || !s->auth_header ||
-	    util_monotonic_ms() < s->hold_until) {
+	if (workq_full(&s->queue) || s->unauthorized || !s->auth_header ||
+	    retry_hold_wait_ms(&s->hold, util_monotonic_ms()) > 0) {
 		oai_job_schedule(j, 0);
 		return;
 	}
@@ -999,26 +915,26 @@ oai_job_request(struct oai_watch *j)
 		oai_error(s, "job %s: could not start a request", j->external_id);
 		j->attempt++;
 		oai_job_schedule(
-		        j, oai_retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
+		        j, retry_delay_ms(j->attempt, NULL, NULL, 0, 0.5, OAI_BACKOFF_CAP_MS));
 	}
 }
 
 /* ---- scheduling ---- */
+
+static struct oai_watch *
+oai_watch_of(struct workq_item *it)
+{
+	return (struct oai_watch *)((char *)it - offsetof(struct oai_watch, qitem));
+}
 
 static void
 oai_enqueue(struct oai_watch *j)
 {
 	struct oai_src *s = j->src;
 
-	if (j->queued || j->req || j->untracked || s->destroying)
+	if (j->req || j->untracked || s->destroying)
 		return;
-	j->queued = true;
-	j->qnext = NULL;
-	if (s->qtail)
-		s->qtail->qnext = j;
-	else
-		s->qhead = j;
-	s->qtail = j;
+	workq_push(&s->queue, &j->qitem);
 }
 
 static void
@@ -1046,22 +962,18 @@ static void oai_pump_timer_cb(uv_timer_t *t);
 static void
 oai_pump(struct oai_src *s)
 {
-	uint64_t now = util_monotonic_ms();
+	uint64_t wait = retry_hold_wait_ms(&s->hold, util_monotonic_ms());
+	struct workq_item *it;
 
 	if (s->destroying || s->unauthorized || s->auth_header == NULL)
 		return;
-	if (now < s->hold_until) {
+	if (wait > 0) {
 		/* Wake when the rate-limit hold ends, with a little spread. */
-		uv_timer_start(&s->pump_timer, oai_pump_timer_cb,
-		               s->hold_until - now + oai_jitter(250), 0);
+		uv_timer_start(&s->pump_timer, oai_pump_timer_cb, wait + oai_jitter(250), 0);
 		return;
 	}
-	while (s->qhead && s->inflight < oai_conf(s)->max_connections) {
-		struct oai_watch *j = s->qhead;
-		s->qhead = j->qnext;
-		if (s->qhead == NULL)
-			s->qtail = NULL;
-		j->queued = false;
+	while ((it = workq_take(&s->queue)) != NULL) {
+		struct oai_watch *j = oai_watch_of(it);
 		if (j->untracked || j->req)
 			continue;
 		oai_job_request(j);
@@ -1134,19 +1046,10 @@ oai_watch_remove(struct oai_watch *j)
 	if (j->req) {
 		http_request_cancel(j->req);
 		j->req = NULL;
-		s->inflight--;
+		workq_done(&s->queue);
 	}
-	/* A queued entry is skipped by the pump; unlink it here so the
-	 * queue never points at freed memory. */
-	for (pp = &s->qhead; *pp; pp = &(*pp)->qnext) {
-		if (*pp == j) {
-			*pp = j->qnext;
-			break;
-		}
-	}
-	s->qtail = NULL;
-	for (struct oai_watch *q = s->qhead; q; q = q->qnext)
-		s->qtail = q;
+	/* Unlink it so the queue never points at freed memory. */
+	workq_remove(&s->queue, &j->qitem);
 	uv_close((uv_handle_t *)&j->timer, oai_watch_closed_cb);
 }
 
@@ -1234,7 +1137,7 @@ oai_discover_cb(struct http_response *r, void *data)
 	int rc;
 
 	s->discover_req = NULL;
-	s->inflight--;
+	workq_done(&s->queue);
 	if (!oai_check_response(s, NULL, r, "job list")) {
 		oai_discover_schedule(s, oai_poll_delay(s));
 		oai_pump(s);
@@ -1277,10 +1180,10 @@ oai_discover_start(struct oai_src *s)
 		oai_discover_schedule(s, oai_poll_delay(s));
 		return;
 	}
-	uint64_t now = util_monotonic_ms();
-	if (now < s->hold_until) {
+	uint64_t wait = retry_hold_wait_ms(&s->hold, util_monotonic_ms());
+	if (wait > 0) {
 		/* A 429 holds every request of the source, discovery included. */
-		oai_discover_schedule(s, s->hold_until - now + oai_jitter(250));
+		oai_discover_schedule(s, wait + oai_jitter(250));
 		return;
 	}
 	if (s->discover_after == NULL)
@@ -1312,7 +1215,7 @@ oai_auth_timer_cb(uv_timer_t *t)
 	if (s->unauthorized && s->auth_header) {
 		log_debug("source %s: re-checking the API key", s->base.name);
 		s->unauthorized = false;
-		if (s->qhead)
+		if (workq_len(&s->queue) > 0)
 			oai_pump(s); /* the first response decides */
 		else if (!s->discover_req && oai_conf(s)->discover)
 			oai_discover_start(s);
@@ -1416,14 +1319,14 @@ oai_probe_refusal(struct oai_probe *p, struct http_response *r, int *rc)
 		return xasprintf("cannot ask the API about %s: %s", p->external_id,
 		                 r->error ? r->error : "transfer failed");
 	}
-	switch (oai_classify_status(r->status)) {
-	case OAI_HTTP_OK:
+	switch (retry_classify(r->status)) {
+	case RETRY_CLASS_OK:
 		return NULL;
-	case OAI_HTTP_NOT_FOUND:
+	case RETRY_CLASS_NOT_FOUND:
 		*rc = -ENOENT;
 		return xasprintf("the API does not know job '%s' (HTTP 404); nothing stored",
 		                 p->external_id);
-	case OAI_HTTP_AUTH:
+	case RETRY_CLASS_AUTH:
 		*rc = -EACCES;
 		return xasprintf("the API refused the key (HTTP %ld)", r->status);
 	default:
@@ -1445,7 +1348,7 @@ oai_probe_cb(struct http_response *r, void *data)
 	char *msg;
 
 	p->req = NULL;
-	s->inflight--;
+	workq_done(&s->queue);
 	if ((msg = oai_probe_refusal(p, r, &rc)) == NULL) {
 		if (oai_parse_job_body(r->body.data, r->body.len, &job, &why) < 0) {
 			rc = -EIO;
@@ -1507,7 +1410,7 @@ oai_probe_cancel(struct oai_probe *p)
 	LIST_REMOVE(p, link);
 	if (p->req) {
 		http_request_cancel(p->req);
-		p->src->inflight--;
+		workq_done(&p->src->queue);
 	}
 	free(p->external_id);
 	free(p);
@@ -1573,7 +1476,7 @@ oai_status(struct source *src)
 	cJSON_AddNumberToObject(o, "watching", (double)s->njobs);
 	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
-	cJSON_AddNumberToObject(o, "inflight", (double)s->inflight);
+	cJSON_AddNumberToObject(o, "inflight", (double)workq_inflight(&s->queue));
 	c = cJSON_AddObjectToObject(o, "counters");
 	cJSON_AddNumberToObject(c, "malformed", (double)s->malformed);
 	cJSON_AddNumberToObject(c, "retries", (double)s->retries);
@@ -1661,14 +1564,17 @@ oai_destroy(struct source *src)
 int
 source_openai_check(const struct conf_source *cs, bool starting, char **err)
 {
-	char *key;
+	char *key = NULL, *warn = NULL;
+	int line;
 
-	if (cs->api_key_credential && !starting && getenv("CREDENTIALS_DIRECTORY") == NULL)
-		return 0; /* systemd provides it at start: checked then */
-	if ((key = oai_load_key(cs, err)) == NULL)
+	/* Outside the unit a systemd credential cannot be seen: -t leaves it
+	 * to the start, which has it. */
+	if (!starting)
+		return keyfile_check(cs, &line, err) < 0 ? -1 : 0;
+	if (keyfile_load(cs, &key, &warn, err) < 0)
 		return -1;
-	explicit_bzero(key, strlen(key));
-	free(key);
+	free(warn);
+	keyfile_free(key);
 	return 0;
 }
 
@@ -1696,6 +1602,8 @@ source_openai_new(const struct conf_source *cs, const struct source_env *env, ch
 	s->env = env;
 	s->in = env->ingest;
 	LIST_INIT(&s->probes);
+	workq_init(&s->queue, cs->max_connections);
+	retry_hold_init(&s->hold, OAI_OUTAGE_STREAK, OAI_OUTAGE_CAP_MS);
 	if (oai_setup_auth(s, &kerr) < 0) {
 		/* Keep the source so `status` shows why; reload may fix it. */
 		s->key_error = kerr;

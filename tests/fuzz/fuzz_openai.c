@@ -1,5 +1,6 @@
 /*
- * fuzz_openai: feeds one input to every openai_parse entry point.  Built
+ * fuzz_openai: feeds one input to every openai_parse entry point and to
+ * the readers under it (jsonlax, csv, base64, the retry-header parsers).  Built
  * with -DFUZZING and -fsanitize=fuzzer it is a libFuzzer target; built
  * normally it is a plain program that runs each file named on the command
  * line through the same function (for replaying crashes or a corpus with
@@ -12,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "csv.h"
+#include "jsonlax.h"
 #include "openai_parse.h"
+#include "openai_walk.h"
+#include "retry.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +40,35 @@ fuzz_openai_walk(const char *body, size_t len)
 	oai_walk_finish(&w);
 	(void)oai_walk_newest_id(&w);
 	oai_walk_clear(&w);
+}
+
+/* The readers on their own, with limits small enough to be reached. */
+static void
+fuzz_openai_readers(const char *body, size_t len)
+{
+	static const struct jsonlax_limits jl = {.max_bytes = 4096, .max_depth = 8};
+	static const struct csv_limits cl = {.max_fields = 8, .max_field_len = 16};
+	const char *why;
+	struct csv c;
+	cJSON *root;
+	double v;
+	char *dec;
+	size_t n;
+
+	root = jsonlax_parse(body, len, &jl, &why);
+	if (root != NULL) {
+		(void)jsonlax_number(root->child, &v);
+		jsonlax_unmark(root);
+		cJSON_Delete(root);
+	}
+	csv_init(&c, body, len, &cl);
+	while (csv_next(&c)) {
+		for (size_t i = 0; i < csv_nfields(&c); i++)
+			(void)strlen(csv_field(&c, i));
+	}
+	csv_free(&c);
+	if (base64_decode(body, len, &dec, &n) == 0)
+		free(dec);
 }
 
 int
@@ -58,13 +93,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (oai_parse_result_file(body, size, &res, &why) == 0)
 		oai_result_clear(&res);
 	fuzz_openai_walk(body, size);
+	fuzz_openai_readers(body, size);
 
 	/* The retry headers are C strings: use the input up to a NUL. */
 	text = xstrndup(body, size);
-	(void)oai_retry_delay_ms(size % 70, text, NULL, 1445412480, 0.5, 300000);
-	(void)oai_retry_delay_ms(size % 70, NULL, text, 1445412480, 0.5, 300000);
+	(void)retry_delay_ms(size % 70, text, NULL, 1445412480, 0.5, 300000);
+	(void)retry_delay_ms(size % 70, NULL, text, 1445412480, 0.5, 300000);
 	(void)oai_status_finished(text);
-	(void)oai_classify_status((long)size - 100);
+	(void)retry_classify((long)size - 100);
 	free(text);
 	return 0;
 }

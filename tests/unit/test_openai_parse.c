@@ -4,7 +4,7 @@
  * statuses, Azure nulls and floats, bare NaN tokens, base64 result files),
  * plus hostile input: wrong types, truncated JSON, huge numbers, big pages.
  * The event walk is driven with scripted pages as a misbehaving server would
- * send them.
+ * send them.  Status classes and retry delays are tested in test_retry.c.
  */
 #include "config.h"
 
@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "openai_parse.h"
+#include "openai_walk.h"
 #include "tap.h"
 #include "xmalloc.h"
 
@@ -895,89 +896,6 @@ test_result_big(void)
 	buf_free(&b);
 }
 
-/* ---- HTTP ---- */
-
-static void
-test_http(void)
-{
-	static const struct {
-		long status;
-		enum oai_http_class want;
-	} cases[] = {
-	        {0, OAI_HTTP_RETRY},   {200, OAI_HTTP_OK},        {204, OAI_HTTP_OK},
-	        {301, OAI_HTTP_FATAL}, {400, OAI_HTTP_FATAL},     {401, OAI_HTTP_AUTH},
-	        {403, OAI_HTTP_AUTH},  {404, OAI_HTTP_NOT_FOUND}, {408, OAI_HTTP_RETRY},
-	        {409, OAI_HTTP_RETRY}, {422, OAI_HTTP_FATAL},     {429, OAI_HTTP_RETRY},
-	        {500, OAI_HTTP_RETRY}, {503, OAI_HTTP_RETRY},     {599, OAI_HTTP_RETRY},
-	        {600, OAI_HTTP_FATAL}, {-1, OAI_HTTP_FATAL},      {100, OAI_HTTP_FATAL},
-	};
-	int bad = 0;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (oai_classify_status(cases[i].status) != cases[i].want) {
-			TAP_DIAG("status %ld misclassified", cases[i].status);
-			bad++;
-		}
-	}
-	is_int(bad, 0, "status classification");
-}
-
-static void
-test_retry(void)
-{
-	const int64_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
-	uint64_t lo = UINT64_MAX, hi = 0;
-
-	is_int(oai_retry_delay_ms(0, NULL, NULL, now, 0, 60000), 500, "attempt 0: 500ms");
-	is_int(oai_retry_delay_ms(1, NULL, NULL, now, 0, 60000), 1000, "attempt 1: 1s");
-	is_int(oai_retry_delay_ms(2, NULL, NULL, now, 0, 60000), 2000, "attempt 2: 2s");
-	is_int(oai_retry_delay_ms(3, NULL, NULL, now, 0, 60000), 4000, "attempt 3: 4s");
-	is_int(oai_retry_delay_ms(4, NULL, NULL, now, 0, 8000), 8000, "capped at 8s");
-	is_int(oai_retry_delay_ms(10, NULL, NULL, now, 0, 60000), 60000, "attempt 10 capped");
-	is_int(oai_retry_delay_ms(1000, NULL, NULL, now, 0, 300000), 300000,
-	       "huge attempt does not overflow");
-	is_int(oai_retry_delay_ms(0, NULL, NULL, now, 1.0, 60000), 375, "full jitter: 375ms");
-	is_int(oai_retry_delay_ms(2, NULL, NULL, now, 0.5, 60000), 1750, "half jitter");
-	is_int(oai_retry_delay_ms(0, NULL, NULL, now, NAN, 60000), 500, "NaN rand is 0");
-	for (int i = 0; i <= 100; i++) {
-		uint64_t d = oai_retry_delay_ms(3, NULL, NULL, now, i / 100.0, 60000);
-		lo = d < lo ? d : lo;
-		hi = d > hi ? d : hi;
-	}
-	ok(lo == 3000 && hi == 4000, "jitter within [0.75, 1] of the base");
-	is_int(oai_retry_delay_ms(0, NULL, NULL, now, 0, UINT64_MAX), 500, "no cap");
-	ok(oai_retry_delay_ms(200, NULL, NULL, now, 0, UINT64_MAX) == UINT64_MAX,
-	   "uncapped huge attempt saturates");
-
-	is_int(oai_retry_delay_ms(0, "1500", NULL, now, 0, 60000), 1500, "retry-after-ms");
-	is_int(oai_retry_delay_ms(0, "1.5", "9", now, 0, 60000), 2, "float ms rounds up, wins");
-	/* A hint that says "now" would make a tight retry loop: the formula decides. */
-	is_int(oai_retry_delay_ms(0, "-5", NULL, now, 0, 60000), 500,
-	       "negative hint uses the formula");
-	is_int(oai_retry_delay_ms(1, "0", NULL, now, 0, 60000), 1000,
-	       "retry-after-ms 0 uses the formula");
-	is_int(oai_retry_delay_ms(2, NULL, "0", now, 0, 60000), 2000,
-	       "retry-after 0 uses the formula");
-	is_int(oai_retry_delay_ms(0, "abc", "3", now, 0, 60000), 3000,
-	       "garbage ms falls to retry-after");
-	is_int(oai_retry_delay_ms(0, NULL, "2.5", now, 0, 60000), 2500, "float seconds");
-	is_int(oai_retry_delay_ms(0, NULL, " 7 ", now, 0, 60000), 7000, "blanks tolerated");
-	is_int(oai_retry_delay_ms(0, NULL, "999999", now, 0, 60000), 60000, "hint capped");
-	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:28:30 GMT", now, 0, 60000), 30000,
-	       "HTTP date");
-	is_int(oai_retry_delay_ms(5, NULL, "Wed, 21 Oct 2015 07:27:00 GMT", now, 0, 60000), 16000,
-	       "past HTTP date uses the formula");
-	is_int(oai_retry_delay_ms(0, NULL, "Thu, 22 Oct 2015 07:28:00 GMT", now, 0, 60000), 60000,
-	       "far HTTP date capped");
-	is_int(oai_retry_delay_ms(1, NULL, "2015-10-21", now, 0, 60000), 1000,
-	       "other date format falls back");
-	is_int(oai_retry_delay_ms(1, "0x10", "inf", now, 0, 60000), 1000, "hex and inf rejected");
-	is_int(oai_retry_delay_ms(1, "nan", "", now, 0, 60000), 1000, "nan and empty rejected");
-	is_int(oai_retry_delay_ms(1, "1e400", NULL, now, 0, 60000), 1000, "overflow rejected");
-	is_int(oai_retry_delay_ms(1, NULL, "Wed, 21 Oct 2015 07:28:30 GMT x", now, 0, 60000), 1000,
-	       "date with junk rejected");
-}
-
 int
 main(void)
 {
@@ -996,7 +914,5 @@ main(void)
 	test_result_plain();
 	test_result_base64();
 	test_result_big();
-	test_http();
-	test_retry();
 	return tap_done();
 }
