@@ -57,8 +57,8 @@ struct daemon {
 static char *
 daemon_source_error(const struct conf *conf, const struct conf_source *cs, const char *why)
 {
-	return xasprintf("%s:%d: [source %s] %s", conf->path, cs->api_key_line ? cs->api_key_line : cs->line,
-	                 cs->name, why);
+	return xasprintf("%s:%d: [source %s] %s", conf->path,
+	                 cs->api_key_line ? cs->api_key_line : cs->line, cs->name, why);
 }
 
 struct conf *

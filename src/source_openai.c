@@ -140,7 +140,12 @@ struct oai_src {
 	char *discover_after;
 	unsigned discover_pages;
 	int64_t last_poll;
-	char *last_error;
+	char *last_error;      /* cleared by the next request that succeeds */
+	int64_t last_error_at; /* wall clock, with it */
+	/* Since when the source has been unwell (wall clock; 0: it is not):
+	 * requests failing since the last success, the key refused, writes
+	 * failing. */
+	int64_t failing_since, unauthorized_since, store_failing_since, key_error_at;
 	uint64_t requests, errors, malformed, retries, auth_failures, not_found;
 	uint64_t last_warn_ms;
 };
@@ -161,18 +166,31 @@ oai_conf(struct oai_src *s)
 	return s->base.conf;
 }
 
-/* A random fraction in [0, 1). */
-static double
-oai_rand01(void)
+/* Time and randomness come from the environment's clock, so the
+ * scheduler runs on a fake one in tests. */
+static int64_t
+oai_now(struct oai_src *s)
 {
-	return (double)random() / ((double)RAND_MAX + 1);
+	return clock_now(s->env->clock);
+}
+
+static uint64_t
+oai_mono(struct oai_src *s)
+{
+	return clock_monotonic_ms(s->env->clock);
+}
+
+static double
+oai_rand01(struct oai_src *s)
+{
+	return clock_random(s->env->clock);
 }
 
 /* Random jitter in [0, range). */
 static uint64_t
-oai_jitter(uint64_t range)
+oai_jitter(struct oai_src *s, uint64_t range)
 {
-	return range ? (uint64_t)((double)range * oai_rand01()) : 0;
+	return range ? (uint64_t)((double)range * oai_rand01(s)) : 0;
 }
 
 static uint64_t
@@ -180,7 +198,7 @@ oai_poll_delay(struct oai_src *s)
 {
 	uint64_t iv = oai_conf(s)->poll_interval_ms;
 	/* poll_interval +-10% so jobs found together drift apart. */
-	return iv - iv / 10 + oai_jitter(iv / 5 + 1);
+	return iv - iv / 10 + oai_jitter(s, iv / 5 + 1);
 }
 
 /* Record an error for `status`, and log it without flooding: at most one
@@ -192,7 +210,7 @@ oai_error(struct oai_src *s, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[512];
-	uint64_t now = util_monotonic_ms();
+	uint64_t now = oai_mono(s);
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -200,6 +218,7 @@ oai_error(struct oai_src *s, const char *fmt, ...)
 	s->errors++;
 	free(s->last_error);
 	s->last_error = xstrdup(msg);
+	s->last_error_at = oai_now(s);
 	if (now - s->last_warn_ms >= 10000 || s->last_warn_ms == 0) {
 		s->last_warn_ms = now;
 		log_warn("source %s: %s", s->base.name, msg);
@@ -279,7 +298,7 @@ oai_get(struct oai_src *s, char *url, oai_response_cb cb, void *data)
 	if (req) {
 		s->requests++;
 		workq_start(&s->queue);
-		s->last_poll = util_now();
+		s->last_poll = oai_now(s);
 	}
 	return req;
 }
@@ -330,11 +349,15 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 		return true;
 	case RETRY_CLASS_AUTH:
 		s->auth_failures++;
+		s->errors++;
+		if (!s->unauthorized)
+			s->unauthorized_since = oai_now(s);
 		s->unauthorized = true;
 		if (!s->auth_logged) {
 			s->auth_logged = true;
 			free(s->last_error);
 			s->last_error = xasprintf("HTTP %ld: the API key was refused", r->status);
+			s->last_error_at = oai_now(s);
 			log_err("source %s: HTTP %ld on %s: the API key was refused; pausing this "
 			        "source (re-checked every few minutes and on reload)",
 			        s->base.name, r->status, what);
@@ -355,15 +378,17 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 		break;
 	}
 	s->retries++;
+	if (s->failing_since == 0)
+		s->failing_since = oai_now(s);
 	delay = retry_delay_ms(
-	        j ? j->attempt : 0, r->retry_after_ms, r->retry_after, util_now(), oai_rand01(),
+	        j ? j->attempt : 0, r->retry_after_ms, r->retry_after, oai_now(s), oai_rand01(s),
 	        r->retry_after_ms || r->retry_after ? OAI_HINT_CAP_MS : OAI_BACKOFF_CAP_MS);
 	if (delay < OAI_MIN_RETRY_MS)
 		delay = OAI_MIN_RETRY_MS;
 	/* A 429 holds the source; an outage (every request failing) holds it
 	 * with its own backoff, so a thousand jobs do not each retry on their
 	 * own schedule. */
-	retry_hold_failure(&s->hold, util_monotonic_ms(), r->status, delay, oai_rand01());
+	retry_hold_failure(&s->hold, oai_mono(s), r->status, delay, oai_rand01(s));
 	if (r->curl_code)
 		oai_error(s, "%s: %s; retrying in %llu ms", what,
 		          r->error ? r->error : "transfer failed", (unsigned long long)delay);
@@ -378,12 +403,18 @@ oai_check_response(struct oai_src *s, struct oai_watch *j, struct http_response 
 	return false;
 }
 
-/* A successful response: the key works (again), the API is up. */
+/* A successful response: the key works (again), the API is up, and the
+ * last error is history (the counters keep it). */
 static void
 oai_authorized(struct oai_src *s)
 {
 	retry_hold_success(&s->hold);
 	s->unauthorized = false;
+	s->unauthorized_since = 0;
+	s->failing_since = 0;
+	free(s->last_error);
+	s->last_error = NULL;
+	s->last_error_at = 0;
 	if (s->auth_logged) {
 		s->auth_logged = false;
 		log_info("source %s: the API accepts the key again", s->base.name);
@@ -394,8 +425,8 @@ oai_authorized(struct oai_src *s)
 static void
 oai_malformed(struct oai_src *s, struct oai_watch *j, const char *what, const char *why)
 {
-	uint64_t delay =
-	        retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0, oai_rand01(), OAI_BACKOFF_CAP_MS);
+	uint64_t delay = retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0, oai_rand01(s),
+	                                OAI_BACKOFF_CAP_MS);
 	s->malformed++;
 	oai_error(s, "%s: unusable response (%s); retrying in %llu ms", what, why,
 	          (unsigned long long)delay);
@@ -409,6 +440,8 @@ static void
 oai_store_failed(struct oai_src *s, struct oai_watch *j, const char *what, int rc)
 {
 	ingest_rollback(s->in);
+	if (!s->store_failing)
+		s->store_failing_since = oai_now(s);
 	s->store_failing = true;
 	oai_error(s, "%s: storing failed (%s): %s; will retry", what,
 	          rc == -ENOSPC ? "disk full" : strerror(-rc), ingest_errmsg(s->in));
@@ -886,7 +919,7 @@ oai_job_request(struct oai_watch *j)
 	char *url = NULL;
 
 	if (workq_full(&s->queue) || s->unauthorized || !s->auth_header ||
-	    retry_hold_wait_ms(&s->hold, util_monotonic_ms()) > 0) {
+	    retry_hold_wait_ms(&s->hold, oai_mono(s)) > 0) {
 		oai_job_schedule(j, 0);
 		return;
 	}
@@ -962,14 +995,14 @@ static void oai_pump_timer_cb(uv_timer_t *t);
 static void
 oai_pump(struct oai_src *s)
 {
-	uint64_t wait = retry_hold_wait_ms(&s->hold, util_monotonic_ms());
+	uint64_t wait = retry_hold_wait_ms(&s->hold, oai_mono(s));
 	struct workq_item *it;
 
 	if (s->destroying || s->unauthorized || s->auth_header == NULL)
 		return;
 	if (wait > 0) {
 		/* Wake when the rate-limit hold ends, with a little spread. */
-		uv_timer_start(&s->pump_timer, oai_pump_timer_cb, wait + oai_jitter(250), 0);
+		uv_timer_start(&s->pump_timer, oai_pump_timer_cb, wait + oai_jitter(s, 250), 0);
 		return;
 	}
 	while ((it = workq_take(&s->queue)) != NULL) {
@@ -1117,7 +1150,7 @@ oai_discover_page(struct oai_src *s, struct oai_job_page *page)
 			continue;
 		struct oai_watch *j = oai_watch_add(s, ids[i], job->id, job->status, NULL, false);
 		log_info("source %s: discovered job %s (%s)", s->base.name, job->id, job->status);
-		oai_job_schedule(j, oai_jitter(1000));
+		oai_job_schedule(j, oai_jitter(s, 1000));
 	}
 	rc = 0;
 	goto out;
@@ -1180,10 +1213,10 @@ oai_discover_start(struct oai_src *s)
 		oai_discover_schedule(s, oai_poll_delay(s));
 		return;
 	}
-	uint64_t wait = retry_hold_wait_ms(&s->hold, util_monotonic_ms());
+	uint64_t wait = retry_hold_wait_ms(&s->hold, oai_mono(s));
 	if (wait > 0) {
 		/* A 429 holds every request of the source, discovery included. */
-		oai_discover_schedule(s, wait + oai_jitter(250));
+		oai_discover_schedule(s, wait + oai_jitter(s, 250));
 		return;
 	}
 	if (s->discover_after == NULL)
@@ -1246,12 +1279,13 @@ oai_start(struct source *src, char **err)
 			/* Spread the first polls over one interval; a missing job
 			 * waits for `ftmonctl poll` or `track`. */
 			if (!j->missing)
-				oai_job_schedule(j, 1 + oai_jitter(oai_conf(s)->poll_interval_ms));
+				oai_job_schedule(j,
+				                 1 + oai_jitter(s, oai_conf(s)->poll_interval_ms));
 		}
 		store_job_state_clear(js);
 	}
 	free(jobs);
-	oai_discover_schedule(s, 1 + oai_jitter(200));
+	oai_discover_schedule(s, 1 + oai_jitter(s, 200));
 	uv_timer_start(&s->auth_timer, oai_auth_timer_cb, oai_auth_recheck_ms(s), 0);
 	log_info("source %s: watching %zu unfinished jobs at %s%s", src->name, s->njobs,
 	         oai_conf(s)->base_url, oai_conf(s)->discover ? " (discovering new jobs)" : "");
@@ -1446,33 +1480,57 @@ oai_untrack(struct source *src, int64_t job_id)
 	return 0;
 }
 
+static void
+oai_add_time(cJSON *o, const char *name, int64_t t)
+{
+	if (t > 0)
+		cJSON_AddNumberToObject(o, name, (double)t);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* What is true now, and since when: a key that cannot be read, a key the
+ * API refuses, the API down (an outage hold), a source-wide hold (429),
+ * failures since the last success or failing writes, no request yet. */
+static const char *
+oai_health(struct oai_src *s, int64_t *since, int64_t *until)
+{
+	uint64_t wait = retry_hold_wait_ms(&s->hold, oai_mono(s));
+
+	*since = 0;
+	*until = wait > 0 ? oai_now(s) + (int64_t)((wait + 999) / 1000) : 0;
+	if (s->key_error)
+		return *since = s->key_error_at, "error";
+	if (s->unauthorized)
+		return *since = s->unauthorized_since, "unauthorized";
+	if (s->failing_since && s->hold.streak >= OAI_OUTAGE_STREAK)
+		return *since = s->failing_since, "down";
+	if (wait > 0)
+		return *since = s->failing_since, "backing_off";
+	if (s->store_failing)
+		return *since = s->store_failing_since, "degraded";
+	if (s->failing_since)
+		return *since = s->failing_since, "degraded";
+	return s->requests == 0 ? "idle" : "ok";
+}
+
 static cJSON *
 oai_status(struct source *src)
 {
 	struct oai_src *s = (struct oai_src *)src;
 	cJSON *o = cJSON_CreateObject(), *c;
-	const char *health = "ok";
+	int64_t since, until;
 
-	if (s->key_error)
-		health = "error";
-	else if (s->unauthorized)
-		health = "unauthorized";
-	else if (s->store_failing)
-		health = "degraded";
-	else if (s->last_error && s->requests == 0)
-		health = "error";
-	else if (s->requests == 0)
-		health = "idle";
-	cJSON_AddStringToObject(o, "health", health);
-	if (s->last_poll)
-		cJSON_AddNumberToObject(o, "last_poll", (double)s->last_poll);
-	else
-		cJSON_AddNullToObject(o, "last_poll");
+	cJSON_AddStringToObject(o, "health", oai_health(s, &since, &until));
+	oai_add_time(o, "health_since", since);
+	oai_add_time(o, "backoff_until", until);
+	oai_add_time(o, "last_poll", s->last_poll);
 	if (s->key_error || s->last_error)
 		cJSON_AddStringToObject(o, "last_error",
 		                        s->key_error ? s->key_error : s->last_error);
 	else
 		cJSON_AddNullToObject(o, "last_error");
+	oai_add_time(o, "last_error_at", s->key_error ? s->key_error_at : s->last_error_at);
 	cJSON_AddNumberToObject(o, "watching", (double)s->njobs);
 	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
@@ -1495,6 +1553,7 @@ oai_reload(struct source *src)
 	s->key_error = NULL;
 	if (oai_setup_auth(s, &err) < 0) {
 		s->key_error = err;
+		s->key_error_at = oai_now(s);
 		log_err("source %s: %s", src->name, err);
 		return;
 	}
@@ -1607,6 +1666,7 @@ source_openai_new(const struct conf_source *cs, const struct source_env *env, ch
 	if (oai_setup_auth(s, &kerr) < 0) {
 		/* Keep the source so `status` shows why; reload may fix it. */
 		s->key_error = kerr;
+		s->key_error_at = clock_now(env->clock);
 		log_err("source %s: %s", cs->name, kerr);
 	}
 	uv_timer_init(env->loop, &s->discover_timer);
