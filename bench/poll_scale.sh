@@ -17,6 +17,9 @@
 #   SWEEP=1        0 skips the poll_interval sweep that checks saturation
 #   BUILD_DIR=/tmp/bench-build   out-of-tree build of ftmond/ftmonctl
 #   FTMOND=, FTMONCTL=           use these binaries instead (no build)
+#   FTMOND_REF=    also run this ftmond (an earlier build) in every round,
+#                  right after ftmond, labelled "ref": a regression check
+#                  whose ratio is taken inside each round
 #   BENCH_WORK=    work directory (default: a new /tmp/ftmon-bench.XXXXXX);
 #                  fixtures and primed databases found there are reused
 #   PORT=          nginx port (default: the first free one from 18080)
@@ -184,7 +187,7 @@ json_num() { grep -o "\"$1\": *[0-9.e+]*" | head -1 | cut -d: -f2 | tr -d ' '; }
 start_ftmond() {
 	local i
 	rm -f "$1/ctl.sock"
-	BENCH_KEY=sk-bench "$FTMOND" -c "$1/ftmon.conf" >>"$1/ftmond.log" 2>&1 &
+	BENCH_KEY=sk-bench "${RUN_FTMOND:-$FTMOND}" -c "$1/ftmon.conf" >>"$1/ftmond.log" 2>&1 &
 	FT_PID=$!
 	PIDS+=("$FT_PID")
 	for ((i = 0; i < 100; i++)); do
@@ -441,6 +444,9 @@ main() {
 			echo "round $r" >>"$WORK/results.txt"
 			for scen in $SCENARIOS; do
 				run_ftmond ftmond "$scen" "$n" "$iv"
+				if [ -n "${FTMOND_REF:-}" ]; then
+					RUN_FTMOND=$FTMOND_REF run_ftmond ref "$scen" "$n" "$iv"
+				fi
 				run_py naive "$scen" "$n"
 				run_py tuned "$scen" "$n"
 			done

@@ -59,9 +59,9 @@ def parse(path, window):
                 d = run_fields(p)
                 d["n"] = int(p[1])
                 sweep.append(d)
-            elif p[0].startswith("ftmond-") or p[0].startswith("py-"):
+            elif p[0].startswith(("ftmond-", "ref-", "py-")):
                 d = run_fields(p)
-                d["pps"] = d["polls"] / window if p[0].startswith("ftmond-") else d["rps"] / 2
+                d["pps"] = d["polls"] / window if not p[0].startswith("py-") else d["rps"] / 2
                 rounds[int(p[1])][rnd][p[0]] = d
             elif p[0].startswith("wrk-"):
                 rounds[int(p[1])][rnd][p[0]] = {"rps": float(p[3])}
@@ -144,6 +144,27 @@ def rate_table(out, rounds, window):
             stat(per_round(rs, lambda r: r["curl-static"]["us"]), 1)))
 
 
+def ref_table(out, rounds):
+    """ftmond against an earlier build (FTMOND_REF) run in the same rounds."""
+    out.append("| N | pages | req/s | ref req/s | req/s ratio | CPU s/1000 polls "
+               "| ref CPU s/1000 polls | CPU ratio | peak RSS MiB | ref peak RSS MiB |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for n in sorted(rounds):
+        rs = rounds[n]
+        for scen in SCENARIOS:
+            ft, ref = "ftmond-" + scen, "ref-" + scen
+            if not per_round(rs, lambda r: (r[ft], r[ref])):
+                continue
+            col = lambda key, k: stat(per_round(rs, lambda r: r[key][k]), 3)
+            out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, scen, col(ft, "rps"), col(ref, "rps"),
+                stat(per_round(rs, lambda r: r[ft]["rps"] / r[ref]["rps"]), 3),
+                col(ft, "cpk"), col(ref, "cpk"),
+                stat(per_round(rs, lambda r: r[ft]["cpk"] / r[ref]["cpk"]), 3),
+                stat(per_round(rs, lambda r: r[ft]["hwm"]), 1),
+                stat(per_round(rs, lambda r: r[ref]["hwm"]), 1)))
+
+
 def main():
     machine = sys.argv[2] if len(sys.argv) > 2 else None
     window = window_of(machine)
@@ -176,6 +197,14 @@ def main():
                    "the same round.")
         out.append("")
         rate_table(out, rounds, window)
+        out.append("")
+
+    if any(k.startswith("ref-") for rs in rounds.values() for r in rs.values() for k in r):
+        out.append("### Against an earlier build, same rounds (FTMOND_REF)")
+        out.append("")
+        out.append("Ratios are taken inside each round: this build / the reference.")
+        out.append("")
+        ref_table(out, rounds)
         out.append("")
 
     out.append("### Job polls and both Python baselines")
