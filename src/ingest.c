@@ -14,13 +14,10 @@
 #include "store.h"
 #include "xmalloc.h"
 
-struct ingest_txn_obs {
-	ingest_txn_fn fn;
-	void *data;
-};
-
-struct ingest_commit_obs {
-	ingest_commit_fn fn;
+/* One observer: exactly one of txn and commit is set. */
+struct ingest_obs {
+	ingest_txn_fn txn;
+	ingest_commit_fn commit;
 	void *data;
 };
 
@@ -33,10 +30,8 @@ struct ingest_vec {
 struct ingest {
 	struct store *st;        /* borrowed */
 	const struct clock *clk; /* borrowed */
-	struct ingest_txn_obs *txn;
-	size_t ntxn;
-	struct ingest_commit_obs *commit;
-	size_t ncommit;
+	struct ingest_obs *obs;  /* both phases, in registration order */
+	size_t nobs;
 	bool open;
 	/* What the open step added, kept only while someone observes. */
 	struct ingest_vec points;  /* struct ingest_point, metric names in names */
@@ -59,7 +54,7 @@ ingest_vec_push(struct ingest_vec *vec, size_t size)
 static bool
 ingest_observed(const struct ingest *in)
 {
-	return in->ntxn > 0 || in->ncommit > 0;
+	return in->nobs > 0;
 }
 
 /* Forget the step's batch (after commit or rollback). */
@@ -94,8 +89,7 @@ ingest_free(struct ingest *in)
 	if (in == NULL)
 		return;
 	ingest_rollback(in);
-	free(in->txn);
-	free(in->commit);
+	free(in->obs);
 	free(in->points.v);
 	free(in->changes.v);
 	free(in->events.v);
@@ -110,52 +104,61 @@ ingest_errmsg(struct ingest *in)
 	return store_errmsg(in->st);
 }
 
+static size_t
+ingest_obs_find(const struct ingest *in, struct ingest_obs o)
+{
+	size_t i;
+
+	for (i = 0; i < in->nobs; i++)
+		if (in->obs[i].txn == o.txn && in->obs[i].commit == o.commit &&
+		    in->obs[i].data == o.data)
+			break;
+	return i;
+}
+
+static int
+ingest_obs_add(struct ingest *in, struct ingest_obs o)
+{
+	if (ingest_obs_find(in, o) < in->nobs)
+		return -EEXIST;
+	in->obs = xreallocarray(in->obs, in->nobs + 1, sizeof(*in->obs));
+	in->obs[in->nobs++] = o;
+	return 0;
+}
+
+static void
+ingest_obs_remove(struct ingest *in, struct ingest_obs o)
+{
+	size_t i = ingest_obs_find(in, o);
+
+	if (i == in->nobs)
+		return;
+	memmove(&in->obs[i], &in->obs[i + 1], (in->nobs - i - 1) * sizeof(*in->obs));
+	in->nobs--;
+}
+
 int
 ingest_observe_txn(struct ingest *in, ingest_txn_fn fn, void *data)
 {
-	for (size_t i = 0; i < in->ntxn; i++)
-		if (in->txn[i].fn == fn && in->txn[i].data == data)
-			return -EEXIST;
-	in->txn = xreallocarray(in->txn, in->ntxn + 1, sizeof(*in->txn));
-	in->txn[in->ntxn++] = (struct ingest_txn_obs){fn, data};
-	return 0;
+	return ingest_obs_add(in, (struct ingest_obs){fn, NULL, data});
 }
 
 void
 ingest_unobserve_txn(struct ingest *in, ingest_txn_fn fn, void *data)
 {
-	for (size_t i = 0; i < in->ntxn; i++) {
-		if (in->txn[i].fn == fn && in->txn[i].data == data) {
-			memmove(&in->txn[i], &in->txn[i + 1],
-			        (in->ntxn - i - 1) * sizeof(*in->txn));
-			in->ntxn--;
-			return;
-		}
-	}
+	ingest_obs_remove(in, (struct ingest_obs){fn, NULL, data});
 }
 
 int
 ingest_observe_commit(struct ingest *in, ingest_commit_fn fn, void *data)
 {
-	for (size_t i = 0; i < in->ncommit; i++)
-		if (in->commit[i].fn == fn && in->commit[i].data == data)
-			return -EEXIST;
-	in->commit = xreallocarray(in->commit, in->ncommit + 1, sizeof(*in->commit));
-	in->commit[in->ncommit++] = (struct ingest_commit_obs){fn, data};
-	return 0;
+	return ingest_obs_add(in, (struct ingest_obs){NULL, fn, data});
 }
 
 void
 ingest_unobserve_commit(struct ingest *in, ingest_commit_fn fn, void *data)
 {
-	for (size_t i = 0; i < in->ncommit; i++) {
-		if (in->commit[i].fn == fn && in->commit[i].data == data) {
-			memmove(&in->commit[i], &in->commit[i + 1],
-			        (in->ncommit - i - 1) * sizeof(*in->commit));
-			in->ncommit--;
-			return;
-		}
-	}
+	ingest_obs_remove(in, (struct ingest_obs){NULL, fn, data});
 }
 
 /* ---- the step ---- */
@@ -217,8 +220,9 @@ ingest_commit(struct ingest *in)
 	if (!in->open)
 		return -EINVAL;
 	b = ingest_batch_view(in);
-	for (size_t i = 0; i < in->ntxn && rc >= 0; i++)
-		rc = in->txn[i].fn(in->txn[i].data, in->st, &b);
+	for (size_t i = 0; i < in->nobs && rc >= 0; i++)
+		if (in->obs[i].txn)
+			rc = in->obs[i].txn(in->obs[i].data, in->st, &b);
 	if (rc >= 0)
 		rc = store_commit(in->st);
 	if (rc < 0) {
@@ -226,8 +230,9 @@ ingest_commit(struct ingest *in)
 		return rc;
 	}
 	in->open = false;
-	for (size_t i = 0; i < in->ncommit; i++)
-		in->commit[i].fn(in->commit[i].data, &b);
+	for (size_t i = 0; i < in->nobs; i++)
+		if (in->obs[i].commit)
+			in->obs[i].commit(in->obs[i].data, &b);
 	ingest_batch_reset(in);
 	return 0;
 }
