@@ -121,6 +121,8 @@ FILES = {
     "conf_value.c": "conf",
     "conf_keys.c": "conf",
     "conf_internal.h": "conf",
+    "http_loop.c": "http",
+    "http_internal.h": "http",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}
