@@ -117,6 +117,12 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_query.c": "store",
     "store_internal.h": "store",
+    "conf_ini.c": "conf",
+    "conf_value.c": "conf",
+    "conf_keys.c": "conf",
+    "conf_internal.h": "conf",
+    "http_loop.c": "http",
+    "http_internal.h": "http",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}
