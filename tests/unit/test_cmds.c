@@ -168,6 +168,13 @@ test_cli_has_line(void *arg)
 	return cli->b.len > 0 && memchr(cli->b.data, '\n', cli->b.len) != NULL;
 }
 
+static bool
+test_cli_eof(void *arg)
+{
+	test_cli_poll(arg);
+	return ((struct test_cli *)arg)->eof;
+}
+
 /* Write all of s (single quotes become double quotes, to keep the JSON
  * in this file readable) and a newline. */
 static void
@@ -838,6 +845,28 @@ test_track_gone(void)
 	is_int(H.alpha.nanswered, answers, "alpha never answered, so nothing was replied");
 }
 
+/* A late reply over a held client's stream cap drops the client, which
+ * calls gone() from inside the send: the wait must survive that. */
+static void
+test_track_overflow(void)
+{
+	struct test_cli cli;
+	int cancels = H.alpha.ncancel, answers = H.alpha.nanswered;
+
+	control_set_stream_limit(H.ctl, 8);
+	H.alpha.answer_rc = 0;
+	test_cli_open(&cli);
+	test_cli_write(&cli, "{'id':1,'cmd':'track','args':{'job':'alpha/ftjob-big'}}");
+	ok(test_pump_until(test_cli_eof, &cli),
+	   "a track reply over the stream cap drops the client");
+	is_int(H.alpha.nanswered, answers + 1, "after alpha answered");
+	ok(cli.b.len > 0 && strstr(cli.b.data, PROTO_E_OVERFLOW) != NULL,
+	   "the client got the overflow line");
+	is_int(H.alpha.ncancel, cancels, "an answered track is not cancelled");
+	control_set_stream_limit(H.ctl, CONTROL_MAX_STREAM_OUTPUT);
+	test_cli_close(&cli);
+}
+
 static void
 test_poll(void)
 {
@@ -905,6 +934,7 @@ main(void)
 	test_track();
 	test_track_order();
 	test_track_gone();
+	test_track_overflow();
 	test_poll();
 	test_teardown();
 	uv_close((uv_handle_t *)&test_tick, NULL);
