@@ -29,6 +29,7 @@ struct cmds_wait {
 	struct control_client *cl; /* held */
 	cJSON *id;                 /* owned copy of the request id */
 	struct source *src;        /* borrowed: it answers or cancels before it goes */
+	bool answered;             /* the reply is being sent: gone() leaves w alone */
 	LIST_ENTRY(cmds_wait) link;
 };
 
@@ -375,6 +376,10 @@ cmds_wait_gone_cb(struct control_client *cl, void *data)
 {
 	struct cmds_wait *w = data;
 
+	/* From inside the reply's send (over the stream cap): the source has
+	 * answered already and cmds_track_done_cb still holds w. */
+	if (w->answered)
+		return;
 	if (w->src->ops->track_cancel)
 		w->src->ops->track_cancel(w->src, w);
 	cmds_wait_free(w);
@@ -392,8 +397,10 @@ cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
 		        why ? why : "cannot track that job");
 	else
 		line = proto_reply_ok(w->id, cmds_job_result(w->c, job_id));
-	control_client_send(w->cl, line);
-	control_client_release(w->cl);
+	w->answered = true;
+	/* A failed send has ended the hold (gone() ran): cl is forgotten. */
+	if (control_client_send(w->cl, line))
+		control_client_release(w->cl);
 	cmds_wait_free(w);
 }
 
