@@ -483,6 +483,7 @@ fail:
 	cmds_free(d->cmds);
 	ingest_free(d->ingest);
 	store_close(d->store);
+	conf_free(d->conf);
 	free(d);
 	return NULL;
 }

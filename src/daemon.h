@@ -25,7 +25,8 @@ struct uv_loop_s;
 struct conf *daemon_load_config(const char *path, bool starting, char ***errors);
 
 /* Open the store and the control socket and prepare the loop; conf is
- * taken over.  NULL with *err (malloc'd) when the daemon cannot start. */
+ * taken over (and freed on failure).  NULL with *err (malloc'd) when the
+ * daemon cannot start. */
 struct daemon *daemon_new(struct uv_loop_s *loop, struct conf *conf, bool verbose, char **err);
 /* Start the sources, tell systemd READY=1 and run the loop until SIGTERM
  * or SIGINT have stopped everything.  Returns the exit status. */

@@ -119,7 +119,9 @@ main(int argc, char **argv)
 	if ((conf = daemon_load_config(opts.config, true, &errors)) == NULL) {
 		for (size_t i = 0; errors[i]; i++)
 			fprintf(stderr, "%s\n", errors[i]);
-		fatal("%s: invalid configuration, not starting", opts.config);
+		util_strv_free(errors);
+		log_err("%s: invalid configuration, not starting", opts.config);
+		return 1;
 	}
 	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : (enum log_level)conf->log_level);
 	/* Poll jitter must differ between restarts and between daemons. */
@@ -132,8 +134,15 @@ main(int argc, char **argv)
 		fatal("cannot initialise libcurl");
 	if ((rc = uv_loop_init(&loop)) < 0)
 		fatal("cannot create the event loop: %s", uv_strerror(rc));
-	if ((d = daemon_new(&loop, conf, opts.verbose > 0, &err)) == NULL)
-		fatal("%s", err);
+	if ((d = daemon_new(&loop, conf, opts.verbose > 0, &err)) == NULL) {
+		/* Everything is freed first: sanitizer builds check for leaks. */
+		log_err("%s", err);
+		free(err);
+		uv_run(&loop, UV_RUN_DEFAULT); /* close callbacks of what was opened */
+		uv_loop_close(&loop);
+		curl_global_cleanup();
+		return 1;
+	}
 	rc = daemon_run(d);
 	daemon_free(d);
 	curl_global_cleanup();
