@@ -117,6 +117,9 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_query.c": "store",
     "store_internal.h": "store",
+    "source_openai_cycle.c": "source_openai",
+    "source_openai_discover.c": "source_openai",
+    "source_openai_internal.h": "source_openai",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}
