@@ -123,6 +123,9 @@ FILES = {
     "conf_internal.h": "conf",
     "http_loop.c": "http",
     "http_internal.h": "http",
+    "source_openai_cycle.c": "source_openai",
+    "source_openai_discover.c": "source_openai",
+    "source_openai_internal.h": "source_openai",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}
