@@ -53,13 +53,14 @@ fake POST /_fake/jobs '{"id": "ftjob-rl", "total_steps": 30, "steps_per_second":
 # Poll with curl and grep only: the window must start as soon as the 429 went out.
 faults_empty() { curl -s "$FAKE/_fake/faults" | tr -d ' \n' | grep -q '"faults":\[\]'; }
 wait_until 10 faults_empty
-ok $? "the 429 was served"
+served=$?
+start=$(now_ms)
+ok $served "the 429 was served"
 # Wait for the hold to end (the next request of any kind, then the job's
 # next one) and measure when it did.  retry-after is 5 s; 4 s leaves room
 # for this loop's own latency.
 n1=$(fake_requests_for ftjob-rl)
 t1=$(fake_total_requests)
-start=$(now_ms)
 wait_until 15 fake_stat_ge $((t1 + 1)) total
 ok $? "the source resumes after the hold"
 held=$(($(now_ms) - start))
@@ -170,11 +171,14 @@ served_503() { fake GET /_fake/stats | jget "$(cat)" 'j["by_status"].get("503", 
 outage_met() { [ "$(served_503)" -ge $((s0 + 4)) ]; }
 s0=$(served_503)
 add_fault '{"match": ".", "kind": "status", "status": 503, "times": 100000}'
-# Four failures in a row are what make the source hold as a whole; the
-# window starts there, so it also counts the first retries, and is a rate
-# measurement on purpose.
+# Four failures in a row are what make the source hold as a whole, with a
+# backoff that starts at 0.5 s and doubles.  The check is a rate on purpose:
+# 4 s from 1.5 s after that streak, once the first short holds are over
+# (starting at the streak itself, up to three bursts of 7 requests would
+# fit in the window and the bound below would measure the jitter).
 wait_until 15 outage_met
 ok $? "the outage is met with four failures"
+rate_window 1.5
 n1=$(fake_total_requests)
 rate_window 4
 n2=$(fake_total_requests)
