@@ -93,6 +93,10 @@ wait_until() {
 	done
 	return 0
 }
+now_ms() { date +%s%3N; } # wall clock in ms, to measure (never wait out) a delay
+# rate_window SECONDS: a measurement window for "at most N per window" rate
+# checks, and only those; never to wait for an event or to rule one out.
+rate_window() { sleep "$1"; }
 
 # ---- the daemon ----
 write_config() { # write_config [EXTRA_TEXT]: daemon section + what is given
@@ -242,4 +246,37 @@ fake_total_requests() {
 fake_job_requests() { # API requests that named any job
 	fake GET /_fake/stats | "$PYTHON3" -c 'import json,sys
 print(sum(sum(v.values()) for v in json.load(sys.stdin)["by_job"].values()))'
+}
+
+# ---- counting the fake API's requests ----
+# "X did not happen" is proved by waiting (bounded) for a later event that
+# shows the daemon went past the point where X would have happened, e.g. N
+# more discovery listings, then checking X's count is unchanged.
+LIST_ROUTE="GET /v1/fine_tuning/jobs" # the discovery listing (default prefix)
+# fake_stat KEY [ROUTE]: requests the fake API served for KEY: "total", a
+# route as /_fake/stats names it ("$LIST_ROUTE"), or a job id (every request
+# naming the job, or only those of ROUTE).
+fake_stat() {
+	fake GET /_fake/stats | "$PYTHON3" -c 'import json,sys
+j, k = json.load(sys.stdin), sys.argv[1]
+if k == "total":
+    print(j["total"])
+elif " " in k:
+    print(j["requests"].get(k, 0))
+else:
+    per = j["by_job"].get(k, {})
+    print(per.get(sys.argv[2], 0) if len(sys.argv) > 2 else sum(per.values()))' "$@"
+}
+fake_stat_ge() { # fake_stat_ge N KEY [ROUTE]: at least N served
+	_sn=$1
+	shift
+	_sgot=$(fake_stat "$@") && [ "$_sgot" -ge "$_sn" ]
+}
+# wait_requests N KEY [ROUTE]: wait (20 s) until the fake API has served N
+# more requests for KEY (as fake_stat) than when called.
+wait_requests() {
+	_wn=$1
+	shift
+	_wbase=$(fake_stat "$@") || return 1
+	wait_until 20 fake_stat_ge $((_wbase + _wn)) "$@"
 }

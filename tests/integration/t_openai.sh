@@ -66,9 +66,11 @@ is "$(jget "$j" '(j["status"], j["step"], j["total_steps"])')" "('succeeded', 80
 is "$(jget "$(ctl --json metrics ftjob-over -m valid_loss --points 10)" 'len(j["valid_loss"]) <= 10 and j["valid_loss"][0][0] == 1')" \
 	"True" "metrics --points downsamples and keeps the first step"
 
-# Finished jobs are not polled again.
+# Finished jobs are not polled again: over nine more discovery listings (at
+# least 2 s of 270-330 ms poll intervals) no request names a job.
 before=$(fake_job_requests)
-sleep 2
+wait_requests 9 "$LIST_ROUTE"
+ok $? "discovery goes on polling (9 more listings)"
 is "$(fake_job_requests)" "$before" "no request names a finished job afterwards"
 
 # A restart does not poll complete jobs either, and stores nothing new.
@@ -77,7 +79,10 @@ stop_daemon
 is "$DAEMON_STATUS" "0" "SIGTERM exits 0 with the source running"
 fake POST /_fake/reset_stats >/dev/null
 start_daemon
-sleep 1.5
+# Seven listings (at least 1.5 s of poll intervals): the restarted source
+# has seen every job listed as finished and had time to poll any of them.
+wait_requests 7 "$LIST_ROUTE"
+ok $? "the restarted source lists the jobs (7 listings)"
 is "$(fake_job_requests)" "0" "after a restart, complete jobs are not polled"
 is "$(sql "SELECT count(*) FROM points")" "$npoints" "and no point is added"
 st=$(ctl --json status)

@@ -53,13 +53,23 @@ fake POST /_fake/jobs '{"id": "ftjob-rl", "total_steps": 30, "steps_per_second":
 # Poll with curl and grep only: the window must start as soon as the 429 went out.
 faults_empty() { curl -s "$FAKE/_fake/faults" | tr -d ' \n' | grep -q '"faults":\[\]'; }
 wait_until 10 faults_empty
-ok $? "the 429 was served"
+served=$?
+start=$(now_ms)
+ok $served "the 429 was served"
+# Wait for the hold to end (the next request of any kind, then the job's
+# next one) and measure when it did.  retry-after is 5 s; 4 s leaves room
+# for this loop's own latency.
 n1=$(fake_requests_for ftjob-rl)
 t1=$(fake_total_requests)
-sleep 2.5
-n2=$(fake_requests_for ftjob-rl)
-is "$(fake_total_requests)" "$t1" "the whole source holds during the retry-after window (discovery too)"
-is "$n2" "$n1" "no request for the job during the retry-after window"
+wait_until 15 fake_stat_ge $((t1 + 1)) total
+ok $? "the source resumes after the hold"
+held=$(($(now_ms) - start))
+wait_until 15 fake_stat_ge $((n1 + 1)) ftjob-rl
+ok $? "and polls the job again"
+held_job=$(($(now_ms) - start))
+diag "after the 429: first request ${held} ms later, first for the job ${held_job} ms later"
+is "$(test "$held" -ge 4000 && echo yes)" "yes" "the whole source holds during the retry-after window (discovery too)"
+is "$(test "$held_job" -ge 4000 && echo yes)" "yes" "no request for the job during the retry-after window"
 wait_until 30 jobs_complete_in_db 9
 ok $? "the rate-limited job completes after the wait"
 
@@ -80,7 +90,10 @@ fake POST /_fake/remove '{"id": "ftjob-gone"}' >/dev/null
 wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM jobs WHERE external_id = 'ftjob-gone'\")\" = missing ]"
 ok $? "a job answering 404 is marked missing"
 n1=$(fake_requests_for ftjob-gone)
-sleep 1.2
+# Six more listings (at least 1.2 s of 270-330 ms poll intervals) and
+# still no request.
+wait_requests 6 "$LIST_ROUTE"
+ok $? "discovery goes on (6 more listings)"
 is "$(fake_requests_for ftjob-gone)" "$n1" "a missing job is not polled again"
 is "$(sql "SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-gone' AND e.type = 'job.status' AND e.message LIKE '%missing'")" \
 	"1" "a job.status event records it"
@@ -90,10 +103,25 @@ add_fault '{"match": "ftjob-loop/events", "kind": "status", "status": 200, "time
 fake POST /_fake/jobs '{"id": "ftjob-loop", "total_steps": 2000, "steps_per_second": 5}' >/dev/null
 wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM events e JOIN jobs j ON j.id = e.job_id WHERE j.external_id = 'ftjob-loop' AND e.message = 'again'\")\" = 1 ]"
 ok $? "the repeated page's event is stored once"
-sleep 2
+# Count against the job's own cycles (one fetch of the job object each)
+# rather than a clock: eight more cycles (at least 2 s) may cost two events
+# pages each, plus two for the cycle under way at the first count.  One
+# stats snapshot gives both numbers at once.
+loop_counts() { # "CYCLES PAGES" for ftjob-loop
+	fake GET /_fake/stats | jget "$(cat)" '"%d %d" % tuple(j["by_job"].get("ftjob-loop", {}).get("GET /v1/fine_tuning/jobs/" + r, 0) for r in ("{id}", "{id}/events"))'
+}
+read -r c1 p1 <<EOF
+$(loop_counts)
+EOF
+wait_requests 8 ftjob-loop "GET /v1/fine_tuning/jobs/{id}"
+ok $? "the looping job is polled on (8 more cycles)"
+read -r c2 p2 <<EOF
+$(loop_counts)
+EOF
 used=$((200 - $(fake GET /_fake/faults | jget "$(cat)" 'sum(f["remaining"] for f in j["faults"])')))
-diag "looping events pages fetched in ~2.5 s: $used"
-is "$(test "$used" -le 30 && echo yes)" "yes" "a has_more-forever server costs two pages per poll, not a loop"
+diag "looping events pages: $((p2 - p1)) in $((c2 - c1)) cycles, $used in all"
+is "$(test $((p2 - p1)) -le $((2 * (c2 - c1) + 2)) && echo yes)" "yes" "a has_more-forever server costs two pages per poll, not a loop"
+is "$(test "$used" -le 30 && echo yes)" "yes" "and no more than 30 pages in all"
 fake POST /_fake/clear_faults >/dev/null
 fake POST /_fake/remove '{"id": "ftjob-loop"}' >/dev/null
 
@@ -109,7 +137,11 @@ check "its points equal the truth" truthcheck ftjob-blip
 # retry-after: 0 must not become a tight retry loop.
 add_fault '{"match": "ftjob-zero$", "kind": "status", "status": 429, "headers": {"retry-after": "0"}, "times": 1000}'
 fake POST /_fake/jobs '{"id": "ftjob-zero", "total_steps": 40, "steps_per_second": 40}' >/dev/null
-sleep 3
+# A rate measurement: every request for the job since it was added, over a
+# window that starts at the first 429 and lasts 3 s.
+wait_until 15 fake_stat_ge 1 ftjob-zero
+ok $? "the job is polled and answered 429"
+rate_window 3
 n=$(fake_requests_for ftjob-zero)
 diag "requests for a job answered 429 retry-after: 0 for 3 s: $n"
 is "$(test "$n" -le 20 && echo yes)" "yes" "retry-after: 0 backs off instead of looping"
@@ -121,7 +153,10 @@ fake POST /_fake/jobs '{"id": "ftjob-nofile", "total_steps": 30, "steps_per_seco
 wait_until 30 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT results_done FROM jobs WHERE external_id = 'ftjob-nofile'\")\" = 1 ]"
 ok $? "a finished job whose result file answers 404 is given up on"
 n1=$(fake_requests_for ftjob-nofile)
-sleep 1.5
+# Seven more listings (at least 1.5 s of poll intervals) and still no
+# request.
+wait_requests 7 "$LIST_ROUTE"
+ok $? "discovery goes on (7 more listings)"
 is "$(fake_requests_for ftjob-nofile)" "$n1" "and is not polled again"
 check "its points (every step was in the events) equal the truth" truthcheck ftjob-nofile
 fake POST /_fake/clear_faults >/dev/null
@@ -132,10 +167,20 @@ for i in 1 2 3 4 5 6; do
 done
 wait_until 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM jobs WHERE external_id LIKE 'ftjob-out%'\")\" = 6 ]"
 ok $? "six more jobs discovered"
+served_503() { fake GET /_fake/stats | jget "$(cat)" 'j["by_status"].get("503", 0)'; }
+outage_met() { [ "$(served_503)" -ge $((s0 + 4)) ]; }
+s0=$(served_503)
 add_fault '{"match": ".", "kind": "status", "status": 503, "times": 100000}'
-sleep 2
+# Four failures in a row are what make the source hold as a whole, with a
+# backoff that starts at 0.5 s and doubles.  The check is a rate on purpose:
+# 4 s from 1.5 s after that streak, once the first short holds are over
+# (starting at the streak itself, up to three bursts of 7 requests would
+# fit in the window and the bound below would measure the jitter).
+wait_until 15 outage_met
+ok $? "the outage is met with four failures"
+rate_window 1.5
 n1=$(fake_total_requests)
-sleep 4
+rate_window 4
 n2=$(fake_total_requests)
 diag "requests in 4 s of total outage: $((n2 - n1))"
 is "$(test $((n2 - n1)) -le 25 && echo yes)" "yes" "no request storm during an outage (6 jobs, 300ms poll)"

@@ -24,8 +24,16 @@ if command -v systemd-socket-activate >/dev/null 2>&1; then
 	like "$(cat "$T/ftmond.log")" 'control socket inherited from systemd' "the daemon used the passed socket"
 	wait_until 5 grep -q 'WATCHDOG=1' "$T/notify.log"
 	ok $? "WATCHDOG=1 pings arrive when WATCHDOG_USEC is set"
-	sleep 1
-	is "$(test "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 3 && echo yes)" "yes" \
+	# A rate: time five more pings.  Half of WATCHDOG_USEC is 200 ms, so
+	# they take about 1 s; 2 s allows 0.4 s a ping (3 pings in 1 s did 0.5).
+	pings_at_least() { [ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge "$1" ]; }
+	w1=$(grep -c 'WATCHDOG=1' "$T/notify.log")
+	start=$(now_ms)
+	wait_until 10 pings_at_least $((w1 + 5))
+	ok $? "the watchdog pings go on"
+	took=$(($(now_ms) - start))
+	diag "five watchdog pings took $took ms"
+	is "$(test "$took" -le 2000 && echo yes)" "yes" \
 		"the watchdog is pinged about every half interval"
 	stop_daemon
 	is "$DAEMON_STATUS" "0" "a socket-activated daemon exits 0 on SIGTERM"
