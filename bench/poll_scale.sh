@@ -17,6 +17,10 @@
 #   SWEEP=1        0 skips the poll_interval sweep that checks saturation
 #   BUILD_DIR=/tmp/bench-build   out-of-tree build of ftmond/ftmonctl
 #   FTMOND=, FTMONCTL=           use these binaries instead (no build)
+#   POLL_INTERVAL= poll_interval for every N instead of N/10 ms (e.g. 100ms
+#                  to saturate ftmond on a machine where N/10 ms does not)
+#   BASELINES=0    skip the Python pollers, wrk and the libcurl client in the
+#                  rounds (with FTMOND_REF: a quick regression check only)
 #   FTMOND_REF=    also run this ftmond (an earlier build) in every round,
 #                  right after ftmond, labelled "ref": a regression check
 #                  whose ratio is taken inside each round
@@ -276,6 +280,7 @@ prime_py() {
 # poll_interval for N jobs: N/10 ms (>= 100 ms), i.e. 10,000 job polls/s
 # asked for, far above what one ftmond can do here: saturated.
 interval_for() {
+	[ -n "${POLL_INTERVAL:-}" ] && { echo "$POLL_INTERVAL"; return; }
 	local ms=$(($1 / 10))
 	((ms < 100)) && ms=100
 	echo "${ms}ms"
@@ -447,9 +452,11 @@ main() {
 				if [ -n "${FTMOND_REF:-}" ]; then
 					RUN_FTMOND=$FTMOND_REF run_ftmond ref "$scen" "$n" "$iv"
 				fi
+				[ "${BASELINES:-1}" = 0 ] && continue
 				run_py naive "$scen" "$n"
 				run_py tuned "$scen" "$n"
 			done
+			[ "${BASELINES:-1}" = 0 ] && continue
 			run_wrk job "$n" "$BASE/fine_tuning/jobs/ftjob-000001"
 			run_wrk events "$n" "$BASE/fine_tuning/jobs/ftjob-000001/events?limit=100"
 			run_curlmulti "$n"
