@@ -19,6 +19,7 @@ cursor_of() { sql "SELECT event_cursor FROM jobs WHERE external_id = '$1'"; }
 has_cursor() { [ -n "$(cursor_of "$1")" ]; }
 wait_until 15 has_cursor "$FLOOD"
 ok $? "the job's first events are stored before the fault"
+c0=$(cursor_of "$FLOOD")
 
 EVENTS_ROUTE="GET /v1/fine_tuning/jobs/{id}/events"
 fake POST /_fake/fault "{\"match\": \"$FLOOD/events\", \"kind\": \"endless_events\", \"per_page\": 5000, \"times\": 1000000000}" >/dev/null
@@ -126,6 +127,9 @@ like "$(jget "$st" 'j["sources"][0]["last_walk_cut"]')" "^job $FLOOD: (event|byt
 like "$(grep 'event walk cut' "$T/ftmond.log" | head -1)" "job $FLOOD: .* cap after .*cursor kept" \
 	"the cut is logged"
 is "$(kill -0 "$DAEMON_PID" && echo alive)" "alive" "the daemon is still running"
+# The walks never met the stored cursor: it must not have moved past the
+# events they did not read.
+is "$(cursor_of "$FLOOD")" "$c0" "the cursor stays where it was during the flood"
 
 # The server behaves again: the job's real events, all of them, once each.
 # Its result file is made to answer 404, so that every point stored comes
