@@ -10,6 +10,12 @@ start_fakeapi
 openai_config
 start_daemon
 
+# Under a sanitizer or a wrapper (valgrind) the RSS and the latency are
+# the tool's as much as the daemon's: measured and shown, not judged.
+instrumented=
+if [ -n "${FTMOND_WRAPPER:-}" ] || ldd "$FTMOND" 2>/dev/null | grep -q 'lib[at]san'; then
+	instrumented=yes
+fi
 FLOOD=ftjob-flood
 fake POST /_fake/jobs "{\"id\": \"$FLOOD\", \"total_steps\": 300, \"steps_per_second\": 10}" >/dev/null
 for id in n1 n2; do
@@ -29,9 +35,9 @@ p0=$(fake_stat "$FLOOD" "$EVENTS_ROUTE")
 # jobs are complete and at least two walks were cut (bounded: 45 s): its
 # VmRSS, and the round trip of a ping on a fresh connection.
 sample() {
-	"$PYTHON3" - "$SOCK" "$DAEMON_PID" "$DB" <<'EOF'
+	"$PYTHON3" - "$SOCK" "$DAEMON_PID" "$DB" "$instrumented" <<'EOF'
 import json, socket, sqlite3, sys, time
-sock, pid, dbpath = sys.argv[1], sys.argv[2], sys.argv[3]
+sock, pid, dbpath, instrumented = sys.argv[1:5]
 
 def rss_kb():
     with open("/proc/%s/status" % pid) as f:
@@ -88,7 +94,7 @@ rss, pings, done = [], [], False
 while time.monotonic() < end:
     rss.append(rss_kb())
     pings.append(ping_ms())
-    if rss[-1] > 262144:
+    if rss[-1] > 262144 and not instrumented:
         break  # far past the bound: fail now rather than feed it more
     if others_done() and status()["counters"].get("walks_cut", 0) >= 2:
         done = True
@@ -107,9 +113,7 @@ p1=$(fake_stat "$FLOOD" "$EVENTS_ROUTE")
 diag "flood: $((p1 - p0)) pages of 5000 in $((t1 - t0)) ms; $nsamples samples: max VmRSS ${max_rss} kB, ping max ${max_ping} ms, mean ${avg_ping} ms"
 is "$done" "yes" "the other jobs complete and walks are cut while the flood goes on"
 is "$(test "$((p1 - p0))" -ge 10 && echo yes)" "yes" "flood pages kept coming ($((p1 - p0)))"
-# Under a sanitizer or a wrapper (valgrind) the RSS and the latency are
-# the tool's as much as the daemon's: measured and shown, not judged.
-if [ -n "${FTMOND_WRAPPER:-}" ] || ldd "$FTMOND" 2>/dev/null | grep -q 'lib[at]san'; then
+if [ -n "$instrumented" ]; then
 	ok 0 "VmRSS stays under 64 MiB # SKIP instrumented daemon (max ${max_rss} kB)"
 	ok 0 "every ping answers in under 100 ms # SKIP instrumented daemon (max ${max_ping} ms)"
 else
