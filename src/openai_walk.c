@@ -12,18 +12,11 @@
 #include "openai_walk.h"
 #include "xmalloc.h"
 
-/*
- * A throwaway hash set of event ids (open addressing over indices into the
- * walk's events), rebuilt for each page so that dedupe stays linear per
- * page instead of quadratic over the walk.
- */
-struct oai_idset {
-	size_t *slot; /* index + 1, 0 = empty */
-	size_t mask;
-};
+/* ---- the ids seen: a hash set of owned strings that grows by doubling,
+ * so a page costs the same however many pages came before it ---- */
 
 static size_t
-oai_idset_hash(const char *s)
+oai_walk_hash(const char *s)
 {
 	size_t h = 1469598103934665603ULL;
 
@@ -32,146 +25,203 @@ oai_idset_hash(const char *s)
 	return h;
 }
 
-static void
-oai_idset_init(struct oai_idset *set, size_t n)
-{
-	size_t size = 16;
-
-	while (size < 2 * n)
-		size *= 2;
-	set->slot = xcalloc(size, sizeof(*set->slot));
-	set->mask = size - 1;
-}
-
-/* The index of the event with this id, or SIZE_MAX. */
+/* The slot holding id, or the empty slot where it would go. */
 static size_t
-oai_idset_find(const struct oai_idset *set, const struct oai_event *ev, const char *id)
+oai_walk_slot(char *const *seen, size_t mask, const char *id)
 {
-	size_t h = oai_idset_hash(id) & set->mask;
+	size_t h = oai_walk_hash(id) & mask;
 
-	for (; set->slot[h] != 0; h = (h + 1) & set->mask) {
-		if (strcmp(ev[set->slot[h] - 1].id, id) == 0)
-			return set->slot[h] - 1;
-	}
-	return SIZE_MAX;
+	while (seen[h] != NULL && strcmp(seen[h], id) != 0)
+		h = (h + 1) & mask;
+	return h;
 }
 
+static bool
+oai_walk_seen(const struct oai_walk *w, const char *id)
+{
+	return w->seen != NULL && w->seen[oai_walk_slot(w->seen, w->seen_mask, id)] != NULL;
+}
+
+/* Keep the table at most half full. */
 static void
-oai_idset_add(struct oai_idset *set, const struct oai_event *ev, size_t idx)
+oai_walk_grow(struct oai_walk *w)
 {
-	size_t h = oai_idset_hash(ev[idx].id) & set->mask;
+	size_t size = w->seen ? 2 * (w->seen_mask + 1) : 64;
+	char **seen = xcalloc(size, sizeof(*seen));
 
-	while (set->slot[h] != 0)
-		h = (h + 1) & set->mask;
-	set->slot[h] = idx + 1;
+	for (size_t i = 0; w->seen != NULL && i <= w->seen_mask; i++)
+		if (w->seen[i] != NULL)
+			seen[oai_walk_slot(seen, size - 1, w->seen[i])] = w->seen[i];
+	free(w->seen);
+	w->seen = seen;
+	w->seen_mask = size - 1;
 }
+
+/* Add id unless it is there; false if it was. */
+static bool
+oai_walk_add(struct oai_walk *w, const char *id)
+{
+	size_t h;
+
+	if (w->seen == NULL || 2 * (w->seen_n + 1) > w->seen_mask + 1)
+		oai_walk_grow(w);
+	h = oai_walk_slot(w->seen, w->seen_mask, id);
+	if (w->seen[h] != NULL)
+		return false;
+	w->seen[h] = xstrdup(id);
+	w->seen_n++;
+	return true;
+}
+
+/* ---- the walk ---- */
 
 void
-oai_walk_init(struct oai_walk *w, const char *stop_id, unsigned max_pages)
+oai_walk_init(struct oai_walk *w, const char *stop_id, const char *after,
+              const struct oai_walk_limits *lim)
 {
 	memset(w, 0, sizeof(*w));
 	if (stop_id != NULL && stop_id[0] != '\0')
 		w->stop_id = xstrdup(stop_id);
-	w->max_pages = max_pages ? max_pages : 1;
+	if (after != NULL && after[0] != '\0')
+		w->after = xstrdup(after);
+	w->lim.max_pages = lim->max_pages ? lim->max_pages : 1;
+	w->lim.max_events = lim->max_events ? lim->max_events : 1;
+	w->lim.max_bytes = lim->max_bytes ? lim->max_bytes : 1;
 }
 
+/* Free the previous page's events. */
 static void
-oai_walk_reserve(struct oai_walk *w, size_t extra)
+oai_walk_drop_batch(struct oai_walk *w)
 {
-	size_t cap = w->cap ? w->cap : 16;
-
-	if (w->n + extra <= w->cap)
-		return;
-	while (cap < w->n + extra)
-		cap *= 2;
-	w->events = xreallocarray(w->events, cap, sizeof(*w->events));
-	w->cap = cap;
+	for (size_t i = 0; i < w->n; i++)
+		oai_event_clear(&w->events[i]);
+	free(w->events);
+	w->events = NULL;
+	w->n = 0;
 }
 
-/* Move the page's events into the walk up to stop_id, skipping repeats. */
+/* Move the page's new events into the batch, up to stop_id, oldest first. */
 static void
-oai_walk_take(struct oai_walk *w, struct oai_event_page *page, struct oai_idset *set)
+oai_walk_take(struct oai_walk *w, struct oai_event_page *page)
 {
-	oai_walk_reserve(w, page->n);
+	w->events = xcalloc(page->n, sizeof(*w->events));
 	for (size_t i = 0; i < page->n; i++) {
 		struct oai_event *ev = &page->events[i];
 
 		if (w->stop_id != NULL && strcmp(ev->id, w->stop_id) == 0) {
 			w->found_stop = true;
-			return;
+			break;
 		}
-		if (oai_idset_find(set, w->events, ev->id) != SIZE_MAX)
+		if (!oai_walk_add(w, ev->id))
 			continue;
-		w->events[w->n] = *ev;
+		if (w->newest == NULL)
+			w->newest = xstrdup(ev->id);
+		w->events[w->n++] = *ev;
 		memset(ev, 0, sizeof(*ev));
-		oai_idset_add(set, w->events, w->n);
-		w->n++;
+	}
+	w->taken += w->n;
+	for (size_t i = 0, j = w->n; i + 1 < j; i++, j--) {
+		struct oai_event tmp = w->events[i];
+		w->events[i] = w->events[j - 1];
+		w->events[j - 1] = tmp;
 	}
 }
 
-enum oai_walk_next
-oai_walk_feed(struct oai_walk *w, struct oai_event_page *page)
+static enum oai_walk_next
+oai_walk_end(struct oai_walk *w, enum oai_walk_cut cut)
 {
-	struct oai_idset set;
+	w->cut = cut;
+	w->truncated = cut != OAI_WALK_NOT_CUT;
+	w->done = true;
+	return OAI_WALK_DONE;
+}
+
+/* After a page that asked for more: the limit it reached, if any. */
+static enum oai_walk_cut
+oai_walk_limit(const struct oai_walk *w)
+{
+	if (w->pages >= w->lim.max_pages)
+		return OAI_WALK_CUT_PAGES;
+	if (w->taken >= w->lim.max_events)
+		return OAI_WALK_CUT_EVENTS;
+	if (w->bytes >= w->lim.max_bytes)
+		return OAI_WALK_CUT_BYTES;
+	return OAI_WALK_NOT_CUT;
+}
+
+enum oai_walk_next
+oai_walk_feed(struct oai_walk *w, struct oai_event_page *page, size_t body_len)
+{
 	bool has_more = page->has_more, repeated;
+	enum oai_walk_cut cut;
 	char *cursor;
 
-	w->pages++;
-	if (page->n == 0 || w->found_stop || w->finished) {
-		/* Nothing to follow: if the server claims more, we cannot reach it. */
-		if (page->n == 0 && has_more)
-			w->truncated = true;
+	oai_walk_drop_batch(w);
+	if (w->done) {
 		oai_event_page_clear(page);
 		return OAI_WALK_DONE;
 	}
-	oai_idset_init(&set, w->n + page->n);
-	for (size_t i = 0; i < w->n; i++)
-		oai_idset_add(&set, w->events, i);
+	w->pages++;
+	w->bytes = body_len > SIZE_MAX - w->bytes ? SIZE_MAX : w->bytes + body_len;
+	if (page->n == 0) {
+		/* Nothing to follow: if the server claims more, it is not read
+		 * yet; `after` still names the page to ask for again. */
+		oai_event_page_clear(page);
+		return oai_walk_end(w, has_more ? OAI_WALK_CUT_EMPTY : OAI_WALK_NOT_CUT);
+	}
 	/*
-	 * Every cursor used so far is the id of an event collected from an
-	 * earlier page (the last one of its page), so a next cursor found among
-	 * those is a repeated cursor: following it would make the server serve
-	 * old pages again, forever if it is broken.
+	 * Every cursor used so far is the id of an event taken from an earlier
+	 * page (the last one of its page), so a next cursor already seen is a
+	 * repeated cursor: following it would make the server serve old pages
+	 * again, forever if it is broken.
 	 */
 	cursor = xstrdup(page->events[page->n - 1].id);
-	repeated = oai_idset_find(&set, w->events, cursor) != SIZE_MAX;
-	oai_walk_take(w, page, &set);
-	free(set.slot);
+	repeated = oai_walk_seen(w, cursor);
+	oai_walk_take(w, page);
 	oai_event_page_clear(page);
-
-	if (w->found_stop || !has_more) {
+	if (w->found_stop || !has_more || repeated) {
 		free(cursor);
-		return OAI_WALK_DONE;
+		return oai_walk_end(w, w->found_stop || !has_more ? OAI_WALK_NOT_CUT
+		                                                  : OAI_WALK_CUT_LOOP);
 	}
-	if (repeated || w->pages >= w->max_pages) {
-		w->truncated = true;
-		free(cursor);
-		return OAI_WALK_DONE;
-	}
+	/* Even when cut, `after` moves on: a later walk resumes there. */
 	free(w->after);
 	w->after = cursor;
+	if ((cut = oai_walk_limit(w)) != OAI_WALK_NOT_CUT)
+		return oai_walk_end(w, cut);
 	return OAI_WALK_MORE;
 }
 
 const char *
 oai_walk_newest_id(const struct oai_walk *w)
 {
-	if (w->n == 0)
-		return NULL;
-	return w->finished ? w->events[w->n - 1].id : w->events[0].id;
+	return w->newest;
 }
 
-void
-oai_walk_finish(struct oai_walk *w)
+bool
+oai_walk_complete(const struct oai_walk *w)
 {
-	if (w->finished)
-		return;
-	for (size_t i = 0, j = w->n; i + 1 < j; i++, j--) {
-		struct oai_event tmp = w->events[i];
-		w->events[i] = w->events[j - 1];
-		w->events[j - 1] = tmp;
+	return w->done && (w->cut == OAI_WALK_NOT_CUT || w->cut == OAI_WALK_CUT_LOOP);
+}
+
+const char *
+oai_walk_cut_reason(enum oai_walk_cut cut)
+{
+	switch (cut) {
+	case OAI_WALK_NOT_CUT:
+		break;
+	case OAI_WALK_CUT_LOOP:
+		return "repeated cursor";
+	case OAI_WALK_CUT_EMPTY:
+		return "empty page with has_more";
+	case OAI_WALK_CUT_PAGES:
+		return "page cap";
+	case OAI_WALK_CUT_EVENTS:
+		return "event cap";
+	case OAI_WALK_CUT_BYTES:
+		return "byte cap";
 	}
-	w->finished = true;
+	return "";
 }
 
 void
@@ -179,10 +229,12 @@ oai_walk_clear(struct oai_walk *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->n; i++)
-		oai_event_clear(&w->events[i]);
-	free(w->events);
+	oai_walk_drop_batch(w);
+	for (size_t i = 0; w->seen != NULL && i <= w->seen_mask; i++)
+		free(w->seen[i]);
+	free(w->seen);
 	free(w->stop_id);
 	free(w->after);
+	free(w->newest);
 	memset(w, 0, sizeof(*w));
 }

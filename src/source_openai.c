@@ -586,6 +586,11 @@ soai_status(struct source *src)
 	cJSON_AddNumberToObject(c, "retries", (double)s->retries);
 	cJSON_AddNumberToObject(c, "auth_failures", (double)s->auth_failures);
 	cJSON_AddNumberToObject(c, "not_found", (double)s->not_found);
+	cJSON_AddNumberToObject(c, "walks_cut", (double)s->walks_cut);
+	if (s->last_walk_cut)
+		cJSON_AddStringToObject(o, "last_walk_cut", s->last_walk_cut);
+	else
+		cJSON_AddNullToObject(o, "last_walk_cut");
 	return o;
 }
 
@@ -630,6 +635,7 @@ soai_src_unref(struct soai_src *s)
 	free(s->project_header);
 	free(s->discover_after);
 	free(s->last_error);
+	free(s->last_walk_cut);
 	free(s->key_error);
 	free(s->base.name);
 	free(s);

@@ -102,6 +102,8 @@ soai_set_results_done(struct soai_src *s, struct soai_watch *j)
 static void
 soai_job_cycle_done(struct soai_watch *j)
 {
+	uint64_t delay = soai_poll_delay(j->src), cut_delay;
+
 	j->attempt = 0;
 	j->phase = SOAI_PH_JOB;
 	j->src->store_failing = false; /* a whole cycle went through */
@@ -113,7 +115,14 @@ soai_job_cycle_done(struct soai_watch *j)
 		soai_watch_remove(j);
 		return;
 	}
-	soai_job_schedule(j, soai_poll_delay(j->src));
+	/* A walk cut again and again (a server whose pages never end) backs
+	 * off, so it costs bounded bandwidth and disk; a backlog still gets
+	 * through, one walk at a time. */
+	if (j->cuts > 0) {
+		cut_delay = retry_backoff_ms(j->cuts - 1, soai_rand01(j->src), SOAI_CUT_CAP_MS);
+		delay = cut_delay > delay ? cut_delay : delay;
+	}
+	soai_job_schedule(j, delay);
 }
 
 static void
@@ -158,10 +167,16 @@ soai_job_after_checkpoints(struct soai_watch *j)
 static void
 soai_job_start_events(struct soai_watch *j)
 {
+	static const struct oai_walk_limits lim = {
+	        .max_pages = SOAI_MAX_EVENT_PAGES,
+	        .max_events = SOAI_MAX_WALK_EVENTS,
+	        .max_bytes = SOAI_MAX_WALK_BYTES,
+	};
+
 	j->phase = SOAI_PH_EVENTS;
 	j->new_events = false;
 	oai_walk_clear(&j->walk);
-	oai_walk_init(&j->walk, j->cursor, SOAI_MAX_EVENT_PAGES);
+	oai_walk_init(&j->walk, j->cursor, j->resume_after, &lim);
 	soai_job_request(j);
 }
 
@@ -224,44 +239,184 @@ fail:
 	soai_store_failed(s, j, "job object", rc);
 }
 
-/* Store the collected events, oldest first, with the new cursor. */
+/* One event of a page: a message, or its metrics as points. */
 static int
-soai_store_events(struct soai_watch *j, int64_t *total_steps)
+soai_store_event(struct soai_watch *j, const struct oai_event *e)
 {
 	struct soai_src *s = j->src;
 	int rc = 0;
 
-	for (size_t i = 0; i < j->walk.n && rc >= 0; i++) {
-		struct oai_event *e = &j->walk.events[i];
-		if (e->total_steps >= 0)
-			*total_steps = e->total_steps;
-		if (!e->is_metrics) {
-			j->ckpt_due = true;
-			rc = ingest_event(s->in, j->id, e->id, "message", e->level, e->message,
-			                  NULL, e->created_at);
-			continue;
-		}
-		for (size_t m = 0; m < e->nmetrics; m++)
-			if (util_startswith(e->metrics[m].name, "full_valid"))
-				j->ckpt_due = true;
-		for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
-			rc = ingest_point(s->in, j->id, e->metrics[m].name, e->step,
-			                  e->metrics[m].value);
+	if (!e->is_metrics) {
+		j->ckpt_due = true;
+		return ingest_event(s->in, j->id, e->id, "message", e->level, e->message, NULL,
+		                    e->created_at);
 	}
+	for (size_t m = 0; m < e->nmetrics; m++)
+		if (util_startswith(e->metrics[m].name, "full_valid"))
+			j->ckpt_due = true;
+	for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
+		rc = ingest_point(s->in, j->id, e->metrics[m].name, e->step, e->metrics[m].value);
 	return rc;
+}
+
+/* Commit the open step, with total_steps when the events changed it. */
+static int
+soai_store_commit(struct soai_watch *j, int64_t total_steps, const char *cursor)
+{
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	struct soai_src *s = j->src;
+	int rc;
+
+	info.total_steps = total_steps;
+	if (total_steps >= 0 && total_steps != j->total_steps &&
+	    (rc = ingest_job_fields(s->in, j->id, &info, NULL)) < 0)
+		return rc;
+	if (cursor != NULL && (rc = ingest_cursor(s->in, j->id, cursor)) < 0)
+		return rc;
+	if ((rc = ingest_commit(s->in)) < 0)
+		return rc;
+	if (total_steps >= 0)
+		j->total_steps = total_steps;
+	return 0;
+}
+
+/*
+ * Store the walk's last page (oldest first) in steps of at most
+ * SOAI_TXN_ROWS rows, the last one with the cursor when it may move.
+ * Points and events are idempotent, so storing a page before the walk has
+ * met the cursor is safe; moving the cursor past unread events is not.
+ */
+static int
+soai_store_batch(struct soai_watch *j, const char *cursor)
+{
+	struct soai_src *s = j->src;
+	const struct oai_walk *w = &j->walk;
+	int64_t total_steps = -1;
+	size_t rows = 0;
+	int rc;
+
+	if (w->n == 0 && cursor == NULL)
+		return 0;
+	if ((rc = ingest_begin(s->in)) < 0)
+		return rc;
+	for (size_t i = 0; i < w->n; i++) {
+		if (rows >= SOAI_TXN_ROWS) {
+			if ((rc = soai_store_commit(j, total_steps, NULL)) < 0 ||
+			    (rc = ingest_begin(s->in)) < 0)
+				return rc;
+			rows = 0;
+		}
+		if ((rc = soai_store_event(j, &w->events[i])) < 0)
+			return rc;
+		if (w->events[i].total_steps >= 0)
+			total_steps = w->events[i].total_steps;
+		rows += 1 + w->events[i].nmetrics;
+	}
+	if ((rc = soai_store_commit(j, total_steps, cursor)) < 0)
+		return rc;
+	if (w->n > 0)
+		j->new_events = true;
+	return 0;
+}
+
+/* Storing a page failed: drop the walk and retry the cycle later; what
+ * earlier pages stored stays (a later walk stores it again, harmlessly). */
+static void
+soai_walk_failed(struct soai_watch *j, int rc)
+{
+	oai_walk_clear(&j->walk);
+	j->events_hash = 0;
+	j->phase = SOAI_PH_JOB;
+	soai_store_failed(j->src, j, "events", rc);
+}
+
+static void
+soai_resume_clear(struct soai_watch *j)
+{
+	free(j->pending_cursor);
+	free(j->resume_after);
+	j->pending_cursor = j->resume_after = NULL;
+}
+
+/* The walk was cut: say so, and unless it is a dead end, remember where
+ * the next walk resumes (walk_done has stored its last page). */
+static void
+soai_walk_cut(struct soai_watch *j, bool complete)
+{
+	struct soai_src *s = j->src;
+	const struct oai_walk *w = &j->walk;
+	const char *newest = j->pending_cursor ? j->pending_cursor : oai_walk_newest_id(w);
+
+	s->walks_cut++;
+	free(s->last_walk_cut);
+	s->last_walk_cut =
+	        xasprintf("job %s: %s after %u pages, %zu events, %zu bytes", j->external_id,
+	                  oai_walk_cut_reason(w->cut), w->pages, w->taken, w->bytes);
+	if (complete) {
+		soai_error(s, "event walk cut: %s; the older pages cannot be reached",
+		           s->last_walk_cut);
+		return;
+	}
+	j->cuts++;
+	if (w->after == NULL || newest == NULL) {
+		soai_resume_clear(j); /* nothing to resume: start from the top */
+	} else {
+		char *pending = xstrdup(newest), *after = xstrdup(w->after);
+		soai_resume_clear(j);
+		j->pending_cursor = pending;
+		j->resume_after = after;
+	}
+	soai_error(s, "event walk cut: %s; stored, cursor kept, the next walk resumes there",
+	           s->last_walk_cut);
+}
+
+/*
+ * The walk is over: store its last page.  A complete walk moves the
+ * cursor: to its newest event, or, when it resumed a cut walk, to that
+ * walk's newest event (everything from there down to the old cursor is
+ * now stored).  A cut one leaves the cursor where it was.
+ */
+static void
+soai_job_walk_done(struct soai_watch *j)
+{
+	struct oai_walk *w = &j->walk;
+	bool complete = oai_walk_complete(w), resumed = j->resume_after != NULL;
+	const char *newest = resumed ? j->pending_cursor : oai_walk_newest_id(w);
+	char *cursor = complete && newest ? xstrdup(newest) : NULL;
+	int rc;
+
+	if ((rc = soai_store_batch(j, cursor)) < 0) {
+		free(cursor);
+		soai_walk_failed(j, rc);
+		return;
+	}
+	if (w->truncated)
+		soai_walk_cut(j, complete);
+	if (complete) {
+		if (cursor) {
+			free(j->cursor);
+			j->cursor = cursor;
+		}
+		/* A resumed walk's first page is not the newest one. */
+		j->events_hash = resumed ? 0 : j->first_page_hash;
+		soai_resume_clear(j);
+		j->cuts = 0;
+	} else {
+		j->events_hash = 0;
+	}
+	oai_walk_clear(w);
+	soai_job_after_events(j);
 }
 
 static void
 soai_job_on_events(struct soai_watch *j, struct http_response *r)
 {
 	struct soai_src *s = j->src;
-	struct store_job_info info = STORE_JOB_INFO_INIT;
 	struct oai_event_page page;
-	const char *why, *newest;
-	int64_t total_steps = -1;
+	const char *why;
 	int rc;
 
-	if (j->walk.pages == 0) {
+	if (j->walk.pages == 0 && j->resume_after == NULL) {
 		/* The newest page is byte for byte the last one stored: no
 		 * event can be new, since new events come first. */
 		j->first_page_hash = util_hash64(r->body.data, r->body.len);
@@ -285,46 +440,19 @@ soai_job_on_events(struct soai_watch *j, struct http_response *r)
 	if (page.nbad)
 		soai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
 		           page.nbad);
-	if (oai_walk_feed(&j->walk, &page) == OAI_WALK_MORE) {
+	if (oai_walk_feed(&j->walk, &page, r->body.len) == OAI_WALK_DONE) {
 		oai_event_page_clear(&page);
-		j->attempt = 0;
-		soai_job_request(j); /* next page, same phase */
+		soai_job_walk_done(j);
 		return;
 	}
 	oai_event_page_clear(&page);
-	if (j->walk.truncated)
-		soai_error(s, "job %s: event pages stopped early (page cap or repeated cursor)",
-		           j->external_id);
-	newest = oai_walk_newest_id(&j->walk);
-	oai_walk_finish(&j->walk);
-	if (newest == NULL) {
-		oai_walk_clear(&j->walk);
-		j->events_hash = j->first_page_hash;
-		soai_job_after_events(j);
+	/* Store each page as it comes, so the walk holds one page at a time. */
+	if ((rc = soai_store_batch(j, NULL)) < 0) {
+		soai_walk_failed(j, rc);
 		return;
 	}
-	if ((rc = ingest_begin(s->in)) < 0 || (rc = soai_store_events(j, &total_steps)) < 0)
-		goto fail;
-	info.total_steps = total_steps;
-	if (total_steps >= 0 && total_steps != j->total_steps &&
-	    (rc = ingest_job_fields(s->in, j->id, &info, NULL)) < 0)
-		goto fail;
-	if ((rc = ingest_cursor(s->in, j->id, newest)) < 0 || (rc = ingest_commit(s->in)) < 0)
-		goto fail;
-	free(j->cursor);
-	j->cursor = xstrdup(newest);
-	if (total_steps >= 0)
-		j->total_steps = total_steps;
-	j->new_events = true;
-	j->events_hash = j->first_page_hash;
-	oai_walk_clear(&j->walk);
-	soai_job_after_events(j);
-	return;
-fail:
-	oai_walk_clear(&j->walk);
-	j->events_hash = 0;
-	j->phase = SOAI_PH_JOB;
-	soai_store_failed(s, j, "events", rc);
+	j->attempt = 0;
+	soai_job_request(j); /* next page, same phase */
 }
 
 static void
@@ -539,10 +667,10 @@ soai_job_request(struct soai_watch *j)
 		/* A job with a cursor usually has few new events: ask for a
 		 * small first page (the API's default size) and full pages only
 		 * if the cursor is not on it. */
-		url = soai_url(s, "/fine_tuning/jobs", j->external_id, "/events", "after",
-		               j->walk.after,
-		               j->walk.pages == 0 && j->cursor ? SOAI_EVENTS_FIRST_PAGE
-		                                               : SOAI_EVENTS_PAGE);
+		url = soai_url(
+		        s, "/fine_tuning/jobs", j->external_id, "/events", "after", j->walk.after,
+		        j->walk.pages == 0 && j->cursor && !j->walk.after ? SOAI_EVENTS_FIRST_PAGE
+		                                                          : SOAI_EVENTS_PAGE);
 		break;
 	case SOAI_PH_CHECKPOINTS:
 		url = soai_url(s, "/fine_tuning/jobs", j->external_id, "/checkpoints", "after",
@@ -640,6 +768,8 @@ soai_watch_closed_cb(uv_handle_t *h)
 	free(j->external_id);
 	free(j->status);
 	free(j->cursor);
+	free(j->pending_cursor);
+	free(j->resume_after);
 	free(j->result_file);
 	free(j->ckpt_after);
 	free(j);
@@ -717,4 +847,6 @@ soai_watch_forget(struct soai_watch *j)
 	j->events_hash = 0;
 	j->ckpt_hash = 0;
 	j->ckpt_due = true;
+	soai_resume_clear(j); /* the next walk starts from the newest page */
+	j->cuts = 0;
 }

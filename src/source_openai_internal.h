@@ -35,9 +35,17 @@ struct http_response;
 struct store_job_info;
 
 /* The module's limits and timings, in one place. */
-#define SOAI_EVENTS_PAGE          100
-#define SOAI_EVENTS_FIRST_PAGE    20
-#define SOAI_MAX_EVENT_PAGES      1000
+#define SOAI_EVENTS_PAGE       100
+#define SOAI_EVENTS_FIRST_PAGE 20
+#define SOAI_MAX_EVENT_PAGES   1000
+/* One walk's other bounds: a server whose pages never end costs at most
+ * this much per poll, in memory only the ids seen (a few MiB). */
+#define SOAI_MAX_WALK_EVENTS 50000
+#define SOAI_MAX_WALK_BYTES  (64 * 1024 * 1024)
+/* Rows (events + points) per transaction when a page is stored. */
+#define SOAI_TXN_ROWS 5000
+/* A walk cut again and again backs off up to this between polls. */
+#define SOAI_CUT_CAP_MS           (60 * 1000)
 #define SOAI_MAX_CHECKPOINT_PAGES 20
 #define SOAI_MAX_DISCOVERY_PAGES  200
 #define SOAI_BACKOFF_CAP_MS       (5 * 60 * 1000)
@@ -69,7 +77,14 @@ struct soai_watch {
 	int64_t id;              /* store job id */
 	char *external_id;
 	char *status;
-	char *cursor;      /* newest stored event id */
+	char *cursor; /* newest stored event id */
+	/* A walk that was cut stored its pages but could not move the cursor
+	 * (events between its oldest page and the cursor were unread): the
+	 * next walk resumes below resume_after, and once it meets the cursor,
+	 * pending_cursor (the newest event of the cut walk) becomes it. */
+	char *pending_cursor;
+	char *resume_after;
+	unsigned cuts;     /* walks cut in a row */
 	char *result_file; /* from the last job object */
 	bool results_done;
 	bool done;    /* finished and result file stored */
@@ -130,6 +145,8 @@ struct soai_src {
 	 * failing. */
 	int64_t failing_since, unauthorized_since, store_failing_since, key_error_at;
 	uint64_t requests, errors, malformed, retries, auth_failures, not_found;
+	uint64_t walks_cut;
+	char *last_walk_cut; /* why and where the last walk was cut, or NULL */
 	uint64_t last_warn_ms;
 };
 

@@ -23,22 +23,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Drive the walk with the input as every page, as a stuck server would. */
+/* Drive the walk with the input as every page, as a stuck server would,
+ * with limits small enough to be reached. */
 static void
 fuzz_openai_walk(const char *body, size_t len)
 {
+	static const struct oai_walk_limits lim = {
+	        .max_pages = 4, .max_events = 64, .max_bytes = 1 << 20};
 	struct oai_walk w;
 	struct oai_event_page page;
 	const char *stop = NULL;
 
-	oai_walk_init(&w, "ftevent-stop", 4);
+	oai_walk_init(&w, "ftevent-stop", NULL, &lim);
 	do {
 		if (oai_parse_event_page(body, len, &page, &stop) != 0)
 			break;
-	} while (oai_walk_feed(&w, &page) == OAI_WALK_MORE);
+	} while (oai_walk_feed(&w, &page, len) == OAI_WALK_MORE);
 	(void)oai_walk_newest_id(&w);
-	oai_walk_finish(&w);
-	(void)oai_walk_newest_id(&w);
+	(void)oai_walk_complete(&w);
+	(void)oai_walk_cut_reason(w.cut);
 	oai_walk_clear(&w);
 }
 

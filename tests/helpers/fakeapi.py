@@ -202,6 +202,14 @@ TEST CONTROL (no auth, no faults, not counted in stats; JSON bodies)
           "slow"      sleep "delay_s" (default 2) then answer normally.
           "reset"     close the connection without answering (RST, SO_LINGER 0);
                       the request is not executed.
+          "endless_events"  answer 200 with an events page of "per_page"
+                      (default 5000, 1..100000) message events with fresh
+                      ids ("ftevent-flood" + 11 hex digits, a counter shared
+                      by every such fault, never repeated), message
+                      "flood N", created_at now, and has_more: true, whatever
+                      the query; with a large "times" and a match on one
+                      job's /events it is a job whose history never ends.
+                      The request is not executed.
        }
       Faults are kept in the order added; each API request takes the first
       fault that matches it (method + regex) and uses up one of its "times";
@@ -271,7 +279,8 @@ DEMO = {
          "fail_at_step": 180, "suffix": "demo-failing"},
     ],
 }
-FAULT_KINDS = ("status", "malformed", "truncated", "slow", "reset")
+FAULT_KINDS = ("status", "malformed", "truncated", "slow", "reset",
+               "endless_events")
 
 
 class SpecError(Exception):
@@ -777,6 +786,7 @@ class App:
         self.order = []
         self.files = {}             # file id -> (job, "train"|"valid"|"result")
         self.faults = []
+        self.flood_seq = 0          # endless_events ids handed out
         self.reset_stats()
         self.load_scenario(scenario)
         if key_override is not None:
@@ -891,10 +901,13 @@ class App:
         method = f.get("method")
         if method is not None and not isinstance(method, str):
             raise SpecError("method must be a string")
+        per_page = f.get("per_page", 5000)
+        if not is_int(per_page) or not 1 <= per_page <= 100000:
+            raise SpecError("per_page must be an integer in 1..100000")
         fault = {"match": rx.pattern, "method": method, "kind": kind,
                  "times": times, "remaining": times, "status": status,
                  "headers": headers, "body": f.get("body"), "delay_s": delay,
-                 "_rx": rx}
+                 "per_page": per_page, "_rx": rx}
         self.faults.append(fault)
 
     def take_fault(self, method, target):
@@ -908,6 +921,20 @@ class App:
                 self.stats["faults_fired"] += 1
                 return f
         return None
+
+    def flood_page(self, n):
+        """An endless_events page: n fresh message events, has_more."""
+        with self.lock:
+            first = self.flood_seq
+            self.flood_seq += n
+        stamp = int(time.time())
+        data = [{"object": "fine_tuning.job.event",
+                 "id": "ftevent-flood%011x" % (first + i),
+                 "created_at": stamp, "level": "info",
+                 "message": "flood %d" % (first + i), "data": None,
+                 "type": "message"} for i in range(n)]
+        return (json.dumps({"object": "list", "data": data, "has_more": True},
+                           separators=(",", ":")) + "\n").encode()
 
     def write_log(self, method, target, status, extra=""):
         if self.log is None:
@@ -1250,6 +1277,10 @@ class Handler(BaseHTTPRequestHandler):
                 out, ctype = dumps(fb), "application/json"
             self.send(status, out, ctype, fault["headers"])
             self.finish_api(app, target, status, kind)
+            return
+        if kind == "endless_events":
+            self.send(200, app.flood_page(fault["per_page"]))
+            self.finish_api(app, target, 200, kind)
             return
         if kind == "slow":
             time.sleep(fault["delay_s"])

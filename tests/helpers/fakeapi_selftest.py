@@ -488,6 +488,22 @@ def test_faults(srv, c):
     st, _, _ = c.raw("GET", "/v1/fine_tuning/jobs/ftjob-b64")
     check(st == 200, "fine again after the reset")
 
+    c.json("POST", "/_fake/fault", {"match": "ftjob-b64/events",
+                                    "kind": "endless_events", "per_page": 7,
+                                    "times": 2})
+    pages = [json.loads(c.raw("GET", ev.replace("ftjob-conv", "ftjob-b64") + q)[2])
+             for q in ("", "?after=ftevent-flood00000000006&limit=3")]
+    ids = [e["id"] for p in pages for e in p["data"]]
+    check(all(p["has_more"] is True and len(p["data"]) == 7 for p in pages),
+          "endless_events: per_page events and has_more, whatever the query")
+    check(len(set(ids)) == 14 and all(i.startswith("ftevent-flood") for i in ids),
+          "endless_events: every id fresh")
+    st, _, raw = c.raw("GET", ev.replace("ftjob-conv", "ftjob-b64"))
+    check(st == 200 and "flood" not in raw.decode(), "endless_events: used up")
+    st, body = c.json("POST", "/_fake/fault", {"kind": "endless_events",
+                                               "per_page": 0})
+    check(st == 400, "endless_events: bad per_page: 400")
+
     st, body = c.json("POST", "/_fake/fault", {"match": "(", "kind": "status"})
     check(st == 400, "bad fault regex: 400")
     st, body = c.json("POST", "/_fake/fault", {"kind": "explode"})

@@ -3,8 +3,8 @@
  * literal examples and every quirk it lists (null data, {} errors, unknown
  * statuses, Azure nulls and floats, bare NaN tokens, base64 result files),
  * plus hostile input: wrong types, truncated JSON, huge numbers, big pages.
- * The event walk is driven with scripted pages as a misbehaving server would
- * send them.  Status classes and retry delays are tested in test_retry.c.
+ * Status classes and retry delays are tested in test_retry.c, the event walk
+ * in test_openai_walk.c.
  */
 #include "config.h"
 
@@ -16,7 +16,6 @@
 
 #include "buf.h"
 #include "openai_parse.h"
-#include "openai_walk.h"
 #include "tap.h"
 #include "xmalloc.h"
 
@@ -104,57 +103,6 @@ test_metric_value(const struct oai_event *ev, const char *name)
 {
 	const struct oai_metric *m = test_metric(ev, name);
 	return m ? m->value : -12345.0;
-}
-
-/* An event page with ids given as a space-separated list. */
-static void
-test_page(struct oai_event_page *page, const char *ids, bool has_more)
-{
-	struct buf b = BUF_INIT;
-	const char *why = NULL, *p = ids;
-	bool first = true;
-
-	buf_puts(&b, "{\"object\":\"list\",\"data\":[");
-	while (*p != '\0') {
-		size_t n = strcspn(p, " ");
-		if (n > 0) {
-			buf_printf(&b,
-			           "%s{\"id\":\"%.*s\",\"created_at\":1,\"level\":\"info\","
-			           "\"message\":\"m\",\"data\":null,\"type\":\"message\"}",
-			           first ? "" : ",", (int)n, p);
-			first = false;
-		}
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	buf_printf(&b, "],\"has_more\":%s}", has_more ? "true" : "false");
-	if (oai_parse_event_page(b.data, b.len, page, &why) != 0)
-		TAP_DIAG("test page did not parse: %s", why);
-	buf_free(&b);
-}
-
-/* The walk's ids, space-separated, into a static buffer. */
-static const char *
-test_walk_ids(const struct oai_walk *w)
-{
-	static char out[1024];
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < w->n && o < sizeof(out) - 1; i++)
-		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", i ? " " : "",
-		                      w->events[i].id);
-	return out;
-}
-
-static enum oai_walk_next
-test_feed(struct oai_walk *w, const char *ids, bool has_more)
-{
-	struct oai_event_page page;
-
-	test_page(&page, ids, has_more);
-	return oai_walk_feed(w, &page);
 }
 
 static char *
@@ -673,105 +621,6 @@ test_checkpoints(void)
 	oai_checkpoint_page_clear(&page);
 }
 
-/* ---- the walk ---- */
-
-static void
-test_walk(void)
-{
-	struct oai_walk w;
-	enum oai_walk_next r;
-
-	oai_walk_init(&w, "e3", 10);
-	r = test_feed(&w, "e5 e4 e3 e2 e1", true);
-	ok(r == OAI_WALK_DONE && w.found_stop && !w.truncated, "stop in the middle of page 1");
-	is_str(test_walk_ids(&w), "e5 e4", "events before stop collected");
-	is_str(oai_walk_newest_id(&w), "e5", "newest id");
-	oai_walk_finish(&w);
-	is_str(test_walk_ids(&w), "e4 e5", "finish gives oldest first");
-	is_str(oai_walk_newest_id(&w), "e5", "newest id after finish");
-	oai_walk_finish(&w);
-	is_str(test_walk_ids(&w), "e4 e5", "second finish is a no-op");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, "e2", 10);
-	r = test_feed(&w, "e6 e5 e4", true);
-	ok(r == OAI_WALK_MORE, "page 1 asks for more");
-	is_str(w.after, "e4", "cursor is the last id");
-	r = test_feed(&w, "e3 e2 e1", true);
-	ok(r == OAI_WALK_DONE && w.found_stop && !w.truncated, "stop on page 2");
-	is_str(test_walk_ids(&w), "e6 e5 e4 e3", "collected across pages");
-	is_int(w.pages, 2, "two pages");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 10);
-	ok(test_feed(&w, "e9 e8 e7", true) == OAI_WALK_MORE, "no stop: page 1");
-	ok(test_feed(&w, "e6 e5 e4", true) == OAI_WALK_MORE, "no stop: page 2");
-	is_str(w.after, "e4", "cursor moves");
-	ok(test_feed(&w, "e3 e2 e1", false) == OAI_WALK_DONE, "no stop: page 3 ends");
-	ok(!w.found_stop && !w.truncated && w.n == 9, "all nine collected, not truncated");
-	oai_walk_finish(&w);
-	is_str(test_walk_ids(&w), "e1 e2 e3 e4 e5 e6 e7 e8 e9", "oldest first");
-	is_str(oai_walk_newest_id(&w), "e9", "newest after finish");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, "gone", 100);
-	ok(test_feed(&w, "e2 e1", true) == OAI_WALK_MORE, "looping server: page 1");
-	ok(test_feed(&w, "e2 e1", true) == OAI_WALK_DONE && w.truncated,
-	   "looping server: repeated cursor stops");
-	is_str(test_walk_ids(&w), "e2 e1", "no duplicates from the loop");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 100);
-	test_feed(&w, "e5 e4", true);
-	ok(test_feed(&w, "e3 e5", true) == OAI_WALK_DONE && w.truncated,
-	   "cursor pointing back to page 1 stops");
-	is_str(test_walk_ids(&w), "e5 e4 e3", "events before the loop kept");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 2);
-	test_feed(&w, "e9 e8 e7", true);
-	ok(test_feed(&w, "e6 e5 e4", true) == OAI_WALK_DONE && w.truncated && w.n == 6,
-	   "page cap stops with truncated");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 0);
-	ok(test_feed(&w, "e2", true) == OAI_WALK_DONE && w.truncated, "max_pages 0 means 1");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, "e1", 10);
-	ok(test_feed(&w, "", false) == OAI_WALK_DONE && w.n == 0 && !w.truncated,
-	   "empty first page is done");
-	ok(oai_walk_newest_id(&w) == NULL, "no newest id");
-	oai_walk_finish(&w);
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 10);
-	ok(test_feed(&w, "", true) == OAI_WALK_DONE && w.truncated,
-	   "empty page claiming more is truncated");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 10);
-	test_feed(&w, "e5 e4 e3", true);
-	ok(test_feed(&w, "e3 e2 e1", false) == OAI_WALK_DONE, "overlapping pages");
-	is_str(test_walk_ids(&w), "e5 e4 e3 e2 e1", "repeated event deduped");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, NULL, 10);
-	test_feed(&w, "e4 e4 e3", false);
-	is_str(test_walk_ids(&w), "e4 e3", "duplicate within a page deduped");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, "e5", 10);
-	ok(test_feed(&w, "e5 e4", true) == OAI_WALK_DONE && w.found_stop && w.n == 0,
-	   "nothing new");
-	ok(oai_walk_newest_id(&w) == NULL, "nothing new: no newest id");
-	oai_walk_clear(&w);
-
-	oai_walk_init(&w, "", 10);
-	ok(w.stop_id == NULL, "empty stop id is no stop id");
-	oai_walk_clear(&w);
-}
-
 /* ---- result file ---- */
 
 static const char test_csv[] =
@@ -910,7 +759,6 @@ main(void)
 	test_event_nan();
 	test_event_page_shapes();
 	test_checkpoints();
-	test_walk();
 	test_result_plain();
 	test_result_base64();
 	test_result_big();
