@@ -99,6 +99,8 @@ struct soai_watch {
 
 struct soai_probe; /* a pending track request: source_openai.c */
 
+#define SOAI_REFUSED_LOGGED 256
+
 struct soai_src {
 	struct source base;
 	const struct source_env *env; /* borrowed */
@@ -131,6 +133,10 @@ struct soai_src {
 	int64_t failing_since, unauthorized_since, store_failing_since, key_error_at;
 	uint64_t requests, errors, malformed, retries, auth_failures, not_found;
 	uint64_t last_warn_ms;
+	/* Hashes of the job list ids refused and logged, so each is logged
+	 * once (a ring: past its size an old one may be logged again). */
+	uint64_t refused_logged[SOAI_REFUSED_LOGGED];
+	size_t nrefused_logged;
 };
 
 /* ---- helpers for every file ---- */
