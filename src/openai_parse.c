@@ -471,7 +471,7 @@ oai_job_refused(struct oai_job_page *out, const cJSON *job, size_t cap)
 		return;
 	len = strlen(id);
 	r = &out->refused[out->nrefused++];
-	r->id = xstrndup(id, OAI_SHOW_ID);
+	r->id = xstrndup(id, len < OAI_SHOW_ID ? len : OAI_SHOW_ID); /* copies n bytes */
 	r->len = len;
 	r->hash = util_hash64(id, len);
 	oai_id_valid(id, &r->why);
