@@ -82,6 +82,7 @@ MODULES = {
     "openai_walk": mod("pure"),
     "render": mod("pure"),
     "jsonlax": mod("pure"),
+    "utf8": mod("pure"),
     "retry": mod("pure"),
     "keyfile": mod("pure"),
     "csv": mod("pure"),

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "ingest.h"
 #include "store.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* One observer: exactly one of txn and commit is set. */
@@ -239,6 +240,35 @@ ingest_commit(struct ingest *in)
 
 /* ---- what a step writes ---- */
 
+/* The repaired copies of one call's texts: at most one per argument. */
+struct ingest_text {
+	char *fixed[5];
+	size_t n;
+};
+
+/* s as the store may keep it: valid UTF-8 (utf8.h), so that every reply
+ * built from the database is valid JSON.  Valid text, by far the common
+ * case, is passed through uncopied. */
+static const char *
+ingest_text(struct ingest_text *t, const char *s)
+{
+	size_t len;
+
+	if (s == NULL || utf8_valid(s, len = strlen(s)))
+		return s;
+	if (t->n == sizeof(t->fixed) / sizeof(t->fixed[0]))
+		abort(); /* a caller with more texts than fixed[] holds: a bug */
+	return t->fixed[t->n++] = utf8_repair(s, len);
+}
+
+static void
+ingest_text_free(struct ingest_text *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->fixed[i]);
+	t->n = 0;
+}
+
 static void
 ingest_note_job(struct ingest *in, int64_t job_id)
 {
@@ -253,13 +283,17 @@ int
 ingest_event(struct ingest *in, int64_t job_id, const char *source_event_id, const char *type,
              const char *level, const char *message, const char *data_json, int64_t created_at)
 {
+	struct ingest_text t = {0};
 	int64_t id = 0;
 	int rc;
 
 	if (!in->open)
 		return -EINVAL;
-	rc = store_insert_event(in->st, job_id, source_event_id, type, level, message, data_json,
-	                        created_at, &id);
+	rc = store_insert_event(in->st, job_id, ingest_text(&t, source_event_id),
+	                        ingest_text(&t, type), ingest_text(&t, level),
+	                        ingest_text(&t, message), ingest_text(&t, data_json), created_at,
+	                        &id);
+	ingest_text_free(&t);
 	if (rc > 0 && ingest_observed(in)) {
 		*(int64_t *)ingest_vec_push(&in->events, sizeof(int64_t)) = id;
 		ingest_note_job(in, job_id);
@@ -324,26 +358,35 @@ int
 ingest_job(struct ingest *in, const char *source, const char *external_id, const char *status,
            int64_t *job_id)
 {
+	struct ingest_text t = {0};
 	char *msg;
 	int rc, created;
 
 	if (!in->open)
 		return -EINVAL;
+	source = ingest_text(&t, source);
+	external_id = ingest_text(&t, external_id);
+	status = ingest_text(&t, status);
 	if ((created = rc = store_job_ensure(in->st, source, external_id, status, job_id)) <= 0)
-		return rc;
+		goto out;
 	msg = xasprintf("discovered, status %s", status);
 	rc = ingest_status_event(in, *job_id, "job.discovered", msg, status, NULL);
 	free(msg);
 	if (rc < 0)
-		return rc;
+		goto out;
 	ingest_note_change(in, *job_id, NULL, status, false);
-	return created;
+	rc = created;
+out:
+	ingest_text_free(&t);
+	return rc;
 }
 
 int
 ingest_job_fields(struct ingest *in, int64_t job_id, const struct store_job_info *info,
                   char **previous)
 {
+	struct store_job_info clean = *info;
+	struct ingest_text t = {0};
 	char *prev = NULL;
 	int rc;
 
@@ -351,18 +394,25 @@ ingest_job_fields(struct ingest *in, int64_t job_id, const struct store_job_info
 		*previous = NULL;
 	if (!in->open)
 		return -EINVAL;
-	if ((rc = store_job_update(in->st, job_id, info, &prev)) <= 0)
-		return rc;
+	clean.status = ingest_text(&t, info->status);
+	clean.model = ingest_text(&t, info->model);
+	clean.fine_tuned_model = ingest_text(&t, info->fine_tuned_model);
+	clean.error = ingest_text(&t, info->error);
+	if ((rc = store_job_update(in->st, job_id, &clean, &prev)) <= 0)
+		goto out;
 	ingest_note_job(in, job_id);
-	if ((rc = ingest_status_changed(in, job_id, prev, info->status)) < 0) {
+	if ((rc = ingest_status_changed(in, job_id, prev, clean.status)) < 0) {
 		free(prev);
-		return rc;
+		goto out;
 	}
 	if (previous)
 		*previous = prev;
 	else
 		free(prev);
-	return 1;
+	rc = 1;
+out:
+	ingest_text_free(&t);
+	return rc;
 }
 
 /* The step's copy of a metric name: a step names a handful. */
@@ -380,18 +430,21 @@ ingest_name(struct ingest *in, const char *metric)
 int
 ingest_point(struct ingest *in, int64_t job_id, const char *metric, int64_t step, double value)
 {
+	struct ingest_text t = {0};
 	struct ingest_point *p;
 	int rc;
 
 	if (!in->open)
 		return -EINVAL;
+	metric = ingest_text(&t, metric);
 	rc = store_insert_point(in->st, job_id, metric, step, value, clock_now(in->clk));
-	if (rc <= 0 || !ingest_observed(in))
-		return rc;
-	p = ingest_vec_push(&in->points, sizeof(*p));
-	*p = (struct ingest_point){job_id, NULL, step, value};
-	p->metric = ingest_name(in, metric);
-	ingest_note_job(in, job_id);
+	if (rc > 0 && ingest_observed(in)) {
+		p = ingest_vec_push(&in->points, sizeof(*p));
+		*p = (struct ingest_point){job_id, NULL, step, value};
+		p->metric = ingest_name(in, metric);
+		ingest_note_job(in, job_id);
+	}
+	ingest_text_free(&t);
 	return rc;
 }
 
@@ -399,17 +452,30 @@ int
 ingest_checkpoint(struct ingest *in, int64_t job_id, const char *checkpoint_id, int64_t step,
                   const char *model, const char *metrics_json, int64_t created_at)
 {
+	struct ingest_text t = {0};
+	int rc;
+
 	if (!in->open)
 		return -EINVAL;
 	ingest_note_job(in, job_id);
-	return store_upsert_checkpoint(in->st, job_id, checkpoint_id, step, model, metrics_json,
-	                               created_at);
+	rc = store_upsert_checkpoint(in->st, job_id, ingest_text(&t, checkpoint_id), step,
+	                             ingest_text(&t, model), ingest_text(&t, metrics_json),
+	                             created_at);
+	ingest_text_free(&t);
+	return rc;
 }
 
 int
 ingest_cursor(struct ingest *in, int64_t job_id, const char *cursor)
 {
-	return in->open ? store_job_set_cursor(in->st, job_id, cursor) : -EINVAL;
+	struct ingest_text t = {0};
+	int rc;
+
+	if (!in->open)
+		return -EINVAL;
+	rc = store_job_set_cursor(in->st, job_id, ingest_text(&t, cursor));
+	ingest_text_free(&t);
+	return rc;
 }
 
 int

@@ -24,6 +24,11 @@
  * Observers are registered and unregistered by (fn, data); one must not
  * unregister itself (or another) from inside its own call.
  *
+ * Every text a step stores (ids, names, statuses, messages, JSON) is kept
+ * as valid UTF-8: an ill-formed sequence becomes U+FFFD here (utf8.h), so
+ * the database and the replies built from it are valid whatever a source
+ * was sent.
+ *
  * Nothing here logs; functions return 0 (or a documented positive value)
  * or a negative errno as the store does (store.h), ingest_errmsg() gives
  * the database's message.  Every write function requires an open step

@@ -18,6 +18,7 @@
 #define JSONLAX_MARK_NAN  "\001ftmon-nan"
 #define JSONLAX_MARK_INF  "\001ftmon-inf"
 #define JSONLAX_MARK_NINF "\001ftmon-ninf"
+#define JSONLAX_MARK_NUL  "\001ftmon-nul"
 
 /* Each token and the JSON string the sanitizer writes in its place. */
 static const struct {
@@ -55,29 +56,52 @@ jsonlax_token_at(const char *body, size_t len, size_t i)
 }
 
 /*
+ * The string literal whose opening quote is body[i]: returns the index of
+ * its closing quote (or len), and sets *nul when it holds a NUL, raw or
+ * as the escape \u0000.  cJSON decodes either into its C string, which
+ * then ends there: "train_loss\u0000junk" would read as "train_loss".
+ */
+static size_t
+jsonlax_string_end(const char *body, size_t len, size_t i, bool *nul)
+{
+	*nul = false;
+	for (i++; i < len && body[i] != '"'; i++) {
+		if (body[i] == '\0') {
+			*nul = true;
+		} else if (body[i] == '\\') {
+			if (len - i >= 6 && memcmp(body + i + 1, "u0000", 5) == 0)
+				*nul = true;
+			i++;
+		}
+	}
+	return i;
+}
+
+/*
  * Copy body into out with bare non-finite tokens replaced by marker
- * strings.  String literals are copied untouched (a message saying "NaN"
+ * strings, and every string literal that holds a NUL by the NUL marker.
+ * Other string literals are copied untouched (a message saying "NaN"
  * stays a message).  Returns the number of replacements.
  */
 static size_t
 jsonlax_sanitize(const char *body, size_t len, struct buf *out)
 {
 	size_t i, start = 0, count = 0;
-	bool in_str = false;
 
 	for (i = 0; i < len; i++) {
 		char c = body[i];
+		bool nul;
 		int k;
 
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
 		if (c == '"') {
-			in_str = true;
+			size_t end = jsonlax_string_end(body, len, i, &nul);
+			if (nul) {
+				buf_append(out, body + start, i - start);
+				buf_puts(out, "\"\\u0001ftmon-nul\"");
+				start = end + 1;
+				count++;
+			}
+			i = end;
 			continue;
 		}
 		if (c != 'N' && c != 'I' && c != 'n' && c != 'i' && c != '-')
@@ -94,6 +118,27 @@ jsonlax_sanitize(const char *body, size_t len, struct buf *out)
 	if (start < len)
 		buf_append(out, body + start, len - start);
 	return count;
+}
+
+/* Could a string of the body hold a NUL?  Two fast scans keep the
+ * common body, which has none, on cJSON's single strict parse. */
+static bool
+jsonlax_nul_possible(const char *body, size_t len)
+{
+	return memchr(body, '\0', len) != NULL || memmem(body, len, "\\u0000", 6) != NULL;
+}
+
+bool
+jsonlax_has_nul(const char *body, size_t len)
+{
+	bool nul = false;
+
+	if (!jsonlax_nul_possible(body, len))
+		return false;
+	for (size_t i = 0; i < len && !nul; i++)
+		if (body[i] == '"')
+			i = jsonlax_string_end(body, len, i, &nul);
+	return nul;
 }
 
 /* Is the nesting of arrays and objects (outside strings) within max? */
@@ -135,7 +180,8 @@ cJSON *
 jsonlax_parse(const char *body, size_t len, const struct jsonlax_limits *lim, const char **why)
 {
 	struct buf clean = BUF_INIT;
-	cJSON *root;
+	cJSON *root = NULL;
+	bool nul;
 
 	if (body == NULL || len == 0)
 		return jsonlax_fail(why, "empty body");
@@ -143,11 +189,13 @@ jsonlax_parse(const char *body, size_t len, const struct jsonlax_limits *lim, co
 		return jsonlax_fail(why, "JSON body too large");
 	if (!jsonlax_depth_ok(body, len, lim->max_depth))
 		return jsonlax_fail(why, "JSON nested too deeply");
-	root = cJSON_ParseWithLength(body, len);
-	if (root != NULL)
+	nul = jsonlax_nul_possible(body, len);
+	if (!nul && (root = cJSON_ParseWithLength(body, len)) != NULL)
 		return root;
 	if (jsonlax_sanitize(body, len, &clean) > 0)
 		root = cJSON_ParseWithLength(clean.data, clean.len);
+	else if (nul) /* a false alarm, such as an escaped backslash before u0000 */
+		root = cJSON_ParseWithLength(body, len);
 	buf_free(&clean);
 	if (root == NULL)
 		return jsonlax_fail(why, "invalid JSON");
@@ -183,13 +231,30 @@ jsonlax_number(const cJSON *it, double *out)
 	return jsonlax_nonfinite(it, out);
 }
 
+bool
+jsonlax_is_nul(const cJSON *it)
+{
+	return cJSON_IsString(it) && it->valuestring != NULL &&
+	       strcmp(it->valuestring, JSONLAX_MARK_NUL) == 0;
+}
+
+bool
+jsonlax_key_is_nul(const cJSON *it)
+{
+	return it->string != NULL && strcmp(it->string, JSONLAX_MARK_NUL) == 0;
+}
+
 void
 jsonlax_unmark(cJSON *node)
 {
 	double unused;
+	cJSON *next;
 
-	for (cJSON *c = node->child; c != NULL; c = c->next) {
-		if (jsonlax_nonfinite(c, &unused)) {
+	for (cJSON *c = node->child; c != NULL; c = next) {
+		next = c->next;
+		if (jsonlax_key_is_nul(c)) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(node, c));
+		} else if (jsonlax_nonfinite(c, &unused) || jsonlax_is_nul(c)) {
 			cJSON_free(c->valuestring);
 			c->valuestring = NULL;
 			c->type = cJSON_NULL;

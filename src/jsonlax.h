@@ -9,6 +9,11 @@
  * begins with a control character no real value carries); read values
  * with jsonlax_number(), which turns markers back into doubles, and call
  * jsonlax_unmark() before re-serialising a subtree so markers become null.
+ *
+ * A string that holds a NUL (raw, or the escape \u0000) would end there as
+ * a C string, silently: "train_loss\u0000junk" would read "train_loss".
+ * Such a string, key or value, is replaced by a NUL marker instead; test
+ * with jsonlax_is_nul() and jsonlax_key_is_nul() and refuse it.
  * Pure: no I/O, no logging.
  */
 #ifndef FTMON_JSONLAX_H
@@ -29,7 +34,8 @@ struct jsonlax_limits {
  * the caller frees with cJSON_Delete, or NULL with *why (if why is not
  * NULL) set to a static reason: empty input, too large, nested too deeply,
  * invalid JSON.  A body that strict parsing accepts costs one pass for the
- * depth check; only a body that it refuses is copied.
+ * depth check and a memchr/memmem for a NUL; only a body that it refuses,
+ * or that holds a NUL in a string, is copied.
  */
 cJSON *jsonlax_parse(const char *body, size_t len, const struct jsonlax_limits *lim,
                      const char **why);
@@ -40,7 +46,17 @@ bool jsonlax_number(const cJSON *it, double *out);
 /* Only a non-finite marker: stores NAN, INFINITY or -INFINITY. */
 bool jsonlax_nonfinite(const cJSON *it, double *out);
 
-/* Turn every marker below node (not node itself) into a JSON null. */
+/* Did a string of body[0..len) hold a NUL?  (For readers that parse with
+ * cJSON directly, such as the control protocol.) */
+bool jsonlax_has_nul(const char *body, size_t len);
+
+/* Is it the NUL marker (a string value that held a NUL)? */
+bool jsonlax_is_nul(const cJSON *it);
+/* Is its key the NUL marker? */
+bool jsonlax_key_is_nul(const cJSON *it);
+
+/* Turn every value marker below node (not node itself) into a JSON null,
+ * and drop every member whose key held a NUL. */
 void jsonlax_unmark(cJSON *node);
 
 #endif

@@ -27,6 +27,7 @@
 #include "csv.h"
 #include "jsonlax.h"
 #include "openai_parse.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* The result file may hold at most this many points. */
@@ -64,7 +65,7 @@ oai_json_parse(const char *body, size_t len, const char **why)
 	return jsonlax_parse(body, len, &oai_json_limits, why);
 }
 
-/* A non-negative integral number that fits int64_t (100.0 is fine). */
+/* A non-negative integral number up to OAI_MAX_STEP (100.0 is fine). */
 static bool
 oai_json_count(const cJSON *it, int64_t *out)
 {
@@ -73,7 +74,7 @@ oai_json_count(const cJSON *it, int64_t *out)
 	if (!cJSON_IsNumber(it))
 		return false;
 	d = it->valuedouble;
-	if (!isfinite(d) || d != trunc(d) || d < 0 || d >= 9223372036854775808.0)
+	if (!isfinite(d) || d != trunc(d) || d < 0 || d > (double)OAI_MAX_STEP)
 		return false;
 	*out = (int64_t)d;
 	return true;
@@ -92,18 +93,41 @@ oai_json_count_or(const cJSON *obj, const char *key, int64_t def)
 /* ---- strings ---- */
 
 /* Ids are short runs of visible ASCII: they go into URLs and keys. */
-static bool
-oai_id_ok(const char *s)
+bool
+oai_id_valid(const char *s, const char **why)
 {
+	const char *msg = NULL;
 	size_t n;
 
 	if (s == NULL || s[0] == '\0')
-		return false;
-	for (n = 0; s[n] != '\0'; n++) {
-		if (n >= OAI_MAX_ID || s[n] < 0x21 || s[n] > 0x7e)
-			return false;
+		msg = "is empty";
+	else if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		msg = "is a dot segment (\".\" or \"..\")";
+	for (n = 0; msg == NULL && s[n] != '\0'; n++) {
+		if (n >= OAI_MAX_ID)
+			msg = "is longer than 256 bytes";
+		else if (s[n] < 0x21 || s[n] > 0x7e)
+			msg = "holds a byte that is not visible ASCII (a space, a control "
+			      "character, DEL or non-ASCII)";
 	}
-	return true;
+	if (msg != NULL && why != NULL)
+		*why = msg;
+	return msg == NULL;
+}
+
+static bool
+oai_id_ok(const char *s)
+{
+	return oai_id_valid(s, NULL);
+}
+
+/* The text of a string item, or NULL: not a string, or it held a NUL. */
+static const char *
+oai_str(const cJSON *it)
+{
+	if (!cJSON_IsString(it) || it->valuestring == NULL || jsonlax_is_nul(it))
+		return NULL;
+	return it->valuestring;
 }
 
 static bool
@@ -138,11 +162,9 @@ oai_text_dup(const char *s)
 static char *
 oai_json_text(const cJSON *obj, const char *key)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *s = oai_str(cJSON_GetObjectItemCaseSensitive(obj, key));
 
-	if (!cJSON_IsString(it) || it->valuestring == NULL)
-		return NULL;
-	return oai_text_dup(it->valuestring);
+	return s ? oai_text_dup(s) : NULL;
 }
 
 /* The id at key if it is a valid id, else NULL (not copied). */
@@ -162,19 +184,19 @@ oai_json_id(const cJSON *obj, const char *key)
 static char *
 oai_job_error(const cJSON *err)
 {
-	const cJSON *msg, *code;
+	const char *msg, *code;
 	char *s, *t;
 
 	if (!cJSON_IsObject(err))
 		return NULL;
-	msg = cJSON_GetObjectItemCaseSensitive(err, "message");
-	if (!cJSON_IsString(msg) || msg->valuestring == NULL || msg->valuestring[0] == '\0')
+	msg = oai_str(cJSON_GetObjectItemCaseSensitive(err, "message"));
+	if (msg == NULL || msg[0] == '\0')
 		return NULL;
-	code = cJSON_GetObjectItemCaseSensitive(err, "code");
-	if (cJSON_IsString(code) && code->valuestring != NULL && code->valuestring[0] != '\0')
-		s = xasprintf("%s: %s", code->valuestring, msg->valuestring);
+	code = oai_str(cJSON_GetObjectItemCaseSensitive(err, "code"));
+	if (code != NULL && code[0] != '\0')
+		s = xasprintf("%s: %s", code, msg);
 	else
-		s = xstrdup(msg->valuestring);
+		s = xstrdup(msg);
 	t = oai_text_dup(s);
 	free(s);
 	return t;
@@ -204,8 +226,7 @@ oai_job_files(const cJSON *arr)
 int
 oai_parse_job(const cJSON *obj, struct oai_job *out, const char **why)
 {
-	const cJSON *st;
-	const char *id;
+	const char *id, *st;
 
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsObject(obj))
@@ -213,12 +234,12 @@ oai_parse_job(const cJSON *obj, struct oai_job *out, const char **why)
 	id = oai_json_id(obj, "id");
 	if (id == NULL)
 		return oai_fail(why, "job has no valid id");
-	st = cJSON_GetObjectItemCaseSensitive(obj, "status");
-	if (!cJSON_IsString(st) || st->valuestring == NULL || st->valuestring[0] == '\0')
+	st = oai_str(cJSON_GetObjectItemCaseSensitive(obj, "status"));
+	if (st == NULL || st[0] == '\0')
 		return oai_fail(why, "job has no status");
 
 	out->id = xstrdup(id);
-	out->status = oai_text_dup(st->valuestring);
+	out->status = oai_text_dup(st);
 	out->model = oai_json_text(obj, "model");
 	out->fine_tuned_model = oai_json_text(obj, "fine_tuned_model");
 	out->created_at = oai_json_count_or(obj, "created_at", -1);
@@ -295,12 +316,19 @@ oai_event_add_metric(struct oai_event *ev, const char *name, double value)
 static void
 oai_event_data(const cJSON *data, struct oai_event *ev)
 {
-	const cJSON *it;
+	const cJSON *it, *step = cJSON_GetObjectItemCaseSensitive(data, "step");
 	double v;
 
-	ev->step = oai_json_count_or(data, "step", -1);
+	if (!oai_json_count(step, &ev->step)) {
+		ev->step = -1;
+		ev->nrefused += step != NULL && !cJSON_IsNull(step);
+	}
 	ev->total_steps = oai_json_count_or(data, "total_steps", -1);
 	cJSON_ArrayForEach (it, data) {
+		if (jsonlax_key_is_nul(it) || jsonlax_is_nul(it)) {
+			ev->nrefused++;
+			continue;
+		}
 		if (it->string == NULL || strcmp(it->string, "step") == 0 ||
 		    strcmp(it->string, "total_steps") == 0)
 			continue;
@@ -326,11 +354,13 @@ oai_parse_event(const cJSON *obj, struct oai_event *out)
 	out->created_at = oai_json_count_or(obj, "created_at", 0);
 	out->level = oai_json_text(obj, "level");
 	out->message = oai_json_text(obj, "message");
+	out->nrefused += jsonlax_is_nul(cJSON_GetObjectItemCaseSensitive(obj, "level")) +
+	                 jsonlax_is_nul(cJSON_GetObjectItemCaseSensitive(obj, "message"));
 	data = cJSON_GetObjectItemCaseSensitive(obj, "data");
 	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (cJSON_IsObject(data)) {
-		out->is_metrics = cJSON_IsString(type) && type->valuestring != NULL &&
-		                  strcmp(type->valuestring, "metrics") == 0;
+		out->is_metrics =
+		        oai_str(type) != NULL && strcmp(type->valuestring, "metrics") == 0;
 		oai_event_data(data, out);
 	}
 	return 0;
@@ -428,6 +458,25 @@ oai_page_open(const char *body, size_t len, cJSON **data, size_t *n, bool *has_m
 	return root;
 }
 
+/* A job list entry refused: keep what its id was, if it had one. */
+static void
+oai_job_refused(struct oai_job_page *out, const cJSON *job, size_t cap)
+{
+	const char *id = oai_str(cJSON_GetObjectItemCaseSensitive(job, "id"));
+	struct oai_refused *r;
+	size_t len;
+
+	out->nbad++;
+	if (id == NULL || oai_id_valid(id, NULL) || out->nrefused == cap)
+		return;
+	len = strlen(id);
+	r = &out->refused[out->nrefused++];
+	r->id = xstrndup(id, len < OAI_SHOW_ID ? len : OAI_SHOW_ID); /* copies n bytes */
+	r->len = len;
+	r->hash = util_hash64(id, len);
+	oai_id_valid(id, &r->why);
+}
+
 int
 oai_parse_job_page(const char *body, size_t len, struct oai_job_page *out, const char **why)
 {
@@ -439,11 +488,12 @@ oai_parse_job_page(const char *body, size_t len, struct oai_job_page *out, const
 	if (root == NULL)
 		return -EINVAL;
 	out->jobs = xcalloc(n, sizeof(*out->jobs));
+	out->refused = xcalloc(n, sizeof(*out->refused));
 	cJSON_ArrayForEach (it, data) {
 		if (oai_parse_job(it, &out->jobs[out->n], NULL) == 0)
 			out->n++;
 		else
-			out->nbad++;
+			oai_job_refused(out, it, n);
 	}
 	cJSON_Delete(root);
 	return 0;
@@ -462,6 +512,7 @@ oai_parse_event_page(const char *body, size_t len, struct oai_event_page *out, c
 	out->events = xcalloc(n, sizeof(*out->events));
 	cJSON_ArrayForEach (it, data) {
 		if (oai_parse_event(it, &out->events[out->n]) == 0) {
+			out->nrefused += out->events[out->n].nrefused;
 			out->n++;
 		} else {
 			oai_event_clear(&out->events[out->n]);
@@ -504,6 +555,9 @@ oai_job_page_clear(struct oai_job_page *page)
 	for (size_t i = 0; i < page->n; i++)
 		oai_job_clear(&page->jobs[i]);
 	free(page->jobs);
+	for (size_t i = 0; i < page->nrefused; i++)
+		free(page->refused[i].id);
+	free(page->refused);
 	memset(page, 0, sizeof(*page));
 }
 
@@ -559,10 +613,10 @@ oai_result_step(const char *s, int64_t *out)
 	long long v = strtoll(s, &end, 10);
 	if (*end == '\0' && errno == 0) {
 		*out = v;
-		return true;
+		return v <= OAI_MAX_STEP;
 	}
 	d = strtod(s, &end);
-	if (*end != '\0' || !isfinite(d) || d != trunc(d) || d >= 9223372036854775808.0)
+	if (*end != '\0' || !isfinite(d) || d != trunc(d) || d > (double)OAI_MAX_STEP)
 		return false;
 	*out = (int64_t)d;
 	return true;

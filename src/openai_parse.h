@@ -26,6 +26,21 @@
 #define OAI_MAX_TEXT        4096 /* longer messages are truncated */
 #define OAI_MAX_METRIC_NAME 64   /* longer metric names are dropped */
 #define OAI_MAX_METRICS     64   /* per event / per row; extra ones dropped */
+/* The largest step (and count) accepted: 2^53 - 1.  A JSON number past it
+ * has already been rounded (2^53 + 1 reads as 2^53), and a reply could
+ * not carry it exactly, so a larger one is refused, never rounded. */
+#define OAI_MAX_STEP 9007199254740991LL
+/* A refused id is logged with at most this many of its bytes. */
+#define OAI_SHOW_ID 64
+
+/*
+ * The one check of an id that goes into a URL path and a key: a job id
+ * (from a job list, a job object, or `track`), an event, checkpoint or file
+ * id.  1..OAI_MAX_ID bytes of visible ASCII (0x21..0x7e), and not "." or
+ * ".." (dot segments a URL resolver would turn into another endpoint).
+ * False with *why (may be NULL) set to a static reason.
+ */
+bool oai_id_valid(const char *s, const char **why);
 
 /* A job object.  Integers are -1 when the server sent null or nothing. */
 struct oai_job {
@@ -56,6 +71,8 @@ struct oai_event {
 	int64_t total_steps;        /* -1 when none: job data, not a metric */
 	struct oai_metric *metrics; /* every numeric key of data except step, total_steps */
 	size_t nmetrics;
+	size_t nrefused; /* values dropped as malformed: a key or text holding a
+	                    NUL, a step that is not an integer in 0..OAI_MAX_STEP */
 };
 
 struct oai_checkpoint {
@@ -66,18 +83,30 @@ struct oai_checkpoint {
 	char *metrics_json; /* the metrics object re-serialised, or NULL */
 };
 
+/* A list entry refused for its id, for the caller's log line. */
+struct oai_refused {
+	char *id;      /* owned: the first OAI_SHOW_ID bytes of the id as sent */
+	size_t len;    /* the id's whole length */
+	uint64_t hash; /* of the whole id, to log each id once */
+	const char *why;
+};
+
 /* One list page: {"object":"list","data":[...],"has_more":bool}.  Elements
- * that fail to parse are skipped and counted in nbad. */
+ * that fail to parse are skipped and counted in nbad; those of a job page
+ * with a string id that oai_id_valid() refuses are also in refused. */
 struct oai_job_page {
 	struct oai_job *jobs;
 	size_t n;
 	size_t nbad;
+	struct oai_refused *refused;
+	size_t nrefused;
 	bool has_more;
 };
 struct oai_event_page {
 	struct oai_event *events; /* in server order: newest first */
 	size_t n;
 	size_t nbad;
+	size_t nrefused; /* the sum of the events' nrefused */
 	bool has_more;
 };
 struct oai_checkpoint_page {

@@ -7,8 +7,30 @@
 #include <math.h>
 #include <string.h>
 
+#include "jsonlax.h"
 #include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
+
+/*
+ * What a request names may be stored or echoed in a reply, which must be
+ * valid UTF-8; and cJSON would cut a string at a NUL silently
+ * ("ftjob\u0000evil" would name ftjob).  False with *message set.
+ */
+static bool
+proto_text_ok(const char *line, size_t len, struct proto_request *req, const char **message)
+{
+	if (!utf8_valid(line, len)) {
+		req->id = NULL; /* it may be the invalid part: not echoed */
+		*message = "request is not valid UTF-8";
+		return false;
+	}
+	if (jsonlax_has_nul(line, len)) {
+		*message = "a string in the request holds a NUL (\\u0000)";
+		return false;
+	}
+	return true;
+}
 
 int
 proto_parse_request(const char *line, size_t len, struct proto_request *req, const char **code,
@@ -39,6 +61,10 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req, con
 		req->id = NULL;
 		*code = PROTO_E_BAD_REQUEST;
 		*message = "id must be a number or a string";
+		return -EINVAL;
+	}
+	if (!proto_text_ok(line, len, req, message)) {
+		*code = PROTO_E_BAD_REQUEST;
 		return -EINVAL;
 	}
 	ver = cJSON_GetObjectItemCaseSensitive(req->root, "v");

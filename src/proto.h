@@ -6,6 +6,9 @@
  *   reply:   {"id": 7, "ok": true, "result": ...}
  *            {"id": 7, "ok": false, "error": {"code": "...", "message": "..."}}
  *
+ * A request line must be valid UTF-8 and no string in it may hold a NUL
+ * (raw or \u0000): either is refused as bad_request.
+ *
  * Pure: no I/O, no logging.  Used by the daemon, ftmonctl and the tests.
  */
 #ifndef FTMON_PROTO_H

@@ -45,6 +45,7 @@
 #include "source_openai_internal.h"
 #include "store.h"
 #include "workq.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* A track request waiting for the API's answer about the job. */
@@ -81,14 +82,16 @@ soai_error(struct soai_src *s, const char *fmt, ...)
 	}
 }
 
-/* Percent-encode an id from the server before it goes into a URL path. */
+/* Percent-encode outside data before it goes into a URL.  In a path
+ * segment '.' is encoded too: "." and ".." would be dot segments, which
+ * curl and servers resolve into another endpoint (jobs/.. is the API). */
 static void
-soai_escape(struct buf *b, const char *s)
+soai_escape(struct buf *b, const char *s, bool segment)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~')
+		    c == '-' || c == '_' || (c == '.' && !segment) || c == '~')
 			buf_append(b, s, 1);
 		else
 			buf_printf(b, "%%%02X", c);
@@ -107,7 +110,7 @@ soai_url(struct soai_src *s, const char *path, const char *id, const char *suffi
 	buf_printf(&b, "%s%s", cs->base_url, path);
 	if (id) {
 		buf_puts(&b, "/");
-		soai_escape(&b, id);
+		soai_escape(&b, id, true);
 	}
 	if (suffix)
 		buf_puts(&b, suffix);
@@ -117,12 +120,12 @@ soai_url(struct soai_src *s, const char *path, const char *id, const char *suffi
 	}
 	if (query_key && query_value) {
 		buf_printf(&b, "%c%s=", sep, query_key);
-		soai_escape(&b, query_value);
+		soai_escape(&b, query_value, false);
 		sep = '&';
 	}
 	if (cs->api_version) {
 		buf_printf(&b, "%capi-version=", sep);
-		soai_escape(&b, cs->api_version);
+		soai_escape(&b, cs->api_version, false);
 	}
 	return buf_steal(&b);
 }
@@ -434,6 +437,14 @@ soai_probe_cb(struct http_response *r, void *data)
 			rc = -EIO;
 			msg = xasprintf("the API's answer about %s is unusable (%s)",
 			                p->external_id, why);
+		} else if (strcmp(job.id, p->external_id) != 0) {
+			/* Stored under the name asked for, the answer about
+			 * another job would be polled as this one. */
+			rc = -EIO;
+			msg = xasprintf("the API answered about job '%s' when asked about '%s'; "
+			                "nothing stored",
+			                job.id, p->external_id);
+			oai_job_clear(&job);
 		} else {
 			if ((rc = soai_probe_store(s, p->external_id, &job, &job_id)) < 0)
 				msg = xasprintf("database error: %s", ingest_errmsg(s->in));
@@ -458,9 +469,14 @@ soai_track(struct source *src, const char *external_id, source_track_done done, 
 {
 	struct soai_src *s = (struct soai_src *)src;
 	struct soai_probe *p;
+	const char *why;
 
-	if (strlen(external_id) > OAI_MAX_ID) {
-		*err = xstrdup("job id too long");
+	/* The check discovery and the job object use: a name the API could
+	 * never list is refused before anything is asked or stored. */
+	if (!oai_id_valid(external_id, &why)) {
+		char *shown = utf8_show(external_id, OAI_SHOW_ID);
+		*err = xasprintf("invalid job id '%s': it %s; nothing stored", shown, why);
+		free(shown);
 		return -EINVAL;
 	}
 	if (s->key_error) {

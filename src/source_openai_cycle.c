@@ -440,6 +440,13 @@ soai_job_on_events(struct soai_watch *j, struct http_response *r)
 	if (page.nbad)
 		soai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
 		           page.nbad);
+	if (page.nrefused) {
+		s->malformed += page.nrefused;
+		soai_error(s,
+		           "job %s: %zu values of events refused (a NUL in a key or text, or a "
+		           "step that is not an integer below 2^53)",
+		           j->external_id, page.nrefused);
+	}
 	if (oai_walk_feed(&j->walk, &page, r->body.len) == OAI_WALK_DONE) {
 		oai_event_page_clear(&page);
 		soai_job_walk_done(j);

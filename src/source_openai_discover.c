@@ -15,6 +15,7 @@
 #include "retry.h"
 #include "source.h"
 #include "source_openai_internal.h"
+#include "utf8.h"
 #include "workq.h"
 #include "xmalloc.h"
 
@@ -67,6 +68,39 @@ out:
 	return rc;
 }
 
+/* Was this refused id logged already?  Remembers it if not. */
+static bool
+soai_refused_seen(struct soai_src *s, uint64_t hash)
+{
+	size_t n =
+	        s->nrefused_logged < SOAI_REFUSED_LOGGED ? s->nrefused_logged : SOAI_REFUSED_LOGGED;
+
+	for (size_t i = 0; i < n; i++)
+		if (s->refused_logged[i] == hash)
+			return true;
+	s->refused_logged[s->nrefused_logged++ % SOAI_REFUSED_LOGGED] = hash;
+	return false;
+}
+
+/* Entries of the list that cannot be tracked count as malformed on every
+ * listing; a refused id is logged once, escaped and cut short. */
+static void
+soai_discover_refused(struct soai_src *s, const struct oai_job_page *page)
+{
+	s->malformed += page->nbad;
+	for (size_t i = 0; i < page->nrefused; i++) {
+		const struct oai_refused *rf = &page->refused[i];
+		char *shown;
+
+		if (soai_refused_seen(s, rf->hash))
+			continue;
+		shown = utf8_show(rf->id, OAI_SHOW_ID);
+		log_warn("source %s: job list: skipped a job whose id %s: '%s'%s (%zu bytes)",
+		         s->base.name, rf->why, shown, rf->len > OAI_SHOW_ID ? "..." : "", rf->len);
+		free(shown);
+	}
+}
+
 static void
 soai_discover_cb(struct http_response *r, void *data)
 {
@@ -90,6 +124,7 @@ soai_discover_cb(struct http_response *r, void *data)
 		soai_pump(s);
 		return;
 	}
+	soai_discover_refused(s, &page);
 	if ((rc = soai_discover_page(s, &page)) < 0)
 		soai_error(s, "job list: storing failed: %s", ingest_errmsg(s->in));
 	s->discover_pages++;

@@ -114,6 +114,8 @@ struct soai_watch {
 
 struct soai_probe; /* a pending track request: source_openai.c */
 
+#define SOAI_REFUSED_LOGGED 256
+
 struct soai_src {
 	struct source base;
 	const struct source_env *env; /* borrowed */
@@ -148,6 +150,10 @@ struct soai_src {
 	uint64_t walks_cut;
 	char *last_walk_cut; /* why and where the last walk was cut, or NULL */
 	uint64_t last_warn_ms;
+	/* Hashes of the job list ids refused and logged, so each is logged
+	 * once (a ring: past its size an old one may be logged again). */
+	uint64_t refused_logged[SOAI_REFUSED_LOGGED];
+	size_t nrefused_logged;
 };
 
 /* ---- helpers for every file ---- */

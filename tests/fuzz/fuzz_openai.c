@@ -19,6 +19,7 @@
 #include "openai_parse.h"
 #include "openai_walk.h"
 #include "retry.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,6 +73,12 @@ fuzz_openai_readers(const char *body, size_t len)
 	csv_free(&c);
 	if (base64_decode(body, len, &dec, &n) == 0)
 		free(dec);
+	(void)jsonlax_has_nul(body, len);
+	/* A repair is always well-formed (up to a NUL of the input). */
+	dec = utf8_repair(body, len);
+	if (!utf8_valid(dec, strlen(dec)))
+		abort();
+	free(dec);
 }
 
 int

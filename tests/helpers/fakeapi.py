@@ -193,6 +193,9 @@ TEST CONTROL (no auth, no faults, not counted in stats; JSON bodies)
           "status"    answer "status" (default 500) with optional "headers"
                       (e.g. {"retry-after": "1"} or {"retry-after-ms": "200"})
                       and optional "body" (string: sent as is; object: JSON);
+                      or "body_b64": the body's raw bytes in base64, sent as
+                      application/json (hostile bytes such as invalid
+                      UTF-8, which a JSON control body cannot carry);
                       default body: an OpenAI-style error for that status.
                       The request is not executed.
           "malformed" execute the request, answer 200 with the first half of
@@ -904,10 +907,16 @@ class App:
         per_page = f.get("per_page", 5000)
         if not is_int(per_page) or not 1 <= per_page <= 100000:
             raise SpecError("per_page must be an integer in 1..100000")
+        raw = None
+        if f.get("body_b64") is not None:
+            try:
+                raw = base64.b64decode(f["body_b64"], validate=True)
+            except (ValueError, TypeError):
+                raise SpecError("body_b64 must be base64 text") from None
         fault = {"match": rx.pattern, "method": method, "kind": kind,
                  "times": times, "remaining": times, "status": status,
                  "headers": headers, "body": f.get("body"), "delay_s": delay,
-                 "per_page": per_page, "_rx": rx}
+                 "per_page": per_page, "_rx": rx, "_raw": raw}
         self.faults.append(fault)
 
     def take_fault(self, method, target):
@@ -1271,7 +1280,9 @@ class Handler(BaseHTTPRequestHandler):
             fb = fault["body"]
             if fb is None:
                 fb = fault_body(status)
-            if isinstance(fb, str):
+            if fault["_raw"] is not None:
+                out, ctype = fault["_raw"], "application/json"
+            elif isinstance(fb, str):
                 out, ctype = fb.encode(), "text/plain"
             else:
                 out, ctype = dumps(fb), "application/json"

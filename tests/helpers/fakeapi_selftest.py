@@ -464,6 +464,16 @@ def test_faults(srv, c):
         bad = True
     check(st == 200 and bad, "malformed: 200 with invalid JSON")
 
+    c.json("POST", "/_fake/fault", {"match": "ftjob-b64$", "status": 200,
+                                    "body_b64": base64.b64encode(
+                                        b'{"m":"\xff\xfe"}').decode()})
+    st, hdrs, raw = c.raw("GET", "/v1/fine_tuning/jobs/ftjob-b64")
+    check(st == 200 and raw == b'{"m":"\xff\xfe"}'
+          and hdrs.get("content-type") == "application/json",
+          "body_b64: the raw bytes as sent")
+    st, body = c.json("POST", "/_fake/fault", {"match": "x", "body_b64": "@@"})
+    check(st == 400, "body_b64 that is not base64: 400")
+
     c.json("POST", "/_fake/fault", {"match": "ftjob-b64$", "kind": "truncated"})
     try:
         c.raw("GET", "/v1/fine_tuning/jobs/ftjob-b64")

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
+#include "utf8.h"
 
 static int64_t fake_now = 1700000000;
 
@@ -210,6 +211,86 @@ test_observers(struct store *st, struct ingest *in)
 	is_int(c.calls, 2, "neither phase");
 }
 
+/* The text of the first row of sql, or "(none)": the caller frees it. */
+static char *
+sql_text(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v ? v : strdup("(none)");
+}
+
+static void
+test_text_is(struct store *st, const char *sql, const char *want, const char *what)
+{
+	char *got = sql_text(st, sql);
+
+	is_str(got, want, "%s", what);
+	ok(utf8_valid(got, strlen(got)), "  stored as valid UTF-8");
+	free(got);
+}
+
+/* Ill-formed UTF-8 from a source is repaired on the way in, whatever
+ * field it arrives in. */
+static void
+test_text(struct store *st, struct ingest *in)
+{
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	int64_t id = 0;
+
+	is_int(ingest_begin(in), 0, "begin (text)");
+	is_int(ingest_job(in, "s", "bad-\xff", "queued\xfe", &id), 1, "a job with bad bytes");
+	info.status = "running\xc0\xaf";
+	info.model = "gpt\xed\xa0\x80";
+	info.fine_tuned_model = "ft\xf4\x90\x80\x80";
+	info.error = "oops \xe2\x82";
+	is_int(ingest_job_fields(in, id, &info, NULL), 1, "its fields");
+	is_int(ingest_event(in, id, "ev-\x80", "message\xff", "info\xff", "caf\xc3\xa9 \xff\xfe",
+	                    "{\"k\":\"\xff\"}", 5),
+	       1, "an event with bad bytes");
+	is_int(ingest_point(in, id, "loss\xff", 1, 0.5), 1, "a metric name with a bad byte");
+	is_int(ingest_checkpoint(in, id, "ck-\xff", 1, "m\xff", "{\"a\":\"\xfe\"}", 5), 0,
+	       "a checkpoint with bad bytes");
+	is_int(ingest_cursor(in, id, "cur\xff"), 0, "a cursor with a bad byte");
+	is_int(ingest_commit(in), 0, "commit (text)");
+	test_text_is(st,
+	             "SELECT external_id FROM jobs WHERE source = 's' AND id = (SELECT max(id) "
+	             "FROM jobs)",
+	             "bad-\xef\xbf\xbd", "external id repaired");
+	test_text_is(st, "SELECT status FROM jobs ORDER BY id DESC",
+	             "running\xef\xbf\xbd\xef\xbf\xbd",
+	             "status repaired (an overlong is two U+FFFD)");
+	test_text_is(st, "SELECT model FROM jobs ORDER BY id DESC",
+	             "gpt\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "model repaired (a surrogate)");
+	test_text_is(st, "SELECT fine_tuned_model FROM jobs ORDER BY id DESC",
+	             "ft\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+	             "fine-tuned model repaired");
+	test_text_is(st, "SELECT error FROM jobs ORDER BY id DESC", "oops \xef\xbf\xbd",
+	             "error repaired (a cut sequence)");
+	test_text_is(st, "SELECT message FROM events WHERE type LIKE 'message%'",
+	             "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd", "event message repaired, U+00E9 kept");
+	test_text_is(st,
+	             "SELECT type || level || source_event_id || data FROM events WHERE "
+	             "type LIKE 'message%'",
+	             "message\xef\xbf\xbdinfo\xef\xbf\xbd"
+	             "ev-\xef\xbf\xbd{\"k\":\"\xef\xbf\xbd\"}",
+	             "event type, level, id and data repaired");
+	test_text_is(st, "SELECT message FROM events WHERE type = 'job.status' ORDER BY id DESC",
+	             "status queued\xef\xbf\xbd -> running\xef\xbf\xbd\xef\xbf\xbd",
+	             "ftmon's own status event names the repaired statuses");
+	test_text_is(st, "SELECT name FROM metric_names WHERE name LIKE 'loss%'",
+	             "loss\xef\xbf\xbd", "metric name repaired");
+	test_text_is(st, "SELECT checkpoint_id || model || metrics FROM checkpoints",
+	             "ck-\xef\xbf\xbdm\xef\xbf\xbd{\"a\":\"\xef\xbf\xbd\"}", "checkpoint repaired");
+	test_text_is(st, "SELECT event_cursor FROM jobs ORDER BY id DESC", "cur\xef\xbf\xbd",
+	             "cursor repaired");
+}
+
 int
 main(void)
 {
@@ -224,6 +305,7 @@ main(void)
 	in = ingest_new(st, &fake_clock);
 	test_events(st, in);
 	test_observers(st, in);
+	test_text(st, in);
 	ok(ingest_status_final("succeeded") && ingest_status_final("failed") &&
 	           ingest_status_final("cancelled") && !ingest_status_final("running") &&
 	           !ingest_status_final(NULL),

@@ -147,10 +147,67 @@ test_invalid(void)
 	}
 }
 
+/* A string holding a NUL becomes the NUL marker, key or value: cJSON
+ * would end its C string at the NUL. */
+static void
+test_nul(void)
+{
+	static const char raw[] = "{\"a\":\"x\0y\",\"b\":1}";
+	const cJSON *it;
+	cJSON *root;
+	char *s;
+
+	root = jsonlax_parse(S("{\"step\":3,\"train_loss\\u0000junk\":9.0,\"train_loss\":0.25}"),
+	                     &test_lim, NULL);
+	ok(root != NULL, "a key with \\u0000 parses");
+	it = cJSON_GetArrayItem(root, 1);
+	ok(it != NULL && jsonlax_key_is_nul(it), "its key is the NUL marker");
+	ok(it != NULL && strcmp(it->string, "train_loss") != 0, "not a cut-off \"train_loss\"");
+	is_double(cJSON_GetObjectItemCaseSensitive(root, "train_loss")->valuedouble, 0.25, 0,
+	          "train_loss is the real key's value");
+	ok(!jsonlax_key_is_nul(cJSON_GetArrayItem(root, 0)), "other keys are not marked");
+	cJSON_Delete(root);
+
+	root = jsonlax_parse(S("{\"job\":\"ftjob\\u0000evil\",\"v\":NaN}"), &test_lim, NULL);
+	it = cJSON_GetObjectItemCaseSensitive(root, "job");
+	ok(it != NULL && jsonlax_is_nul(it), "a value with \\u0000 is the NUL marker");
+	ok(isnan(test_num(root, "v")), "with NaN in the same body");
+	ok(!jsonlax_number(it, &(double){0}), "the NUL marker is not a number");
+	cJSON_Delete(root);
+
+	root = jsonlax_parse(raw, sizeof(raw) - 1, &test_lim, NULL);
+	ok(root != NULL && jsonlax_is_nul(cJSON_GetObjectItemCaseSensitive(root, "a")),
+	   "a raw NUL byte inside a string is marked too");
+	cJSON_Delete(root);
+
+	root = jsonlax_parse(S("{\"a\":\"x\\\\u0000\"}"), &test_lim, NULL);
+	it = cJSON_GetObjectItemCaseSensitive(root, "a");
+	ok(it != NULL && !jsonlax_is_nul(it) && strcmp(it->valuestring, "x\\u0000") == 0,
+	   "an escaped backslash before u0000 is text, not a NUL");
+	cJSON_Delete(root);
+
+	ok(jsonlax_has_nul(S("{\"cmd\":\"job\",\"args\":{\"job\":\"ftjob\\u0000evil\"}}")),
+	   "has_nul: the escape in a nested value");
+	ok(jsonlax_has_nul(raw, sizeof(raw) - 1), "has_nul: a raw NUL");
+	ok(!jsonlax_has_nul(S("{\"a\":\"x\\\\u0000\",\"b\":\"\\u0001\"}")),
+	   "has_nul: not for an escaped backslash or \\u0001");
+	ok(!jsonlax_has_nul(S("{\"a\":1}")), "has_nul: not for a plain body");
+
+	root = jsonlax_parse(S("{\"o\":{\"k\\u0000\":1,\"v\":\"\\u0000\",\"c\":2}}"), &test_lim,
+	                     NULL);
+	jsonlax_unmark(root);
+	s = cJSON_PrintUnformatted(root);
+	is_str(s, "{\"o\":{\"v\":null,\"c\":2}}",
+	       "unmark drops NUL keys and turns NUL values into null");
+	cJSON_free(s);
+	cJSON_Delete(root);
+}
+
 int
 main(void)
 {
 	test_nonfinite();
+	test_nul();
 	test_unmark();
 	test_limits();
 	test_invalid();

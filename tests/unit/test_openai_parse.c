@@ -745,6 +745,143 @@ test_result_big(void)
 	buf_free(&b);
 }
 
+/* ---- hostile text and numbers (issue 8) ---- */
+
+static void
+test_id_valid(void)
+{
+	static const struct {
+		const char *id;
+		bool valid;
+	} cases[] = {
+	        {"ftjob-abc123", true}, {"a.b", true},   {"...", true},       {"x", true},
+	        {".", false},           {"..", false},   {"", false},         {"ftjob\n", false},
+	        {"a b", false},         {"a\tb", false}, {"\x1b[31m", false}, {"a\x7f", false},
+	        {"caf\xc3\xa9", false},
+	};
+	char *longid = xcalloc(OAI_MAX_ID + 2, 1);
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = NULL;
+		ok(oai_id_valid(cases[i].id, &why) == cases[i].valid && (cases[i].valid || why),
+		   "id #%zu %s", i, cases[i].valid ? "valid" : "refused with a reason");
+	}
+	ok(!oai_id_valid(NULL, NULL), "NULL refused (NULL why is fine)");
+	memset(longid, 'a', OAI_MAX_ID);
+	ok(oai_id_valid(longid, NULL), "256 bytes is valid");
+	longid[OAI_MAX_ID] = 'a';
+	why = NULL;
+	ok(!oai_id_valid(longid, &why) && why && strstr(why, "256"), "257 bytes refused");
+	free(longid);
+}
+
+/* Discovery's list: entries refused for their id are reported. */
+static void
+test_job_page_refused(void)
+{
+	struct buf b = BUF_INIT;
+	struct oai_job_page page;
+	const char *bad[] = {"a b", "a\\tb", "a\\nb", "a\x7f", "caf\xc3\xa9", "..", NULL};
+	size_t i;
+
+	buf_puts(&b, "{\"data\":[{\"id\":\"ok-1\",\"status\":\"running\"}");
+	for (i = 0; bad[i]; i++)
+		buf_printf(&b, ",{\"id\":\"%s\",\"status\":\"running\"}", bad[i]);
+	buf_puts(&b, ",{\"id\":\"");
+	for (i = 0; i < 10000; i++)
+		buf_puts(&b, "x");
+	buf_puts(&b, "\",\"status\":\"running\"},{\"status\":\"running\"}],\"has_more\":false}");
+	is_int(oai_parse_job_page(b.data, b.len, &page, NULL), 0, "a list with bad ids parses");
+	is_int(page.n, 1, "one good job");
+	is_int(page.nbad, 8, "every bad entry counted");
+	is_int(page.nrefused, 7, "the seven with a string id are reported");
+	ok(page.nrefused == 7 && strcmp(page.refused[0].id, "a b") == 0 &&
+	           page.refused[0].why != NULL,
+	   "with the id as sent and a reason");
+	ok(page.nrefused == 7 && page.refused[6].len == 10000 &&
+	           strlen(page.refused[6].id) == OAI_SHOW_ID,
+	   "a 10 KB id is kept cut to OAI_SHOW_ID bytes, with its length");
+	ok(page.nrefused == 7 && page.refused[0].hash != page.refused[1].hash,
+	   "ids are told apart by hash");
+	oai_job_page_clear(&page);
+	buf_free(&b);
+}
+
+/* A NUL inside a key or text is refused, not cut short. */
+static void
+test_event_nul(void)
+{
+	struct oai_event_page page;
+	const struct oai_event *e;
+
+	is_int(test_event1("{\"id\":\"ev-1\",\"type\":\"metrics\",\"data\":{\"step\":3,"
+	                   "\"train_loss\\u0000junk\":9.0,\"train_loss\":0.25}}",
+	                   &page),
+	       0, "an event with a NUL key parses");
+	e = page.n ? &page.events[0] : NULL;
+	ok(e && e->nmetrics == 1, "the NUL key is skipped");
+	is_double(e ? test_metric_value(e, "train_loss") : 0, 0.25, 0,
+	          "train_loss is the real key's 0.25, not 9.0");
+	is_int(e ? e->nrefused : 0, 1, "and counted as refused");
+	is_int(page.nrefused, 1, "in the page too");
+	oai_event_page_clear(&page);
+
+	is_int(test_event1("{\"id\":\"ev-2\",\"type\":\"message\",\"level\":\"info\","
+	                   "\"message\":\"done\\u0000 (not really)\"}",
+	                   &page),
+	       0, "a message with a NUL parses");
+	ok(page.n == 1 && page.events[0].message == NULL, "the message is dropped, not cut");
+	is_int(page.nrefused, 1, "and counted");
+	oai_event_page_clear(&page);
+
+	is_int(test_event1("{\"id\":\"ev\\u0000x\",\"type\":\"message\"}", &page), 0,
+	       "an id with a NUL: the page parses");
+	ok(page.n == 0 && page.nbad == 1, "the event is refused");
+	oai_event_page_clear(&page);
+}
+
+/* Steps a double cannot hold exactly are refused, not rounded. */
+static void
+test_step_bound(void)
+{
+	struct oai_event_page page;
+	struct oai_result r;
+
+	is_int(test_event1("{\"id\":\"ev-1\",\"type\":\"metrics\",\"data\":{\"step\":"
+	                   "9007199254740993,\"train_loss\":0.5}}",
+	                   &page),
+	       0, "step 2^53+1 parses");
+	ok(page.n == 1 && page.events[0].step == -1, "but the step is refused, not 2^53");
+	is_int(page.nrefused, 1, "and counted as refused");
+	oai_event_page_clear(&page);
+	is_int(test_event1("{\"id\":\"ev-1\",\"type\":\"metrics\",\"data\":{\"step\":"
+	                   "9007199254740992,\"train_loss\":0.5}}",
+	                   &page),
+	       0, "step 2^53 parses");
+	ok(page.n == 1 && page.events[0].step == -1, "2^53 is refused as well");
+	oai_event_page_clear(&page);
+	is_int(test_event1("{\"id\":\"ev-1\",\"type\":\"metrics\",\"data\":{\"step\":"
+	                   "9007199254740991,\"train_loss\":0.5}}",
+	                   &page),
+	       0, "step 2^53-1 parses");
+	ok(page.n == 1 && page.events[0].step == OAI_MAX_STEP, "and is kept exactly");
+	is_int(page.nrefused, 0, "nothing refused");
+	oai_event_page_clear(&page);
+	is_int(test_event1("{\"id\":\"ev-1\",\"type\":\"metrics\",\"data\":{\"step\":-1,"
+	                   "\"x\":1}}",
+	                   &page),
+	       0, "a negative step parses");
+	is_int(page.nrefused, 1, "and is refused");
+	oai_event_page_clear(&page);
+
+	is_int(test_result("step,train_loss\n9007199254740993,0.5\n9007199254740991,0.25\n", &r), 0,
+	       "a result file with a huge step");
+	is_int(r.nbad, 1, "the row past 2^53 is refused");
+	is_double(test_point(&r, OAI_MAX_STEP, "train_loss"), 0.25, 0, "the row at 2^53-1 kept");
+	oai_result_clear(&r);
+}
+
 int
 main(void)
 {
@@ -762,5 +899,9 @@ main(void)
 	test_result_plain();
 	test_result_base64();
 	test_result_big();
+	test_id_valid();
+	test_job_page_refused();
+	test_event_nul();
+	test_step_bound();
 	return tap_done();
 }

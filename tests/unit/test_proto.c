@@ -29,6 +29,12 @@ test_request_errors(void)
 	        {"{\"cmd\":\"jobs\",\"args\":\"x\"}", PROTO_E_BAD_REQUEST},
 	        {"{\"id\":{},\"cmd\":\"ping\"}", PROTO_E_BAD_REQUEST},
 	        {"{\"v\":2,\"cmd\":\"ping\"}", PROTO_E_VERSION},
+	        /* cJSON would cut "ftjob\u0000evil" to "ftjob": refused. */
+	        {"{\"cmd\":\"job\",\"args\":{\"job\":\"ftjob\\u0000evil\"}}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":\"ping\\u0000\"}", PROTO_E_BAD_REQUEST},
+	        /* Replies echo what a request names: it must be valid UTF-8. */
+	        {"{\"cmd\":\"job\",\"args\":{\"job\":\"\xff\xfe\"}}", PROTO_E_BAD_REQUEST},
+	        {"{\"cmd\":\"job\",\"args\":{\"job\":\"\xed\xa0\x80\"}}", PROTO_E_BAD_REQUEST},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct proto_request req;
@@ -73,6 +79,21 @@ test_request_ok(void)
 	is_int(proto_parse_request("{\"cmd\":\"ping\"}", 14, &req, &code, &msg), 0,
 	       "minimal request");
 	ok(req.id == NULL && req.args == NULL, "no id, no args");
+	proto_request_free(&req);
+}
+
+/* Well-formed non-ASCII and an escaped backslash before u0000 are fine. */
+static void
+test_request_text(void)
+{
+	const char *line = "{\"cmd\":\"job\",\"args\":{\"job\":\"caf\xc3\xa9\\\\u0000\"}}";
+	const char *code = NULL, *msg = NULL, *job = NULL;
+	struct proto_request req;
+
+	is_int(proto_parse_request(line, strlen(line), &req, &code, &msg), 0,
+	       "UTF-8 and a literal backslash-u0000 are accepted");
+	proto_arg_string(req.args, "job", &job);
+	is_str(job, "caf\xc3\xa9\\u0000", "and read whole");
 	proto_request_free(&req);
 }
 
@@ -140,6 +161,7 @@ main(void)
 {
 	test_request_errors();
 	test_request_ok();
+	test_request_text();
 	test_too_large();
 	test_replies();
 	return tap_done();
