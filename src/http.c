@@ -47,7 +47,7 @@ static const char *const http_secret_headers[] = {
 
 /* How far a response had come when its transfer failed. */
 enum http_phase {
-	HTTP_PHASE_NONE,    /* no response byte yet */
+	HTTP_PHASE_NONE,    /* no response byte read yet (some may be waiting) */
 	HTTP_PHASE_HEADERS, /* a status line arrived */
 	HTTP_PHASE_BODY,    /* the headers ended */
 };
@@ -155,7 +155,7 @@ http_phase_text(enum http_phase phase)
 	case HTTP_PHASE_HEADERS:
 		return "while reading the headers";
 	default:
-		return "before any response";
+		return "before any of the response was read";
 	}
 }
 

@@ -15,18 +15,22 @@ ok $? "polling works before the resets"
 fake POST /_fake/fault '{"match": "", "kind": "reset_body", "times": 100000}' >/dev/null
 wait_requests 6 total
 ok $? "the daemon keeps polling through the resets"
-wait_until 10 grep -q 'connection reset by peer (while reading the body)' "$T/ftmond.log"
-ok $? "the log names the reset and where it came"
+# How much of the body was read before the reset is a matter of timing.
+wait_until 10 grep -q 'connection reset by peer (' "$T/ftmond.log"
+ok $? "the log names the reset and how far the answer had come"
 is "$(grep -c 'select/poll returned error' "$T/ftmond.log")" "0" \
 	"no failure is reported as select/poll returned error"
 # Every request fails now, so nothing clears the source's last error.
 like "$(jget "$(ctl --json status)" 'j["sources"][0]["last_error"]')" \
-	'connection reset by peer \(while reading the body\)' "status names the reset"
+	'^[^;]*: connection reset by peer \((while reading the (headers|body)|before any of the response was read)\)' \
+	"status names the reset"
 
 # A reset before any answer.
 fake POST /_fake/clear_faults >/dev/null
 fake POST /_fake/fault '{"match": "", "kind": "reset", "times": 100000}' >/dev/null
-wait_until 20 grep -q 'connection reset by peer (before any response)' "$T/ftmond.log"
+from=$(($(wc -l <"$T/ftmond.log") + 1))
+new_lines_say() { tail -n +"$from" "$T/ftmond.log" | grep -q "$1"; }
+wait_until 20 new_lines_say 'connection reset by peer (before any of the response was read)'
 ok $? "a reset before any answer is named too"
 is "$(grep -c 'select/poll returned error' "$T/ftmond.log")" "0" \
 	"still no select/poll returned error"
