@@ -10,7 +10,8 @@ is counted too), "closed" (the connection ended without a line) or
 "silent" (no line in time).  Served clients stay connected, so the daemon's
 descriptors stay spent, until RELEASE_FILE exists (30 s at most).  Prints
 one JSON line with the counts as soon as every client is classified, then
-waits for the release.  Standard library only.
+keeps connecting one more client at a time until the release, holding any
+that is served, so that a descriptor the daemon frees is taken at once.  Standard library only.
 """
 
 import json
@@ -81,11 +82,33 @@ def main():
         else:
             counts["closed"] += 1
     print(json.dumps(counts), flush=True)
+    # Keep the pressure on: a descriptor the daemon frees (a connection
+    # to the API closing) goes to the next client at once, so the daemon
+    # stays out of descriptors until the release.
     end = time.monotonic() + 30
     while not os.path.exists(RELEASE) and time.monotonic() < end:
-        time.sleep(0.05)
+        if not pressure(socks):
+            time.sleep(0.005)
     for s in socks:
         s.close()
+
+
+def pressure(socks):
+    """One more client: kept if served, closed if refused."""
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(2)
+        s.connect(SOCK)
+        s.sendall(b'{"id": 0, "cmd": "ping"}\n')
+        line = s.recv(65536)
+    except OSError:
+        s.close()
+        return False
+    if b'"ok":true' in line:
+        socks.append(s)
+        return True
+    s.close()
+    return False
 
 
 main()
