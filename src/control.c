@@ -12,10 +12,19 @@
  * client's output is accounted on its own (stream_pending, capped by
  * max_stream) so a streaming client that stops reading never spends the
  * budget that pauses everyone's requests.
+ *
+ * Accepting is ours, not libuv's: a uv_poll_t watches the listening fd and
+ * we call accept4().  libuv's own accept path, out of descriptors, closes
+ * every pending connection without a word (its uv__emfile_trick) and never
+ * tells the callback, so a client would see a bare close.  We keep a
+ * reserve descriptor instead: on EMFILE/ENFILE it is closed, the client is
+ * accepted on the slot it frees, sent a `busy` line and closed, and the
+ * reserve is opened again.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +41,16 @@
 
 #define CONTROL_PAUSE_OUTPUT (1u * 1024 * 1024)
 #define CONTROL_READ_CHUNK   (64 * 1024)
+/* Connections taken per wake-up: the listening fd is level-triggered, so
+ * the rest wait one loop turn and a connect flood cannot hold the loop. */
+#define CONTROL_ACCEPT_BATCH 64
+/* Out of descriptors with no reserve to shed clients with: look again
+ * after this long instead of spinning on a listening fd that stays
+ * readable. */
+#define CONTROL_STARVED_RETRY_MS 100
+/* An episode of descriptor exhaustion ends with the first client accepted
+ * this long after the last refusal (logged once each way). */
+#define CONTROL_STARVED_QUIET_MS 5000
 
 struct control {
 	control_dispatch_fn dispatch;
@@ -52,7 +71,15 @@ struct control {
 	 * while the output budget is spent. */
 	uv_idle_t turn;
 	uv_timer_t turn_later;
-	int open_handles; /* server, turn, turn_later */
+	uv_poll_t accepting;     /* the listening fd; initialised once listening */
+	uv_timer_t accept_later; /* CONTROL_STARVED_RETRY_MS */
+	bool accepting_open;
+	int listen_fd;
+	int reserve_fd; /* spent to refuse a client when out of descriptors */
+	bool starved;   /* in an episode of EMFILE/ENFILE */
+	uint64_t starved_last_ms;
+	size_t starved_refused;
+	int open_handles; /* server, turn, turn_later, accept_later, accepting */
 	int closing;
 };
 
@@ -509,30 +536,27 @@ control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 }
 
 static void
-control_client_read_peer(struct control_client *cl)
+control_read_peer(int fd, struct control_peer *peer)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	uv_os_fd_t fd;
 
 	/* Unknown peers get an impossible uid, so they are never admins. */
-	cl->peer.pid = 0;
-	cl->peer.uid = (uid_t)-1;
-	cl->peer.gid = (gid_t)-1;
-	cl->peer.ngroups = -1;
-	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) != 0)
-		return;
+	peer->pid = 0;
+	peer->uid = (uid_t)-1;
+	peer->gid = (gid_t)-1;
+	peer->ngroups = -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		cl->peer.pid = cred.pid;
-		cl->peer.uid = cred.uid;
-		cl->peer.gid = cred.gid;
+		peer->pid = cred.pid;
+		peer->uid = cred.uid;
+		peer->gid = cred.gid;
 	}
 	/* The groups the peer process really holds (Linux 4.13+), not those
 	 * the user database lists: a process that dropped a group is not in
 	 * it.  Too many groups to fit counts as unknown. */
-	len = sizeof(cl->peer.groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->peer.groups, &len) == 0)
-		cl->peer.ngroups = (int)(len / sizeof(gid_t));
+	len = sizeof(peer->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, peer->groups, &len) == 0)
+		peer->ngroups = (int)(len / sizeof(gid_t));
 }
 
 /* Root and the daemon's own user may use the reserved slots. */
@@ -542,49 +566,42 @@ control_peer_privileged(const struct control_peer *p)
 	return p->uid == 0 || p->uid == geteuid();
 }
 
-/* Over the client cap: say why and close.  Never leave it hanging. */
+/* Say why (a `busy` error line) and close: never leave a client hanging or
+ * closed without a word.  A fresh socket's buffer holds the line, so a
+ * non-blocking send either fits or the client is gone. */
 static void
-control_reject(struct control *c, uv_pipe_t *p)
+control_refuse(int fd, const char *why)
 {
-	char msg[160];
+	char msg[200];
+	int len;
 
-	snprintf(msg, sizeof(msg),
-	         "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\",\"message\":"
-	         "\"too many clients (%zu); try again later\"}}\n",
-	         c->max_clients);
-	uv_buf_t b = uv_buf_init(msg, (unsigned)strlen(msg));
-	uv_try_write((uv_stream_t *)p, &b, 1);
+	len = snprintf(msg, sizeof(msg),
+	               "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"" PROTO_E_BUSY
+	               "\",\"message\":\"%s; try again later\"}}\n",
+	               why);
+	if (len > 0 && (size_t)len < sizeof(msg))
+		(void)send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
 }
 
 static void
-control_connection_cb(uv_stream_t *server, int status)
+control_client_add(struct control *c, int fd, const struct control_peer *peer)
 {
-	struct control *c = server->data;
-	struct control_client *cl;
+	struct control_client *cl = xcalloc(1, sizeof(*cl));
+	uv_loop_t *loop = c->server.loop;
+	int rc;
 
-	if (status < 0) {
-		log_warn("control: accept failed: %s", uv_strerror(status));
-		return;
-	}
-	cl = xcalloc(1, sizeof(*cl));
 	cl->c = c;
-	uv_pipe_init(server->loop, &cl->pipe, 0);
-	uv_timer_init(server->loop, &cl->timer);
+	cl->peer = *peer;
+	uv_pipe_init(loop, &cl->pipe, 0);
+	uv_timer_init(loop, &cl->timer);
 	cl->pipe.data = cl->timer.data = cl;
 	cl->open_handles = 2;
 	c->nalive++;
-	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
-		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
-		uv_close((uv_handle_t *)&cl->timer, control_client_handle_closed_cb);
-		return;
-	}
-	control_client_read_peer(cl);
-	if (c->nclients >= c->max_clients &&
-	    (!control_peer_privileged(&cl->peer) ||
-	     c->nclients >= c->max_clients + CONTROL_RESERVED_CLIENTS)) {
-		log_warn("control: %zu clients connected, refusing pid %ld", c->nclients,
-		         (long)cl->peer.pid);
-		control_reject(c, &cl->pipe);
+	if ((rc = uv_pipe_open(&cl->pipe, fd)) < 0) {
+		log_warn("control: cannot take client pid %ld: %s", (long)peer->pid,
+		         uv_strerror(rc));
+		close(fd); /* not the pipe's on failure */
 		uv_close((uv_handle_t *)&cl->pipe, control_client_handle_closed_cb);
 		uv_close((uv_handle_t *)&cl->timer, control_client_handle_closed_cb);
 		return;
@@ -596,6 +613,141 @@ control_connection_cb(uv_stream_t *server, int status)
 	c->nclients++;
 	control_client_touch(cl);
 	control_client_set_reading(cl, true);
+}
+
+/* A connection was accepted: a client, or refused over the client cap. */
+static void
+control_accepted(struct control *c, int fd)
+{
+	struct control_peer peer;
+
+	if (c->starved && uv_now(c->server.loop) - c->starved_last_ms >= CONTROL_STARVED_QUIET_MS) {
+		log_info("control: accepting clients again (%zu refused while out of descriptors)",
+		         c->starved_refused);
+		c->starved = false;
+	}
+	control_read_peer(fd, &peer);
+	if (c->nclients >= c->max_clients &&
+	    (!control_peer_privileged(&peer) ||
+	     c->nclients >= c->max_clients + CONTROL_RESERVED_CLIENTS)) {
+		char why[64];
+		log_warn("control: %zu clients connected, refusing pid %ld", c->nclients,
+		         (long)peer.pid);
+		snprintf(why, sizeof(why), "too many clients (%zu)", c->max_clients);
+		control_refuse(fd, why);
+		return;
+	}
+	control_client_add(c, fd, &peer);
+}
+
+static int
+control_reserve_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void control_accept_later_cb(uv_timer_t *t);
+
+/*
+ * accept4() said EMFILE or ENFILE: free the reserve's slot, accept one
+ * client on it, refuse it, take the slot back.  Logged once per episode.
+ * Returns 0 if a client was refused (there may be more), -1 if not.
+ */
+static int
+control_shed(struct control *c, int err)
+{
+	int fd;
+
+	c->starved_last_ms = uv_now(c->server.loop);
+	if (!c->starved) {
+		c->starved = true;
+		c->starved_refused = 0;
+		log_warn("control: out of file descriptors (%s): refusing new clients as busy "
+		         "until some are free",
+		         strerror(err));
+	}
+	if (c->reserve_fd < 0 && (c->reserve_fd = control_reserve_open()) < 0) {
+		uv_poll_stop(&c->accepting);
+		uv_timer_start(&c->accept_later, control_accept_later_cb, CONTROL_STARVED_RETRY_MS,
+		               0);
+		return -1;
+	}
+	close(c->reserve_fd);
+	fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		control_refuse(fd, "out of file descriptors");
+		c->starved_refused++;
+	}
+	/* If another thread took the slot meanwhile, the next EMFILE waits. */
+	c->reserve_fd = control_reserve_open();
+	return fd >= 0 ? 0 : -1;
+}
+
+static void
+control_accept_cb(uv_poll_t *p, int status, int events)
+{
+	struct control *c = p->data;
+	int fd;
+
+	(void)events;
+	if (status < 0) {
+		log_warn("control: listening socket: %s", uv_strerror(status));
+		return;
+	}
+	for (int i = 0; i < CONTROL_ACCEPT_BATCH && !c->closing; i++) {
+		fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			control_accepted(c, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE) {
+			if (control_shed(c, errno) < 0)
+				return;
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_warn("control: accept failed: %s", strerror(errno));
+		return;
+	}
+}
+
+static void
+control_accept_later_cb(uv_timer_t *t)
+{
+	struct control *c = t->data;
+
+	if (!c->closing)
+		uv_poll_start(&c->accepting, UV_READABLE, control_accept_cb);
+}
+
+/* Listen on the server's fd and watch it for connections. */
+static int
+control_listen(struct control *c, char **err)
+{
+	uv_os_fd_t fd;
+	int rc;
+
+	if ((rc = uv_fileno((uv_handle_t *)&c->server, &fd)) < 0) {
+		*err = xasprintf("control socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		*err = xasprintf("%s: listen: %s", c->path ? c->path : "control socket",
+		                 strerror(errno));
+		return -1;
+	}
+	c->listen_fd = fd;
+	if ((rc = uv_poll_init(c->server.loop, &c->accepting, fd)) < 0) {
+		*err = xasprintf("control socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	c->accepting.data = c;
+	c->accepting_open = true;
+	c->open_handles++;
+	uv_poll_start(&c->accepting, UV_READABLE, control_accept_cb);
+	return 0;
 }
 
 /* Remove a stale socket file left by a crash, but never steal a live one. */
@@ -625,7 +777,12 @@ control_clear_stale(const char *path, char **err)
 		*err = xasprintf("%s: another ftmond is already listening there", path);
 		return -1;
 	}
-	unlink(path);
+	/* Else bind() would say "address already in use", which hides what
+	 * is wrong (typically a directory we may not write). */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		*err = xasprintf("cannot replace the stale socket %s: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -674,8 +831,11 @@ control_new(uv_loop_t *loop, int fd, const char *path, unsigned mode, control_di
 	uv_pipe_init(loop, &c->server, 0);
 	uv_idle_init(loop, &c->turn);
 	uv_timer_init(loop, &c->turn_later);
-	c->server.data = c->turn.data = c->turn_later.data = c;
-	c->open_handles = 3;
+	uv_timer_init(loop, &c->accept_later);
+	c->server.data = c->turn.data = c->turn_later.data = c->accept_later.data = c;
+	c->open_handles = 4;
+	c->listen_fd = -1;
+	c->reserve_fd = control_reserve_open();
 	if (fd >= 0) {
 		if ((rc = uv_pipe_open(&c->server, fd)) < 0) {
 			*err = xasprintf("inherited socket fd %d: %s", fd, uv_strerror(rc));
@@ -684,10 +844,8 @@ control_new(uv_loop_t *loop, int fd, const char *path, unsigned mode, control_di
 	} else if (control_bind(c, path, mode, err) < 0) {
 		goto fail;
 	}
-	if ((rc = uv_listen((uv_stream_t *)&c->server, SOMAXCONN, control_connection_cb)) < 0) {
-		*err = xasprintf("%s: listen: %s", path, uv_strerror(rc));
+	if (control_listen(c, err) < 0)
 		goto fail;
-	}
 	return c;
 fail:
 	control_free(c);
@@ -777,6 +935,11 @@ control_free(struct control *c)
 		control_client_close(c->clients);
 	if (c->path)
 		unlink(c->path);
+	if (c->accepting_open)
+		uv_close((uv_handle_t *)&c->accepting, control_closed_cb);
+	if (c->reserve_fd >= 0)
+		close(c->reserve_fd);
+	uv_close((uv_handle_t *)&c->accept_later, control_closed_cb);
 	uv_close((uv_handle_t *)&c->server, control_closed_cb);
 	uv_close((uv_handle_t *)&c->turn, control_closed_cb);
 	uv_close((uv_handle_t *)&c->turn_later, control_closed_cb);

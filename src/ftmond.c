@@ -5,11 +5,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +86,26 @@ ftmond_parse_args(int argc, char **argv, struct ftmond_opts *o)
 	}
 }
 
+/* Descriptors are what a busy daemon runs out of first (clients, API
+ * connections, the database): take the soft limit up to the hard one. */
+static void
+ftmond_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_debug("descriptor limit stays at %llu: %s", (unsigned long long)was,
+		          strerror(errno));
+	else
+		log_debug("descriptor limit raised from %llu to %llu", (unsigned long long)was,
+		          (unsigned long long)rl.rlim_cur);
+}
+
 /* `ftmond -t`: every error on its own line, as FILE:LINE: message. */
 static int
 ftmond_check(const char *path)
@@ -124,6 +146,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : (enum log_level)conf->log_level);
+	ftmond_raise_nofile();
 	/* Poll jitter must differ between restarts and between daemons. */
 	srandom((unsigned)(util_monotonic_ms() ^ ((uint64_t)getpid() << 16) ^
 	                   (uint64_t)time(NULL)));

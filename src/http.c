@@ -16,8 +16,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +35,22 @@
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
 #define HTTP_READ_BUFFER        (64L * 1024)
+#define HTTP_MAX_SECRETS        4
+
+/* Header names whose values are credentials, in both directions. */
+static const char *const http_secret_headers[] = {
+        "authorization",
+        "proxy-authorization",
+        "api-key",
+        "x-api-key",
+};
+
+/* How far a response had come when its transfer failed. */
+enum http_phase {
+	HTTP_PHASE_NONE,    /* no response byte read yet (some may be waiting) */
+	HTTP_PHASE_HEADERS, /* a status line arrived */
+	HTTP_PHASE_BODY,    /* the headers ended */
+};
 
 enum http_req_state {
 	HTTP_REQ_ACTIVE, /* in the multi handle */
@@ -52,6 +71,13 @@ struct http_request {
 	char *retry_after_ms;
 	char *request_id;
 	char errbuf[CURL_ERROR_SIZE];
+	char why[CURL_ERROR_SIZE]; /* our account of a failure, when we know more */
+	int sock_errno;            /* socket() or the socket's own error, else 0 */
+	enum http_phase phase;
+	/* Credentials sent with this request, redacted from its debug lines
+	 * wherever they appear (a server may reflect them); debug only. */
+	char *secrets[HTTP_MAX_SECRETS];
+	size_t nsecrets;
 	int plain; /* a GET set up in full: the handle can be reused as is */
 	struct http_request *prev, *next;
 };
@@ -97,7 +123,75 @@ http_request_destroy(struct http_request *req)
 	curl_slist_free_all(req->headers);
 	http_request_clear_headers(req);
 	buf_free(&req->body);
+	for (size_t i = 0; i < req->nsecrets; i++) {
+		explicit_bzero(req->secrets[i], strlen(req->secrets[i]));
+		free(req->secrets[i]);
+	}
 	free(req);
+}
+
+void
+http_request_note_errno(struct http_request *req, int err)
+{
+	req->sock_errno = err;
+}
+
+void
+http_request_note_errno_easy(struct http *http, const CURL *easy, int err)
+{
+	for (struct http_request *r = http->reqs; r; r = r->next)
+		if (r->easy == easy) {
+			http_request_note_errno(r, err);
+			return;
+		}
+}
+
+static const char *
+http_phase_text(enum http_phase phase)
+{
+	switch (phase) {
+	case HTTP_PHASE_BODY:
+		return "while reading the body";
+	case HTTP_PHASE_HEADERS:
+		return "while reading the headers";
+	default:
+		return "before any of the response was read";
+	}
+}
+
+/*
+ * Name a transport failure by its cause when the socket told us one:
+ * libcurl reports an error event on the fd as "select/poll returned
+ * error" and a socket() that failed as "Couldn't connect to server",
+ * which blames the API for what may be our own descriptor limit.
+ */
+static const char *
+http_request_cause(struct http_request *req, CURLcode result)
+{
+	long os_errno = 0;
+	int err = req->sock_errno;
+	char text[96];
+
+	/* Only failures of the socket itself: a timeout or a refusal by the
+	 * server is libcurl's to describe. */
+	if (result != CURLE_COULDNT_CONNECT && result != CURLE_RECV_ERROR &&
+	    result != CURLE_SEND_ERROR)
+		return NULL;
+	if (err == 0 && curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+	    result != CURLE_COULDNT_CONNECT)
+		err = (int)os_errno;
+	if (err == 0)
+		return NULL;
+	if (err == EMFILE || err == ENFILE) {
+		snprintf(req->why, sizeof(req->why),
+		         "out of file descriptors: cannot open a connection (%s)", strerror(err));
+		return req->why;
+	}
+	snprintf(text, sizeof(text), "%s", strerror(err));
+	if (text[0] >= 'A' && text[0] <= 'Z')
+		text[0] = (char)(text[0] - 'A' + 'a');
+	snprintf(req->why, sizeof(req->why), "%s (%s)", text, http_phase_text(req->phase));
+	return req->why;
 }
 
 /* Fill resp from a finished transfer.  Pointers stay owned by req. */
@@ -119,7 +213,9 @@ http_request_response(struct http_request *req, CURLcode result, struct http_res
 		resp->too_large = 1;
 	} else if (result != CURLE_OK) {
 		resp->curl_code = (int)result;
-		resp->error = req->errbuf[0] ? req->errbuf : curl_easy_strerror(result);
+		resp->error = http_request_cause(req, result);
+		if (resp->error == NULL)
+			resp->error = req->errbuf[0] ? req->errbuf : curl_easy_strerror(result);
 	} else {
 		resp->status = status;
 	}
@@ -159,6 +255,7 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
 	struct http_request *req = userp;
 	size_t len = size * n;
 
+	req->phase = HTTP_PHASE_BODY;
 	if (len > req->max_body - req->body.len) {
 		req->too_large = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -211,6 +308,11 @@ http_header_cb(char *line, size_t size, size_t n, void *userp)
 
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		http_request_clear_headers(req);
+		req->phase = HTTP_PHASE_HEADERS;
+		return len;
+	}
+	if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+		req->phase = HTTP_PHASE_BODY; /* the blank line ending the headers */
 		return len;
 	}
 	http_header_capture(line, len, "retry-after", &req->retry_after);
@@ -219,29 +321,48 @@ http_header_cb(char *line, size_t size, size_t n, void *userp)
 	return len;
 }
 
-/* Log one header line, hiding credentials. */
-static void
-http_debug_line(const char *dir, const char *line, size_t len)
+static bool
+http_is_secret_header(const char *name, size_t nlen)
 {
-	static const char *const secret[] = {
-	        "authorization",
-	        "proxy-authorization",
-	        "api-key",
-	        "x-api-key",
-	};
+	for (size_t i = 0; i < sizeof(http_secret_headers) / sizeof(http_secret_headers[0]); i++)
+		if (nlen == strlen(http_secret_headers[i]) &&
+		    strncasecmp(name, http_secret_headers[i], nlen) == 0)
+			return true;
+	return false;
+}
+
+static bool
+http_has_secret(const struct http_request *req, const char *text, size_t len)
+{
+	for (size_t i = 0; i < req->nsecrets; i++)
+		if (memmem(text, len, req->secrets[i], strlen(req->secrets[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* Log one header line, hiding credentials: the values of credential
+ * headers, and any line in which a credential of this request shows up
+ * (a server or proxy that reflects the key). */
+static void
+http_debug_line(const struct http_request *req, const char *dir, const char *line, size_t len)
+{
 	const char *colon = memchr(line, ':', len);
 	int ilen = len > INT_MAX ? INT_MAX : (int)len;
+	bool leaks = http_has_secret(req, line, len);
 
 	if (colon != NULL) {
 		size_t nlen = (size_t)(colon - line);
 		while (nlen > 0 && (line[nlen - 1] == ' ' || line[nlen - 1] == '\t'))
 			nlen--;
-		for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-			if (nlen == strlen(secret[i]) && strncasecmp(line, secret[i], nlen) == 0) {
-				log_debug("http: %s %.*s: [redacted]", dir, (int)nlen, line);
-				return;
-			}
+		if (http_is_secret_header(line, nlen) ||
+		    (leaks && !http_has_secret(req, line, nlen))) {
+			log_debug("http: %s %.*s: [redacted]", dir, (int)nlen, line);
+			return;
 		}
+	}
+	if (leaks) {
+		log_debug("http: %s [redacted]", dir);
+		return;
 	}
 	log_debug("http: %s %.*s", dir, ilen, line);
 }
@@ -251,6 +372,7 @@ http_debug_line(const char *dir, const char *line, size_t len)
 static int
 http_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
 {
+	const struct http_request *req = userp;
 	const char *dir, *p = data, *end = data + size;
 
 	if (type == CURLINFO_HEADER_OUT)
@@ -266,7 +388,7 @@ http_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *use
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
 		if (len > 0)
-			http_debug_line(dir, p, len);
+			http_debug_line(req, dir, p, len);
 		p = nl ? nl + 1 : end;
 	}
 	return 0;
@@ -303,9 +425,11 @@ http_easy_policy(CURL *e, struct http *http)
 	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_debug_cb) != CURLE_OK;
-	/* Connections outlive easy handles: the engine is the context. */
+	/* Connections outlive easy handles: the engine is the close
+	 * callback's context.  The open callback runs inside one request,
+	 * which is its context (set per request), so that a socket() failure
+	 * is reported by the request it failed. */
 	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)http) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)http) != CURLE_OK;
 	/* Whole event pages in one read (the default is 16 KiB).  libcurl
@@ -330,6 +454,25 @@ http_easy_policy(CURL *e, struct http *http)
 	return bad;
 }
 
+/* The credentials in header h ("Name: value"), kept to redact wherever
+ * they appear: the whole value and, after a scheme ("Bearer KEY"), the
+ * token alone. */
+static void
+http_request_add_secrets(struct http_request *req, const char *h)
+{
+	const char *colon = strchr(h, ':'), *v, *sp;
+
+	if (colon == NULL || !http_is_secret_header(h, (size_t)(colon - h)))
+		return;
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	sp = strrchr(v, ' ');
+	if (*v != '\0' && req->nsecrets < HTTP_MAX_SECRETS)
+		req->secrets[req->nsecrets++] = xstrdup(v);
+	if (sp != NULL && sp[1] != '\0' && req->nsecrets < HTTP_MAX_SECRETS)
+		req->secrets[req->nsecrets++] = xstrdup(sp + 1);
+}
+
 /* Configure req->easy; set_up: it already has the policy of a plain GET.
  * Returns 0, or -1 if libcurl refused something. */
 static int
@@ -345,6 +488,8 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts, 
 		if (l == NULL)
 			return -1;
 		req->headers = l;
+		if (req->http->debug)
+			http_request_add_secrets(req, *h);
 	}
 	if (timeout > LONG_MAX)
 		timeout = LONG_MAX;
@@ -356,6 +501,8 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts, 
 	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)req) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)req) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_DEBUGDATA, (void *)req) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)req) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_VERBOSE, req->http->debug ? 1L : 0L) != CURLE_OK;
@@ -440,6 +587,12 @@ http_free(struct http *http)
 	/* From inside a completion callback, http_drain() finishes this. */
 	if (http->draining == 0)
 		http_shutdown(http);
+}
+
+struct http *
+http_request_engine(const struct http_request *req)
+{
+	return req->http;
 }
 
 void

@@ -49,8 +49,9 @@ struct http {
 
 /* ---- http_loop.c ---- */
 
-/* CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION, with the
- * engine as their data: every easy handle gets these. */
+/* CURLOPT_OPENSOCKETFUNCTION (its data: the request) and
+ * CURLOPT_CLOSESOCKETFUNCTION (its data: the engine): every easy handle
+ * gets these. */
 curl_socket_t http_opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *addr);
 int http_closesocket_cb(void *userp, curl_socket_t fd);
 /* Stop libcurl, close every handle; memory goes in the close callbacks.
@@ -62,5 +63,14 @@ void http_shutdown(struct http *http);
 /* A transfer is done: take it out of the multi, report it, free it
  * (req is gone on return). */
 void http_request_finish(struct http_request *req, CURLcode result);
+/* The engine req runs in. */
+struct http *http_request_engine(const struct http_request *req);
+/* The socket failed with errno err (socket() itself, or the error an event
+ * on the fd carried): a failed response names that cause, not libcurl's
+ * text.  The latest counts; 0 (a new connection is opened) forgets it. */
+void http_request_note_errno(struct http_request *req, int err);
+/* The same for the request in flight whose handle is easy, if any (easy is
+ * only compared: it may be stale). */
+void http_request_note_errno_easy(struct http *http, const CURL *easy, int err);
 
 #endif

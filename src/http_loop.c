@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct http_sock {
 	int owned;   /* opened and closed through our callbacks: a connection */
 	int idle;    /* libcurl let go of it (in its connection cache) */
 	int closing; /* uv_close() called */
+	CURL *easy;  /* the transfer that last asked for it, or NULL: compared, never used */
 	struct http_sock *prev, *next;
 };
 
@@ -157,6 +159,19 @@ http_sock_watch(struct http_sock *sock, int events)
 	return rc;
 }
 
+/* Hand the socket's pending error (SO_ERROR) to the transfer using it. */
+static void
+http_sock_note_error(struct http_sock *sock)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (sock->easy == NULL || getsockopt(sock->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
+	    err == 0)
+		return;
+	http_request_note_errno_easy(sock->http, sock->easy, err);
+}
+
 static void
 http_poll_cb(uv_poll_t *poll, int status, int events)
 {
@@ -173,9 +188,13 @@ http_poll_cb(uv_poll_t *poll, int status, int events)
 		return;
 	}
 	/* An error on the fd must reach libcurl, which will fail the
-	 * transfer; ignoring it leaves the transfer stuck or polls a dead fd. */
+	 * transfer; ignoring it leaves the transfer stuck or polls a dead fd.
+	 * libcurl names it only "select/poll returned error", so the cause is
+	 * taken from the socket first.  libuv has stopped the handle. */
 	if (status < 0) {
 		flags = CURL_CSELECT_ERR;
+		sock->events = 0;
+		http_sock_note_error(sock);
 	} else {
 		if (events & UV_READABLE)
 			flags |= CURL_CSELECT_IN;
@@ -223,10 +242,10 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	CURLMcode mrc;
 	int events = 0, rc;
 
-	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (sock == NULL)
 			return 0;
+		sock->easy = NULL;
 		/* Not a connection (the threaded resolver's socketpair): libcurl
 		 * closes it itself, without the close callback, so forget it
 		 * now, while the fd is still open. */
@@ -254,6 +273,7 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 		}
 	}
 	sock->idle = 0;
+	sock->easy = easy;
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
@@ -270,15 +290,23 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 curl_socket_t
 http_opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
+	struct http_request *req = userp;
 	struct http_sock *sock;
 	curl_socket_t fd;
 
 	/* Not inherited by the programs the daemon runs. */
 	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-	if (fd < 0 || purpose != CURLSOCKTYPE_IPCXN)
-		return fd < 0 ? CURL_SOCKET_BAD : fd;
+	if (fd < 0) {
+		/* libcurl would say "Couldn't connect to server". */
+		if (errno == EMFILE || errno == ENFILE)
+			http_request_note_errno(req, errno);
+		return CURL_SOCKET_BAD;
+	}
+	http_request_note_errno(req, 0); /* a new connection: what failed before is history */
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return fd;
 	/* Without a handle now, the socket callback makes an unowned one. */
-	if ((sock = http_sock_new(userp, fd)) != NULL)
+	if ((sock = http_sock_new(http_request_engine(req), fd)) != NULL)
 		sock->owned = 1;
 	return fd;
 }

@@ -213,6 +213,15 @@ TEST CONTROL (no auth, no faults, not counted in stats; JSON bodies)
                       the query; with a large "times" and a match on one
                       job's /events it is a job whose history never ends.
                       The request is not executed.
+          "reset_body" execute the request, send its headers with the full
+                      Content-Length and half the body, then RST (SO_LINGER 0):
+                      a connection reset in the middle of the body.
+          "reflect"   execute and answer normally, and send the request's
+                      credentials back in response headers, as a misbehaving
+                      server or proxy might: "x-echo-authorization" and
+                      "x-echo-api-key" verbatim (when sent), and "x-echo-token:
+                      seen=TOKEN; path=/" with the last word of the
+                      Authorization (or the api-key) value.
        }
       Faults are kept in the order added; each API request takes the first
       fault that matches it (method + regex) and uses up one of its "times";
@@ -283,7 +292,7 @@ DEMO = {
     ],
 }
 FAULT_KINDS = ("status", "malformed", "truncated", "slow", "reset",
-               "endless_events")
+               "endless_events", "reset_body", "reflect")
 
 
 class SpecError(Exception):
@@ -1310,9 +1319,27 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             half = out[:len(out) // 2]
             self.send(status, half, ctype, declared_len=len(out))
+        elif kind == "reset_body":
+            self.send(status, out[:len(out) // 2], ctype, declared_len=len(out))
+            self.reset_connection()
+        elif kind == "reflect":
+            self.send(status, out, ctype, self.reflected_headers())
         else:
             self.send(status, out, ctype)
         self.finish_api(app, target, status, kind)
+
+    def reflected_headers(self):
+        out = {}
+        auth = self.headers.get("Authorization")
+        azure = self.headers.get("api-key")
+        if auth:
+            out["x-echo-authorization"] = auth
+        if azure:
+            out["x-echo-api-key"] = azure
+        token = (auth or azure or "").split()
+        if token:
+            out["x-echo-token"] = "seen=%s; path=/" % token[-1]
+        return out
 
     def finish_api(self, app, target, status, kind):
         with app.lock:

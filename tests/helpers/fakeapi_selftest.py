@@ -513,6 +513,19 @@ def test_faults(srv, c):
     st, body = c.json("POST", "/_fake/fault", {"kind": "endless_events",
                                                "per_page": 0})
     check(st == 400, "endless_events: bad per_page: 400")
+    c.json("POST", "/_fake/fault", {"match": "ftjob-b64$", "kind": "reset_body"})
+    try:
+        c.raw("GET", "/v1/fine_tuning/jobs/ftjob-b64")
+        err = None
+    except (ConnectionError, http.client.IncompleteRead) as e:
+        err = e
+    check(err is not None, "reset_body: the body is cut (%r)" % (err,))
+
+    c.json("POST", "/_fake/fault", {"match": "ftjob-b64$", "kind": "reflect"})
+    st, hdrs, _ = c.raw("GET", "/v1/fine_tuning/jobs/ftjob-b64")
+    check(st == 200 and hdrs.get("x-echo-authorization") == "Bearer sk-test"
+          and hdrs.get("x-echo-token") == "seen=sk-test; path=/",
+          "reflect: the credentials come back in headers (%r)" % (hdrs,))
 
     st, body = c.json("POST", "/_fake/fault", {"match": "(", "kind": "status"})
     check(st == 400, "bad fault regex: 400")

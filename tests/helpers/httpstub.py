@@ -18,6 +18,10 @@ only.  Routes:
   GET  /close-later   200 kept alive, then the server closes the idle
                       connection 100 ms later
   GET  /echo-headers  the request headers as the text body
+  GET  /reflect       200; the request's Authorization comes back in
+                      X-Echo-Auth and its api-key inside X-Echo-Key
+                      ("v=KEY; seen")
+  GET  /reset-body    headers announcing 1000 bytes, 10 of them, then RST
   POST /echo          the request body
 
 With --exit-on-eof the server exits when its stdin reaches end of file, so
@@ -26,7 +30,9 @@ it never outlives a test that crashed.
 
 import argparse
 import os
+import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -88,6 +94,21 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.1)
             self.close_connection = True
+        elif path == "/reflect":
+            self.reply(200, OK_BODY, extra=[
+                ("X-Echo-Auth", self.headers.get("Authorization", "")),
+                ("X-Echo-Key", "v=%s; seen" % self.headers.get("api-key", "")),
+                ("X-Plain", "visible")])
+        elif path == "/reset-body":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 10)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
         elif path == "/echo-headers":
             self.reply(200, str(self.headers).encode("latin-1"), "text/plain")
         else:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -261,6 +262,32 @@ test_closed_while_idle(void)
 	test_result_clear(&r);
 }
 
+/* No descriptor left for a new connection: the error says so, not
+ * libcurl's "Couldn't connect to server".  Port 9 on 127.0.0.2 is never a
+ * pooled connection, so the request must open a socket. */
+static void
+test_emfile(void)
+{
+	struct http_request_opts opts = {0};
+	struct test_result r = {0};
+	struct rlimit saved, low;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	getrlimit(RLIMIT_NOFILE, &saved);
+	low = saved;
+	low.rlim_cur = fd >= 0 ? (rlim_t)fd : 0; /* the lowest free fd is over it */
+	close(fd);
+	test_completed = 0;
+	opts.url = "http://127.0.0.2:9/ok";
+	ok(setrlimit(RLIMIT_NOFILE, &low) == 0, "descriptor limit lowered to %d", fd);
+	if (http_request_start(test_http, &opts, test_done_cb, &r) != NULL)
+		test_wait(1);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	ok(r.called && r.error && strstr(r.error, "out of file descriptors") != NULL,
+	   "out of descriptors is named (%s)", r.error ? r.error : "(null)");
+	test_result_clear(&r);
+}
+
 static void
 test_errors(void)
 {
@@ -283,6 +310,16 @@ test_errors(void)
 	ok(r.error != NULL, "reset has an error text (%s)", r.error);
 	is_int(r.status, 0, "reset has status 0");
 	test_result_clear(&r);
+
+	/* An RST with part of the body: libcurl sees an error event on the
+	 * socket, and would say only "select/poll returned error".  How much
+	 * was read first depends on when the event came. */
+	ok(test_get("/reset-body", NULL, &r), "GET /reset-body completes");
+	ok(r.error != NULL && strstr(r.error, "connection reset by peer (") == r.error,
+	   "a reset mid-body is named (%s)", r.error ? r.error : "(null)");
+	test_result_clear(&r);
+
+	test_emfile();
 
 	test_completed = 0;
 	opts.timeout_ms = 0;
@@ -485,10 +522,10 @@ test_slurp(const char *path)
 
 /* Run one GET /echo-headers with stderr sent to a file; return the file. */
 static char *
-test_capture(int debug)
+test_capture(int debug, const char *target)
 {
 	const char *headers[] = {"Authorization: Bearer sekrit-token-1", "API-KEY:sekrit-key-2",
-	                         "X-Test: visible", NULL};
+	                         "X-Test: visible", "X-Trace: for sekrit-token-1 only", NULL};
 	struct http_request_opts opts = {0};
 	struct test_result r = {0};
 	char path[128];
@@ -504,14 +541,15 @@ test_capture(int debug)
 	log_set_level(LOG_LEVEL_DEBUG);
 	http_set_debug(test_http, debug);
 	opts.headers = headers;
-	if (!test_get("/echo-headers", &opts, &r))
+	if (!test_get(target, &opts, &r))
 		buf_puts(&r.body, "");
 	http_set_debug(test_http, 0);
 	log_set_level(LOG_LEVEL_INFO);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	if (r.body.data == NULL || strstr(r.body.data, "sekrit-token-1") == NULL)
+	if (strcmp(target, "/echo-headers") == 0 &&
+	    (r.body.data == NULL || strstr(r.body.data, "sekrit-token-1") == NULL))
 		ok(0, "the secret reached the server");
 	test_result_clear(&r);
 	return test_slurp(path);
@@ -520,17 +558,27 @@ test_capture(int debug)
 static void
 test_debug(void)
 {
-	char *log = test_capture(1);
+	char *log = test_capture(1, "/echo-headers");
 
 	ok(strstr(log, "> GET /echo-headers HTTP/1.1") != NULL, "request line logged");
 	ok(strstr(log, "< HTTP/1.1 200 OK") != NULL, "response status logged");
 	ok(strstr(log, "> X-Test: visible") != NULL, "ordinary request header logged");
 	ok(strstr(log, "> Authorization: [redacted]") != NULL, "authorization redacted");
 	ok(strstr(log, "> API-KEY: [redacted]") != NULL, "api-key redacted");
+	ok(strstr(log, "> X-Trace: [redacted]") != NULL,
+	   "a request header holding the key redacted");
 	ok(strstr(log, "sekrit") == NULL, "no secret in the log, not even the echoed body");
 	free(log);
 
-	log = test_capture(0);
+	/* A server (or proxy) that reflects the credentials. */
+	log = test_capture(1, "/reflect");
+	ok(strstr(log, "< X-Echo-Auth: [redacted]") != NULL, "reflected Authorization redacted");
+	ok(strstr(log, "< X-Echo-Key: [redacted]") != NULL, "a value holding the api-key redacted");
+	ok(strstr(log, "< X-Plain: visible") != NULL, "other response headers logged");
+	ok(strstr(log, "sekrit") == NULL, "no reflected secret in the log");
+	free(log);
+
+	log = test_capture(0, "/echo-headers");
 	ok(strstr(log, "http:") == NULL, "nothing logged with debug off");
 	free(log);
 }
