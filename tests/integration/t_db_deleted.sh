@@ -2,18 +2,23 @@
 # The database deleted while ftmond runs: noticed within the check interval
 # (FTMON_DB_CHECK_MS, short here), logged and shown in `status`, the path
 # reopened as a new database, and the jobs read again from the API so the
-# new file ends up complete: a job that had finished before the deletion
-# (back through discovery) and jobs still running (their watches restart).
+# new file ends up complete.  Discovery is off, so only the source's resync
+# (source.h) can bring the running jobs back: their watches store them again
+# and restart; a job that had finished before the deletion is not watched
+# and comes back with `track` (with discovery on, discovery finds it).
 . "$(dirname "$0")/lib.sh"
 
 export FTMON_DB_CHECK_MS=300
 start_fakeapi
 OPENAI_POLL=200ms
-openai_config
+openai_config "discover = false"
 fake POST /_fake/jobs '{"id": "ftjob-d1", "total_steps": 20, "steps_per_second": 40}' >/dev/null
 fake POST /_fake/jobs '{"id": "ftjob-d2", "total_steps": 300, "steps_per_second": 25}' >/dev/null
 fake POST /_fake/jobs '{"id": "ftjob-d3", "total_steps": 300, "steps_per_second": 25, "sample_every": 2}' >/dev/null
 start_daemon
+for j in ftjob-d1 ftjob-d2 ftjob-d3; do
+	ctl track openai "$j" >/dev/null || bail "track $j"
+done
 points_of() { sql "SELECT count(*) FROM metric_points WHERE job = '$1'"; }
 running_with_points() {
 	jobs_complete_in_db 1 && [ "$(points_of ftjob-d2)" -gt 0 ] && [ "$(points_of ftjob-d3)" -gt 0 ]
@@ -37,8 +42,12 @@ is "$(jget "$st" 'isinstance(j["database"]["error_at"], (int, float)) and j["dat
 	"True" "with the time"
 like "$(grep "was deleted while open" "$T/ftmond.log")" "database $DB was deleted while open" "the log says so"
 check "a new database file is at the path" test -f "$DB"
-wait_until 60 jobs_complete_in_db 3
-ok $? "all three jobs end complete in the new database"
+wait_until 60 jobs_complete_in_db 2
+ok $? "the two running jobs end complete in the new database"
+check "their points equal the truth exactly" truthcheck ftjob-d2 ftjob-d3
+check "track brings back the job that had finished" ctl track openai ftjob-d1
+wait_until 30 jobs_complete_in_db 3
+ok $? "and it is complete too"
 is "$(sql "SELECT count(*) FROM jobs")" "3" "each job stored once"
 check "stored points equal the truth exactly" truthcheck
 is "$(sql "SELECT count(*) - count(DISTINCT job_id || ' ' || source_event_id) FROM events WHERE source_event_id IS NOT NULL")" \
