@@ -92,8 +92,13 @@ ok $? "the failing write is logged"
 like "$(grep "storing failed" "$T/ftmond.log" | head -1)" "storing failed \\(.*\\): injected write failure; will retry" \
 	"with SQLite's message"
 is "$(grep -c "not an error" "$T/ftmond.log")" "0" "never 'not an error'"
-st=$(ctl --json status)
-like "$(jget "$st" 'j["sources"][0]["last_error"]')" "injected write failure" "status shows the message too"
+# last_error is cleared by each request that succeeds and set again by the
+# next failed write: wait for a moment it holds the failure.
+status_has_failure() {
+	jget "$(ctl --json status)" 'j["sources"][0]["last_error"] or ""' | grep -q "injected write failure"
+}
+wait_until 15 status_has_failure
+ok $? "status shows the message too"
 sqlw "DROP TRIGGER ftmon_test_fail"
 wait_until 60 jobs_complete_in_db 1
 ok $? "once writes work again the job completes"
