@@ -28,6 +28,9 @@
 #include "xmalloc.h"
 
 #define DAEMON_STATUS_INTERVAL_MS 10000
+/* How often the database path is checked against the open file (a stat):
+ * a deleted database is noticed within this, FTMON_DB_CHECK_MS in tests. */
+#define DAEMON_DB_CHECK_MS 30000
 
 struct daemon {
 	uv_loop_t *loop;         /* borrowed from main() */
@@ -46,8 +49,15 @@ struct daemon {
 	bool stopping;
 	bool verbose;        /* -v: debug logging whatever the config says */
 	struct admin *admin; /* owned: who may mutate; admin_group looked up off the loop */
+	/* The database file was deleted or replaced: what happened (for
+	 * `status`, kept until a restart) and whether it is still unopened. */
+	char *db_error; /* owned, or NULL */
+	int64_t db_error_at;
+	const char *db_what; /* "deleted" or "replaced by another file" */
+	bool db_down;        /* the reopen failed; retried at every check */
+	uint64_t db_check_ms;
 	uv_signal_t sigterm, sigint, sighup;
-	uv_timer_t watchdog, status_timer;
+	uv_timer_t watchdog, status_timer, db_check;
 };
 
 /* ---- configuration ---- */
@@ -155,6 +165,62 @@ daemon_watchdog_cb(uv_timer_t *t)
 {
 	/* Sent from the loop itself: if the loop stalls, systemd notices. */
 	sdnotify_send("WATCHDOG=1");
+}
+
+/* ---- the database file ---- */
+
+static void
+daemon_db_error(struct daemon *d, char *msg)
+{
+	free(d->db_error);
+	d->db_error = msg;
+	d->db_error_at = util_now();
+}
+
+/* The sources' store ids and cursors name rows of the file that is gone:
+ * they store their jobs again and read them from the APIs (source.h). */
+static void
+daemon_db_resync(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nsources; i++)
+		if (d->sources[i]->ops->resync)
+			d->sources[i]->ops->resync(d->sources[i]);
+}
+
+/* A database deleted while open takes every later write with it, and the
+ * next start would begin empty: notice, reopen at the path, refetch. */
+static void
+daemon_db_check_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	const char *path = d->conf->database;
+	int rc = store_check_file(d->store);
+	char *err = NULL;
+
+	if (rc == 0)
+		return;
+	if (rc != -EBADF) {
+		d->db_what = rc == -ENOENT ? "deleted" : "replaced by another file";
+		log_err("database %s was %s while open; reopening it at the path", path,
+		        d->db_what);
+	}
+	if (store_reopen(d->store, &err) < 0) {
+		if (!d->db_down)
+			log_err("cannot reopen the database: %s; retrying every %llu ms", err,
+			        (unsigned long long)d->db_check_ms);
+		d->db_down = true;
+		daemon_db_error(
+		        d, xasprintf("%s was %s; cannot reopen it: %s", path, d->db_what, err));
+		free(err);
+		return;
+	}
+	d->db_down = false;
+	daemon_db_error(d, xasprintf("%s was %s; reopened at %s, the sources fetch their jobs "
+	                             "again",
+	                             path, d->db_what, path));
+	log_notice("database reopened at %s; the sources fetch their jobs again from their APIs",
+	           path);
+	daemon_db_resync(d);
 }
 
 /* ---- sources ---- */
@@ -327,6 +393,13 @@ daemon_host_describe(void *data, cJSON *res)
 	cJSON_AddStringToObject(db, "path", d->conf->database);
 	cJSON_AddNumberToObject(db, "size_bytes", (double)store_size_bytes(d->store));
 	cJSON_AddNumberToObject(db, "schema_version", store_schema_version());
+	if (d->db_error) {
+		cJSON_AddStringToObject(db, "error", d->db_error);
+		cJSON_AddNumberToObject(db, "error_at", (double)d->db_error_at);
+	} else {
+		cJSON_AddNullToObject(db, "error");
+		cJSON_AddNullToObject(db, "error_at");
+	}
 	cJSON_AddNumberToObject(res, "clients", (double)control_nclients(d->control));
 }
 
@@ -375,6 +448,7 @@ daemon_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	uv_close((uv_handle_t *)&d->watchdog, NULL);
 	uv_close((uv_handle_t *)&d->status_timer, NULL);
+	uv_close((uv_handle_t *)&d->db_check, NULL);
 }
 
 static void
@@ -393,9 +467,9 @@ daemon_signal_cb(uv_signal_t *s, int signum)
 /* ---- start ---- */
 
 static void
-daemon_limits_from_env(struct control *c)
+daemon_limits_from_env(struct daemon *d, struct control *c)
 {
-	uint64_t max_clients = 0, idle_ms = 0, stream = 0;
+	uint64_t max_clients = 0, idle_ms = 0, stream = 0, db_ms = 0;
 	const char *v;
 
 	/* Test hooks: the defaults are right for production. */
@@ -407,6 +481,9 @@ daemon_limits_from_env(struct control *c)
 	if ((v = getenv("FTMON_MAX_STREAM_OUTPUT")) != NULL)
 		util_parse_uint(v, CONTROL_MAX_OUTPUT, &stream);
 	control_set_stream_limit(c, (size_t)stream);
+	if ((v = getenv("FTMON_DB_CHECK_MS")) != NULL)
+		util_parse_uint(v, 86400000, &db_ms);
+	d->db_check_ms = db_ms > 0 ? db_ms : DAEMON_DB_CHECK_MS;
 }
 
 static void
@@ -428,6 +505,9 @@ daemon_setup_loop(struct daemon *d)
 		uv_timer_start(&d->watchdog, daemon_watchdog_cb, wd / 2, wd / 2);
 	uv_timer_start(&d->status_timer, daemon_status_cb, DAEMON_STATUS_INTERVAL_MS,
 	               DAEMON_STATUS_INTERVAL_MS);
+	uv_timer_init(d->loop, &d->db_check);
+	d->db_check.data = d;
+	uv_timer_start(&d->db_check, daemon_db_check_cb, d->db_check_ms, d->db_check_ms);
 	uv_unref((uv_handle_t *)&d->watchdog);
 }
 
@@ -450,7 +530,7 @@ daemon_open_control(struct daemon *d, char **err)
 		return -1;
 	if (fd >= 0)
 		log_info("control socket inherited from systemd (fd %d)", fd);
-	daemon_limits_from_env(d->control);
+	daemon_limits_from_env(d, d->control);
 	/* Before the loop runs, so blocking here only delays the start. */
 	d->admin = admin_new(d->loop);
 	if (d->conf->admin_group) {
@@ -534,5 +614,6 @@ daemon_free(struct daemon *d)
 	conf_free(d->conf);
 	free(d->sources);
 	util_strv_free(d->config_errors);
+	free(d->db_error);
 	free(d);
 }

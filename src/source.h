@@ -56,6 +56,12 @@ struct source_ops {
 	 * did not change): re-read secrets, retry what was refused.  May be
 	 * NULL. */
 	void (*reload)(struct source *src);
+	/* The database was deleted or replaced and the store reopened at its
+	 * path (store_reopen): every store job id and resume state the source
+	 * holds names nothing now.  Store the jobs it watches again and read
+	 * them from the start, so what the old file had comes back from the
+	 * API.  May be NULL (a source that keeps no such state). */
+	void (*resync)(struct source *src);
 	/* Health for `status`: {"health", "health_since", "last_poll",
 	 * "last_error", "last_error_at", ...}; the caller owns the result. */
 	cJSON *(*status)(struct source *src);

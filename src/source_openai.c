@@ -306,22 +306,20 @@ soai_auth_timer_cb(uv_timer_t *t)
 
 /* ---- source_ops ---- */
 
+/* Watch every tracked, unfinished job of the store not watched yet. */
 static int
-soai_start(struct source *src, char **err)
+soai_watch_stored(struct soai_src *s)
 {
-	struct soai_src *s = (struct soai_src *)src;
 	struct store_job_state *jobs;
 	size_t n;
 	int rc;
 
-	if ((rc = store_jobs_of_source(s->env->store, src->name, &jobs, &n)) < 0) {
-		*err = xasprintf("reading its jobs: %s", ingest_errmsg(s->in));
+	if ((rc = store_jobs_of_source(s->env->store, s->base.name, &jobs, &n)) < 0)
 		return rc;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct store_job_state *js = &jobs[i];
 		bool complete = oai_status_finished(js->status) && js->results_done;
-		if (js->tracked && !complete) {
+		if (js->tracked && !complete && soai_watch_find(s, js->id) == NULL) {
 			struct soai_watch *j =
 			        soai_watch_add(s, js->id, js->external_id, js->status, js->cursor,
 			                       js->results_done);
@@ -334,6 +332,19 @@ soai_start(struct source *src, char **err)
 		store_job_state_clear(js);
 	}
 	free(jobs);
+	return 0;
+}
+
+static int
+soai_start(struct source *src, char **err)
+{
+	struct soai_src *s = (struct soai_src *)src;
+	int rc;
+
+	if ((rc = soai_watch_stored(s)) < 0) {
+		*err = xasprintf("reading its jobs: %s", ingest_errmsg(s->in));
+		return rc;
+	}
 	soai_discover_schedule(s, 1 + soai_jitter(s, 200));
 	uv_timer_start(&s->auth_timer, soai_auth_timer_cb, soai_auth_recheck_ms(s), 0);
 	log_info("source %s: watching %zu unfinished jobs at %s%s", src->name, s->njobs,
@@ -636,6 +647,59 @@ soai_reload(struct source *src)
 	}
 }
 
+/* Store every watched job in the new database, tracked, and keep their
+ * watches in the same order under the new ids (ids[i] for the i-th). */
+static int
+soai_resync_store(struct soai_src *s, int64_t *ids)
+{
+	size_t i = 0;
+	int rc;
+
+	if ((rc = ingest_begin(s->in)) < 0)
+		return rc;
+	for (struct soai_watch *j = s->jobs; j && rc >= 0; j = j->next, i++)
+		if ((rc = ingest_job(s->in, s->base.name, j->external_id, j->status, &ids[i])) >= 0)
+			rc = ingest_tracked(s->in, ids[i], true);
+	if (rc >= 0)
+		rc = ingest_commit(s->in);
+	if (rc < 0)
+		ingest_rollback(s->in);
+	return rc;
+}
+
+/* The database is a new file (source.h): the watched jobs are stored again
+ * and polled from the start, so their events, checkpoints and result files
+ * are read whole; a file that replaced the old one may bring unfinished
+ * jobs of its own, watched as at start; jobs that were complete come back
+ * through discovery. */
+static void
+soai_resync(struct source *src)
+{
+	struct soai_src *s = (struct soai_src *)src;
+	int64_t *ids = xcalloc(s->njobs + 1, sizeof(*ids));
+	size_t i = 0, n = s->njobs;
+
+	if (soai_resync_store(s, ids) < 0) {
+		log_err("source %s: cannot store its %zu watched jobs in the new database: %s; "
+		        "discovery, `track` or a restart brings them back",
+		        src->name, n, ingest_errmsg(s->in));
+		while (s->jobs)
+			soai_watch_remove(s->jobs);
+	} else {
+		for (struct soai_watch *j = s->jobs; j; j = j->next)
+			soai_watch_restart(j, ids[i++]);
+		log_info("source %s: the database was replaced; reading its %zu watched jobs "
+		         "again from the API",
+		         src->name, n);
+	}
+	free(ids);
+	if (soai_watch_stored(s) < 0)
+		log_err("source %s: reading its jobs in the new database: %s", src->name,
+		        ingest_errmsg(s->in));
+	soai_discover_schedule(s, 1);
+	soai_pump(s);
+}
+
 /* Drop one closed handle; the source goes with the last one once it is
  * being destroyed.  libuv runs close callbacks in no promised order, so the
  * source's timers and its jobs' timers share this one count. */
@@ -712,6 +776,7 @@ static const struct source_ops soai_ops = {
         .track_cancel = soai_track_cancel,
         .untrack = soai_untrack,
         .reload = soai_reload,
+        .resync = soai_resync,
         .status = soai_status,
         .destroy = soai_destroy,
 };

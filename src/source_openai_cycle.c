@@ -841,6 +841,32 @@ soai_watch_find(struct soai_src *s, int64_t id)
 	return NULL;
 }
 
+void
+soai_watch_restart(struct soai_watch *j, int64_t id)
+{
+	struct soai_src *s = j->src;
+
+	if (j->req) {
+		http_request_cancel(j->req);
+		j->req = NULL;
+		workq_done(&s->queue);
+	}
+	workq_remove(&s->queue, &j->qitem);
+	j->id = id;
+	free(j->cursor);
+	j->cursor = NULL;
+	free(j->ckpt_after);
+	j->ckpt_after = NULL;
+	j->results_done = false;
+	j->total_steps = -1;
+	j->attempt = 0;
+	j->cycles_since_ckpt = 0;
+	j->phase = SOAI_PH_JOB;
+	oai_walk_clear(&j->walk);
+	soai_watch_forget(j);
+	soai_job_schedule(j, 0);
+}
+
 /* Forget what the watch believes about the job (missing, done, the
  * fingerprints of unchanged responses) so the next poll reads and stores
  * everything again. */

@@ -237,6 +237,10 @@ struct soai_watch *soai_watch_find(struct soai_src *s, int64_t id);
 /* Forget what the watch believes about the job, so the next poll reads and
  * stores everything again. */
 void soai_watch_forget(struct soai_watch *j);
+/* The store was replaced: the job is row id there and nothing of it is
+ * stored yet.  Drops the request in flight and polls the job from the start
+ * (no cursor, results not done) now. */
+void soai_watch_restart(struct soai_watch *j, int64_t id);
 /* Run the job's next request after delay_ms; 0 queues it now. */
 void soai_job_schedule(struct soai_watch *j, uint64_t delay_ms);
 /* Start queued requests while there is room. */

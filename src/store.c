@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -94,8 +97,12 @@ struct store_pending {
 };
 
 struct store {
-	sqlite3 *db;
+	sqlite3 *db; /* NULL after a reopen failed: every call fails until one succeeds */
 	char *path;
+	/* SQLite's message for the last failure, taken when it happened: the
+	 * rollback that follows a failed write resets sqlite3_errmsg() to
+	 * "not an error" before the caller gets to read it. */
+	char errmsg[512];
 	sqlite3_stmt *stmt[ST__COUNT];
 	struct {
 		char *name;
@@ -114,8 +121,23 @@ store_db(struct store *st)
 	return st->db;
 }
 
-int
-store_rc(struct store *st, int rc)
+static void
+store_note_error(struct store *st, const char *msg)
+{
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", msg);
+}
+
+/* Every call that needs the connection, when there is none. */
+static int
+store_not_open(struct store *st)
+{
+	if (st->errmsg[0] == '\0')
+		store_note_error(st, "the database is not open");
+	return -EIO;
+}
+
+static int
+store_rc_map(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -138,10 +160,24 @@ store_rc(struct store *st, int rc)
 	}
 }
 
+int
+store_rc(struct store *st, int rc)
+{
+	int ret = store_rc_map(rc);
+
+	if (ret < 0 && st->db)
+		store_note_error(st, sqlite3_errmsg(st->db));
+	return ret;
+}
+
 const char *
 store_errmsg(struct store *st)
 {
-	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+	if (st == NULL)
+		return "no database";
+	if (st->errmsg[0])
+		return st->errmsg;
+	return st->db ? sqlite3_errmsg(st->db) : "no database";
 }
 
 int
@@ -189,20 +225,113 @@ sqlerr:
 	return -EIO;
 }
 
-struct store *
-store_open(const char *path, char **err)
+/* Why path (or its -wal/-shm file, or its directory) cannot be written by
+ * this process, in words for the one line that refuses the start; "" when
+ * nothing visible explains it. */
+static void
+store_why_unwritable(const char *path, char *buf, size_t size)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	struct stat sb;
+	char *copy;
+	const char *dir;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char *f = xasprintf("%s%s", path, suffix[i]);
+		if (stat(f, &sb) == 0 && access(f, R_OK | W_OK) < 0) {
+			snprintf(
+			        buf, size,
+			        "%s is not writable (%s; mode %04o, owner uid %u, ftmond runs as uid %u)",
+			        f, strerror(errno), (unsigned)(sb.st_mode & 07777),
+			        (unsigned)sb.st_uid, (unsigned)geteuid());
+			free(f);
+			return;
+		}
+		free(f);
+	}
+	copy = xstrdup(path);
+	dir = dirname(copy); /* in copy, or a static "." */
+	if (access(dir, W_OK | X_OK) < 0)
+		snprintf(buf, size, "the directory %s is not writable (%s; ftmond runs as uid %u)",
+		         dir, strerror(errno), (unsigned)geteuid());
+	free(copy);
+}
+
+/* Refuse a database that cannot be written now rather than fail every
+ * write later: SQLite silently opens a file it may not write read-only,
+ * and a -wal or -shm file left by another user only fails at the first
+ * commit.  So commit a real write (the schema version, unchanged). */
+static int
+store_probe_write(struct store *st, char **err)
+{
+	char why[768], *sql, *msg = NULL;
+	int version = 0, rc;
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		store_why_unwritable(st->path, why, sizeof(why));
+		*err = xasprintf("%s: cannot write the database: %s", st->path,
+		                 why[0] ? why : "SQLite opened it read-only");
+		return -EACCES;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sql = xasprintf("BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT;", version);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	free(sql);
+	/* Busy: another writer holds the lock, which says nothing against
+	 * our writing; the steps wait for it as usual. */
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY) {
+		sqlite3_free(msg);
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	store_why_unwritable(st->path, why, sizeof(why));
+	*err = xasprintf("%s: cannot write the database (%s)%s%s", st->path,
+	                 msg ? msg : sqlite3_errstr(rc), why[0] ? ": " : "", why);
+	sqlite3_free(msg);
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return store_rc_map(rc);
+}
+
+/* Drop the connection (rolling back an open transaction) and everything
+ * that belongs to it; the struct and its path stay. */
+static void
+store_disconnect(struct store *st)
+{
+	st->npending = 0;
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < ST__COUNT; i++) {
+		sqlite3_finalize(st->stmt[i]);
+		st->stmt[i] = NULL;
+	}
+	for (size_t i = 0; i < st->nmetrics; i++)
+		free(st->metrics[i].name);
+	st->nmetrics = 0;
+	sqlite3_close(st->db);
+	st->db = NULL;
+}
+
+/* Open st->path: pragmas, a write probe, migrations, statements. */
+static int
+store_connect(struct store *st, char **err)
+{
 	char *msg = NULL;
 	int rc;
 
 	*err = NULL;
-	st->path = xstrdup(path);
-	rc = sqlite3_open_v2(path, &st->db,
+	st->errmsg[0] = '\0';
+	rc = sqlite3_open_v2(st->path, &st->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                     NULL);
 	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: cannot open database: %s", path,
+		*err = xasprintf("%s: cannot open database: %s", st->path,
 		                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
@@ -217,24 +346,40 @@ store_open(const char *path, char **err)
 	                  " PRAGMA foreign_keys = ON;",
 	                  NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errstr(rc));
+		char why[768];
+		store_why_unwritable(st->path, why, sizeof(why));
+		*err = xasprintf("%s: %s%s%s", st->path, msg ? msg : sqlite3_errstr(rc),
+		                 why[0] ? ": " : "", why);
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if (store_migrate(st, err) < 0)
+	if ((rc = store_probe_write(st, err)) < 0 || (rc = store_migrate(st, err)) < 0)
 		goto fail;
 	for (int i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		                       &st->stmt[i], NULL) != SQLITE_OK) {
-			*err = xasprintf("%s: preparing statement %d: %s", path, i,
+			*err = xasprintf("%s: preparing statement %d: %s", st->path, i,
 			                 sqlite3_errmsg(st->db));
 			goto fail;
 		}
 	}
-	return st;
+	return 0;
 fail:
-	store_close(st);
-	return NULL;
+	store_disconnect(st);
+	return rc < 0 ? rc : -EIO;
+}
+
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	st->path = xstrdup(path);
+	if (store_connect(st, err) < 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
 }
 
 void
@@ -242,16 +387,48 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	st->npending = 0;
-	if (st->db && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	for (size_t i = 0; i < st->nmetrics; i++)
-		free(st->metrics[i].name);
-	sqlite3_close(st->db);
+	store_disconnect(st);
 	free(st->path);
 	free(st);
+}
+
+int
+store_check_file(struct store *st)
+{
+	struct stat sb;
+	int moved = 0;
+
+	if (st->db == NULL)
+		return -EBADF;
+	/* SQLite compares the open file's inode with the path's (and says
+	 * nothing for :memory:). */
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
+	    !moved)
+		return 0;
+	return stat(st->path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR) ? -ENOENT : -ESTALE;
+}
+
+int
+store_reopen(struct store *st, char **err)
+{
+	bool moved = st->db && store_check_file(st) < 0;
+	int rc;
+
+	/* SQLite does not checkpoint a file that has moved when it closes it,
+	 * so its -wal and -shm files stay at the path, and the file that is
+	 * there now (or the new one) would read them as its own: they belong
+	 * to the file that is gone, with it. */
+	store_disconnect(st);
+	if (moved) {
+		char *wal = xasprintf("%s-wal", st->path), *shm = xasprintf("%s-shm", st->path);
+		unlink(wal);
+		unlink(shm);
+		free(wal);
+		free(shm);
+	}
+	if ((rc = store_connect(st, err)) < 0)
+		store_note_error(st, *err);
+	return rc;
 }
 
 int64_t
@@ -283,15 +460,21 @@ store_exec(struct store *st, enum store_stmt_id id)
 int
 store_begin(struct store *st)
 {
+	if (st->db == NULL)
+		return store_not_open(st);
+	/* A step's failure is reported with its own message, never an older one. */
+	st->errmsg[0] = '\0';
 	return store_exec(st, ST_BEGIN);
 }
 
 int
 store_commit(struct store *st)
 {
-	int rc = store_flush_pending(st);
+	int rc;
 
-	if (rc == 0)
+	if (st->db == NULL)
+		return store_not_open(st);
+	if ((rc = store_flush_pending(st)) == 0)
 		rc = store_exec(st, ST_COMMIT);
 	if (rc < 0)
 		store_rollback(st);
@@ -302,7 +485,7 @@ void
 store_rollback(struct store *st)
 {
 	st->npending = 0;
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->db && !sqlite3_get_autocommit(st->db))
 		store_exec(st, ST_ROLLBACK);
 	/* Cached metric ids may name rows that were just rolled back. */
 	for (size_t i = 0; i < st->nmetrics; i++)
@@ -342,7 +525,7 @@ store_bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 bool
 store_in_transaction(struct store *st)
 {
-	return !sqlite3_get_autocommit(st->db);
+	return st->db && !sqlite3_get_autocommit(st->db);
 }
 
 int
@@ -479,6 +662,8 @@ store_jobs_of_source(struct store *st, const char *source, struct store_job_stat
 
 	*out = NULL;
 	*n = 0;
+	if (st->db == NULL)
+		return store_not_open(st);
 	rc = sqlite3_prepare_v2(
 	        st->db,
 	        "SELECT id, external_id, status, event_cursor, results_done, tracked"

@@ -11,7 +11,12 @@
  * Functions return 0 (or a documented positive value) on success and a
  * negative errno on failure (-EIO for database errors, -ENOSPC when the
  * disk is full, -ENOENT when a row does not exist); store_errmsg() gives
- * the last SQLite message.  Nothing here logs.
+ * SQLite's message for the last failure, taken when it happened (so it
+ * survives the rollback that follows).  Nothing here logs.
+ *
+ * The daemon keeps one struct store for its whole life: when the file is
+ * deleted or replaced under it, store_reopen() opens the path again inside
+ * the same struct, so every holder of the pointer stays valid.
  */
 #ifndef FTMON_STORE_H
 #define FTMON_STORE_H
@@ -23,8 +28,11 @@
 
 struct store;
 
-/* Open (creating if needed) and migrate.  On failure returns NULL and sets
- * *err to a malloc'd message the caller frees. */
+/* Open (creating if needed), check that the file, its -wal and -shm files
+ * and its directory can be written (a committed write, so a database this
+ * process may only read is refused now rather than at every write later),
+ * and migrate.  On failure returns NULL and sets *err to a malloc'd
+ * one-line message naming the file and the cause; the caller frees it. */
 struct store *store_open(const char *path, char **err);
 /* NULL is fine.  Rolls back an open transaction. */
 void store_close(struct store *st);
@@ -33,6 +41,19 @@ const char *store_errmsg(struct store *st);
 int store_schema_version(void);
 /* Database file size in bytes (main file plus WAL). */
 int64_t store_size_bytes(struct store *st);
+/* Whether the path still names the file that is open (its inode against
+ * the open file's, one stat): 0, or
+ * -ENOENT (deleted), -ESTALE (another file is there now), -EBADF (no file
+ * is open: the last store_reopen failed). */
+int store_check_file(struct store *st);
+/* Close the connection (rolling back an open transaction) and open the
+ * path again as store_open does, creating and migrating a new file when
+ * there is none.  When the open file had been deleted or replaced, its
+ * -wal and -shm files at the path are removed first (they are its, and
+ * SQLite would read them into the file there now).  0, or a negative errno with *err (malloc'd, the caller
+ * frees): the store then has no database, every call fails (-EIO, with
+ * *err as store_errmsg) until a reopen succeeds. */
+int store_reopen(struct store *st, char **err);
 
 /* Every write below needs an open transaction (-EINVAL otherwise): the
  * sources write through ingest.h, which opens one per step. */

@@ -65,7 +65,13 @@ static sqlite3_stmt *
 store_query_prepare(struct store *st, const char *sql, int *rc)
 {
 	sqlite3_stmt *s = NULL;
-	int r = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
+	int r;
+
+	if (store_db(st) == NULL) { /* a reopen failed (store_reopen) */
+		*rc = store_rc(st, SQLITE_CANTOPEN);
+		return NULL;
+	}
+	r = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
 	*rc = r == SQLITE_OK ? 0 : store_rc(st, r);
 	return s;
 }

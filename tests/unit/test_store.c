@@ -11,12 +11,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
+#include "xmalloc.h"
 
 /* The first column of the first row of a read-only query, or -999. */
 static int64_t
@@ -467,6 +470,151 @@ test_rollback(struct store *st, int64_t job)
 	cJSON_Delete(m);
 }
 
+/* Run SQL on the connection behind the store's back (a test's fault). */
+static int
+sql_exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(store_db(st), sql, NULL, NULL, NULL);
+}
+
+/* A failed write is reported with SQLite's message even though the
+ * rollback after it resets the connection's own to "not an error". */
+static void
+test_errmsg_kept(struct store *st, int64_t job)
+{
+	is_int(sql_exec(st, "CREATE TRIGGER t_fail BEFORE INSERT ON points"
+	                    " BEGIN SELECT RAISE(ABORT, 'injected point failure'); END;"),
+	       SQLITE_OK, "a trigger that refuses points");
+	is_int(store_begin(st), 0, "begin");
+	ok(store_insert_point(st, job, "errmsg_metric", 1, 1.0, 1) < 0, "the insert fails");
+	store_rollback(st);
+	is_str(store_errmsg(st), "injected point failure",
+	       "store_errmsg after the rollback is the failure's message");
+	is_int(sql_exec(st, "DROP TRIGGER t_fail;"
+	                    "CREATE TRIGGER t_fail BEFORE INSERT ON latest_metrics"
+	                    " BEGIN SELECT RAISE(ABORT, 'injected commit failure'); END;"),
+	       SQLITE_OK, "a trigger that refuses the commit's bookkeeping");
+	is_int(store_begin(st), 0, "begin");
+	is_int(store_insert_point(st, job, "errmsg_metric", 2, 1.0, 1), 1, "the point goes in");
+	ok(store_commit(st) < 0, "the commit fails (and rolls back)");
+	ok(!store_in_transaction(st), "no transaction is left open");
+	is_str(store_errmsg(st), "injected commit failure",
+	       "store_errmsg after a failed commit is the failure's message");
+	is_int(sql_exec(st, "DROP TRIGGER t_fail"), SQLITE_OK, "trigger dropped");
+	is_int(store_begin(st), 0, "a new step begins");
+	ok(strcmp(store_errmsg(st), "injected commit failure") != 0,
+	   "and does not carry the old failure's message");
+	store_rollback(st);
+}
+
+static int64_t
+file_ino(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_ino : -1;
+}
+
+/* A job with one point, committed: the file is in use. */
+static int
+put_one(struct store *st, const char *id)
+{
+	int64_t job = -1;
+	int rc;
+
+	if ((rc = store_begin(st)) < 0 ||
+	    (rc = store_job_ensure(st, "s", id, "running", &job)) < 0 ||
+	    (rc = store_insert_point(st, job, "m", 1, 1.0, 1)) < 0 || (rc = store_commit(st)) < 0)
+		store_rollback(st);
+	return rc;
+}
+
+/* The file deleted, replaced, and its directory gone under an open store. */
+static void
+test_file_checks(void)
+{
+	char dir[] = "/tmp/ftmon-test-store.XXXXXX", *sub, *moved, *path, *other, *err = NULL;
+	struct store *st, *st2;
+	int64_t id;
+	char *why = NULL;
+	int rc;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	sub = xasprintf("%s/sub", dir);
+	moved = xasprintf("%s/moved", dir);
+	path = xasprintf("%s/a.db", sub);
+	other = xasprintf("%s/b.db", sub);
+	mkdir(sub, 0700);
+	st = store_open(path, &err);
+	ok(st != NULL, "store_open of a file");
+	if (st == NULL) {
+		TAP_DIAG("  %s", err);
+		free(err);
+		goto out;
+	}
+	is_int(put_one(st, "ftjob-old"), 0, "a job stored");
+	is_int(store_check_file(st), 0, "the path names the open file");
+	unlink(path);
+	is_int(store_check_file(st), -ENOENT, "deleted: -ENOENT");
+	is_int(store_reopen(st, &err), 0, "reopened");
+	ok(file_ino(path) > 0, "a new file is at the path");
+	is_int(store_check_file(st), 0, "and it is the open one");
+	is_int(store_job_resolve(st, "ftjob-old", &id, &why), -ENOENT,
+	       "the new file does not have the old job");
+	free(why);
+	why = NULL;
+	is_int(put_one(st, "ftjob-new"), 0, "the new file takes writes");
+	is_int(sql_int(st, "PRAGMA user_version"), store_schema_version(), "and is migrated");
+
+	st2 = store_open(other, &err);
+	ok(st2 != NULL && put_one(st2, "ftjob-other") == 0, "another database");
+	store_close(st2);
+	is_int(rename(other, path), 0, "moved over the open one");
+	is_int(store_check_file(st), -ESTALE, "replaced: -ESTALE");
+	is_int(store_reopen(st, &err), 0, "reopened");
+	is_int(store_job_resolve(st, "ftjob-other", &id, &why), 0,
+	       "the store now reads the file that replaced it");
+	free(why);
+	why = NULL;
+	is_int(store_job_resolve(st, "ftjob-new", &id, &why), -ENOENT,
+	       "and nothing of the old file's WAL is read into it");
+	free(why);
+	why = NULL;
+
+	unlink(path);
+	is_int(rename(sub, moved), 0, "its directory moved away");
+	ok(store_reopen(st, &err) < 0 && err && strstr(err, path),
+	   "no directory: the reopen fails naming the file");
+	is_int(store_check_file(st), -EBADF, "no file is open: -EBADF");
+	is_int(store_begin(st), -EIO, "writes fail with -EIO");
+	ok(strstr(store_errmsg(st), path) != NULL, "store_errmsg says why");
+	ok(store_query_counts(st, &rc) == NULL && rc == -EIO, "queries fail with -EIO");
+	ok(!store_in_transaction(st), "not in a transaction");
+	store_rollback(st);
+	free(err);
+	err = NULL;
+	is_int(rename(moved, sub), 0, "the directory is back");
+	is_int(store_reopen(st, &err), 0, "the next reopen works");
+	is_int(put_one(st, "ftjob-back"), 0, "and takes writes");
+	store_close(st);
+out:
+	free(err);
+	for (int i = 0; i < 6; i++) {
+		char *f = xasprintf("%s%s", i < 3 ? path : other,
+		                    (const char *[]){"", "-wal", "-shm"}[i % 3]);
+		unlink(f);
+		free(f);
+	}
+	rmdir(sub);
+	rmdir(dir);
+	free(sub);
+	free(moved);
+	free(path);
+	free(other);
+}
+
 int
 main(void)
 {
@@ -489,6 +637,8 @@ main(void)
 	test_query_jobs(st);
 	test_job_state(st, job);
 	test_rollback(st, job);
+	test_errmsg_kept(st, job);
 	store_close(st);
+	test_file_checks();
 	return tap_done();
 }
