@@ -35,9 +35,12 @@ base_url = http://127.0.0.1:$(cat "$T/port")/v1
 api_key_env = DEMO_OPENAI_KEY
 poll_interval = 1s
 CONF
+# The simulated API takes any key; -t checks that the variable is set.
+DEMO_OPENAI_KEY=sk-test
+export DEMO_OPENAI_KEY
 echo "== ftmond -t: checking the demo configuration"
 "$build/ftmond" -t -c "$T/ftmon.conf" || exit 1
-DEMO_OPENAI_KEY=sk-test "$build/ftmond" -c "$T/ftmon.conf" 2>"$T/ftmond.log" &
+"$build/ftmond" -c "$T/ftmon.conf" 2>"$T/ftmond.log" &
 DAEMON_PID=$!
 export FTMON_SOCKET="$T/ftmon.sock"
 ctl() { "$build/ftmonctl" "$@"; }
