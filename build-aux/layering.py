@@ -122,6 +122,8 @@ FILES = {
     "conf_value.c": "conf",
     "conf_keys.c": "conf",
     "conf_internal.h": "conf",
+    "control_listen.c": "control",
+    "control_internal.h": "control",
     "http_loop.c": "http",
     "http_internal.h": "http",
     "source_openai_cycle.c": "source_openai",
