@@ -116,6 +116,7 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 # Files whose module is not their stem.  Generated headers (built in the
 # build tree, so absent from src/) are listed here too.
 FILES = {
+    "store_open.c": "store",
     "store_query.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
