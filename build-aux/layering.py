@@ -127,6 +127,8 @@ FILES = {
     "control_internal.h": "control",
     "http_loop.c": "http",
     "http_internal.h": "http",
+    "openai_parse_result.c": "openai_parse",
+    "openai_parse_internal.h": "openai_parse",
     "source_openai_cycle.c": "source_openai",
     "source_openai_discover.c": "source_openai",
     "source_openai_events.c": "source_openai",
