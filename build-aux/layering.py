@@ -116,16 +116,22 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 # Files whose module is not their stem.  Generated headers (built in the
 # build tree, so absent from src/) are listed here too.
 FILES = {
+    "store_open.c": "store",
     "store_query.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",
     "conf_keys.c": "conf",
     "conf_internal.h": "conf",
+    "control_listen.c": "control",
+    "control_internal.h": "control",
     "http_loop.c": "http",
     "http_internal.h": "http",
+    "openai_parse_result.c": "openai_parse",
+    "openai_parse_internal.h": "openai_parse",
     "source_openai_cycle.c": "source_openai",
     "source_openai_discover.c": "source_openai",
+    "source_openai_events.c": "source_openai",
     "source_openai_internal.h": "source_openai",
     "schema.h": "store",  # generated from sql/*.sql
 }

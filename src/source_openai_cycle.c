@@ -3,7 +3,8 @@
  *   job object -> events -> checkpoints -> result file
  * each step committing its own transaction (see source_openai.c), and the
  * machinery under it: the watch list, each watch's timer, the ready queue
- * and the pump that starts requests while there is room.
+ * and the pump that starts requests while there is room.  The events phase
+ * (the walk and the storing of its pages) is in source_openai_events.c.
  */
 #include "config.h"
 
@@ -25,12 +26,10 @@
 #include "workq.h"
 #include "xmalloc.h"
 
-static void soai_job_request(struct soai_watch *j);
-
 /* ---- a step that failed ---- */
 
 /* A 200 whose body could not be used: retry it like a transient error. */
-static void
+void
 soai_malformed(struct soai_src *s, struct soai_watch *j, const char *what, const char *why)
 {
 	uint64_t delay = retry_delay_ms(j ? j->attempt : 0, NULL, NULL, 0, soai_rand01(s),
@@ -44,7 +43,7 @@ soai_malformed(struct soai_src *s, struct soai_watch *j, const char *what, const
 	}
 }
 
-static void
+void
 soai_store_failed(struct soai_src *s, struct soai_watch *j, const char *what, int rc)
 {
 	ingest_rollback(s->in);
@@ -125,7 +124,7 @@ soai_job_cycle_done(struct soai_watch *j)
 	soai_job_schedule(j, delay);
 }
 
-static void
+void
 soai_job_after_events(struct soai_watch *j)
 {
 	bool finished = oai_status_finished(j->status);
@@ -161,23 +160,6 @@ soai_job_after_checkpoints(struct soai_watch *j)
 	}
 	j->done = oai_status_finished(j->status) && j->results_done;
 	soai_job_cycle_done(j);
-}
-
-/* Begin the events phase: walk from the newest event to the cursor. */
-static void
-soai_job_start_events(struct soai_watch *j)
-{
-	static const struct oai_walk_limits lim = {
-	        .max_pages = SOAI_MAX_EVENT_PAGES,
-	        .max_events = SOAI_MAX_WALK_EVENTS,
-	        .max_bytes = SOAI_MAX_WALK_BYTES,
-	};
-
-	j->phase = SOAI_PH_EVENTS;
-	j->new_events = false;
-	oai_walk_clear(&j->walk);
-	oai_walk_init(&j->walk, j->cursor, j->resume_after, &lim);
-	soai_job_request(j);
 }
 
 /* What a job object says, as the store's fields (borrowed from job). */
@@ -237,229 +219,6 @@ fail:
 	oai_job_clear(&job);
 	j->job_hash = 0;
 	soai_store_failed(s, j, "job object", rc);
-}
-
-/* One event of a page: a message, or its metrics as points. */
-static int
-soai_store_event(struct soai_watch *j, const struct oai_event *e)
-{
-	struct soai_src *s = j->src;
-	int rc = 0;
-
-	if (!e->is_metrics) {
-		j->ckpt_due = true;
-		return ingest_event(s->in, j->id, e->id, "message", e->level, e->message, NULL,
-		                    e->created_at);
-	}
-	for (size_t m = 0; m < e->nmetrics; m++)
-		if (util_startswith(e->metrics[m].name, "full_valid"))
-			j->ckpt_due = true;
-	for (size_t m = 0; m < e->nmetrics && rc >= 0 && e->step >= 0; m++)
-		rc = ingest_point(s->in, j->id, e->metrics[m].name, e->step, e->metrics[m].value);
-	return rc;
-}
-
-/* Commit the open step, with total_steps when the events changed it. */
-static int
-soai_store_commit(struct soai_watch *j, int64_t total_steps, const char *cursor)
-{
-	struct store_job_info info = STORE_JOB_INFO_INIT;
-	struct soai_src *s = j->src;
-	int rc;
-
-	info.total_steps = total_steps;
-	if (total_steps >= 0 && total_steps != j->total_steps &&
-	    (rc = ingest_job_fields(s->in, j->id, &info, NULL)) < 0)
-		return rc;
-	if (cursor != NULL && (rc = ingest_cursor(s->in, j->id, cursor)) < 0)
-		return rc;
-	if ((rc = ingest_commit(s->in)) < 0)
-		return rc;
-	if (total_steps >= 0)
-		j->total_steps = total_steps;
-	return 0;
-}
-
-/*
- * Store the walk's last page (oldest first) in steps of at most
- * SOAI_TXN_ROWS rows, the last one with the cursor when it may move.
- * Points and events are idempotent, so storing a page before the walk has
- * met the cursor is safe; moving the cursor past unread events is not.
- */
-static int
-soai_store_batch(struct soai_watch *j, const char *cursor)
-{
-	struct soai_src *s = j->src;
-	const struct oai_walk *w = &j->walk;
-	int64_t total_steps = -1;
-	size_t rows = 0;
-	int rc;
-
-	if (w->n == 0 && cursor == NULL)
-		return 0;
-	if ((rc = ingest_begin(s->in)) < 0)
-		return rc;
-	for (size_t i = 0; i < w->n; i++) {
-		if (rows >= SOAI_TXN_ROWS) {
-			if ((rc = soai_store_commit(j, total_steps, NULL)) < 0 ||
-			    (rc = ingest_begin(s->in)) < 0)
-				return rc;
-			rows = 0;
-		}
-		if ((rc = soai_store_event(j, &w->events[i])) < 0)
-			return rc;
-		if (w->events[i].total_steps >= 0)
-			total_steps = w->events[i].total_steps;
-		rows += 1 + w->events[i].nmetrics;
-	}
-	if ((rc = soai_store_commit(j, total_steps, cursor)) < 0)
-		return rc;
-	if (w->n > 0)
-		j->new_events = true;
-	return 0;
-}
-
-/* Storing a page failed: drop the walk and retry the cycle later; what
- * earlier pages stored stays (a later walk stores it again, harmlessly). */
-static void
-soai_walk_failed(struct soai_watch *j, int rc)
-{
-	oai_walk_clear(&j->walk);
-	j->events_hash = 0;
-	j->phase = SOAI_PH_JOB;
-	soai_store_failed(j->src, j, "events", rc);
-}
-
-static void
-soai_resume_clear(struct soai_watch *j)
-{
-	free(j->pending_cursor);
-	free(j->resume_after);
-	j->pending_cursor = j->resume_after = NULL;
-}
-
-/* The walk was cut: say so, and unless it is a dead end, remember where
- * the next walk resumes (walk_done has stored its last page). */
-static void
-soai_walk_cut(struct soai_watch *j, bool complete)
-{
-	struct soai_src *s = j->src;
-	const struct oai_walk *w = &j->walk;
-	const char *newest = j->pending_cursor ? j->pending_cursor : oai_walk_newest_id(w);
-
-	s->walks_cut++;
-	free(s->last_walk_cut);
-	s->last_walk_cut =
-	        xasprintf("job %s: %s after %u pages, %zu events, %zu bytes", j->external_id,
-	                  oai_walk_cut_reason(w->cut), w->pages, w->taken, w->bytes);
-	if (complete) {
-		soai_error(s, "event walk cut: %s; the older pages cannot be reached",
-		           s->last_walk_cut);
-		return;
-	}
-	j->cuts++;
-	if (w->after == NULL || newest == NULL) {
-		soai_resume_clear(j); /* nothing to resume: start from the top */
-	} else {
-		char *pending = xstrdup(newest), *after = xstrdup(w->after);
-		soai_resume_clear(j);
-		j->pending_cursor = pending;
-		j->resume_after = after;
-	}
-	soai_error(s, "event walk cut: %s; stored, cursor kept, the next walk resumes there",
-	           s->last_walk_cut);
-}
-
-/*
- * The walk is over: store its last page.  A complete walk moves the
- * cursor: to its newest event, or, when it resumed a cut walk, to that
- * walk's newest event (everything from there down to the old cursor is
- * now stored).  A cut one leaves the cursor where it was.
- */
-static void
-soai_job_walk_done(struct soai_watch *j)
-{
-	struct oai_walk *w = &j->walk;
-	bool complete = oai_walk_complete(w), resumed = j->resume_after != NULL;
-	const char *newest = resumed ? j->pending_cursor : oai_walk_newest_id(w);
-	char *cursor = complete && newest ? xstrdup(newest) : NULL;
-	int rc;
-
-	if ((rc = soai_store_batch(j, cursor)) < 0) {
-		free(cursor);
-		soai_walk_failed(j, rc);
-		return;
-	}
-	if (w->truncated)
-		soai_walk_cut(j, complete);
-	if (complete) {
-		if (cursor) {
-			free(j->cursor);
-			j->cursor = cursor;
-		}
-		/* A resumed walk's first page is not the newest one. */
-		j->events_hash = resumed ? 0 : j->first_page_hash;
-		soai_resume_clear(j);
-		j->cuts = 0;
-	} else {
-		j->events_hash = 0;
-	}
-	oai_walk_clear(w);
-	soai_job_after_events(j);
-}
-
-static void
-soai_job_on_events(struct soai_watch *j, struct http_response *r)
-{
-	struct soai_src *s = j->src;
-	struct oai_event_page page;
-	const char *why;
-	int rc;
-
-	if (j->walk.pages == 0 && j->resume_after == NULL) {
-		/* The newest page is byte for byte the last one stored: no
-		 * event can be new, since new events come first. */
-		j->first_page_hash = util_hash64(r->body.data, r->body.len);
-		if (j->first_page_hash == j->events_hash) {
-			oai_walk_clear(&j->walk);
-			soai_job_after_events(j);
-			return;
-		}
-	}
-	if (oai_parse_event_page(r->body.data, r->body.len, &page, &why) < 0) {
-		soai_malformed(s, j, "events page", why);
-		return;
-	}
-	if (page.n == 0 && page.has_more) {
-		/* Ending the walk here would move the cursor past events never
-		 * read; ask for the same page again instead. */
-		oai_event_page_clear(&page);
-		soai_malformed(s, j, "events page", "empty page with has_more");
-		return;
-	}
-	if (page.nbad)
-		soai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
-		           page.nbad);
-	if (page.nrefused) {
-		s->malformed += page.nrefused;
-		soai_error(s,
-		           "job %s: %zu values of events refused (a NUL in a key or text, or a "
-		           "step that is not an integer below 2^53)",
-		           j->external_id, page.nrefused);
-	}
-	if (oai_walk_feed(&j->walk, &page, r->body.len) == OAI_WALK_DONE) {
-		oai_event_page_clear(&page);
-		soai_job_walk_done(j);
-		return;
-	}
-	oai_event_page_clear(&page);
-	/* Store each page as it comes, so the walk holds one page at a time. */
-	if ((rc = soai_store_batch(j, NULL)) < 0) {
-		soai_walk_failed(j, rc);
-		return;
-	}
-	j->attempt = 0;
-	soai_job_request(j); /* next page, same phase */
 }
 
 static void
@@ -655,7 +414,7 @@ soai_job_dispatch(struct soai_watch *j, struct http_response *r)
 }
 
 /* Issue the request for the job's current phase (or queue it). */
-static void
+void
 soai_job_request(struct soai_watch *j)
 {
 	struct soai_src *s = j->src;

@@ -6,6 +6,8 @@
  *                             and what their answers mean for the source
  *   source_openai_cycle.c     one job's poll cycle, the watch list, scheduling
  *                             and the pump
+ *   source_openai_events.c    the cycle's events phase: the walk, its pages
+ *                             stored, the cursor moved or the walk resumed
  *   source_openai_discover.c  discovery of new jobs from the job list
  *
  * Everything runs on the loop thread.  A watch belongs to its source's job
@@ -247,6 +249,25 @@ void soai_job_schedule(struct soai_watch *j, uint64_t delay_ms);
 void soai_pump(struct soai_src *s);
 /* What a job object says, as the store's fields (borrowed from job). */
 void soai_job_info(const struct oai_job *job, struct store_job_info *info);
+/* Issue the request for the job's current phase (or queue it). */
+void soai_job_request(struct soai_watch *j);
+/* The events phase is over: read checkpoints when due, else end the cycle. */
+void soai_job_after_events(struct soai_watch *j);
+/* A 200 whose body could not be used: retry it like a transient error (j
+ * may be NULL: nothing to reschedule). */
+void soai_malformed(struct soai_src *s, struct soai_watch *j, const char *what, const char *why);
+/* Storing failed: roll back, say why, retry the job later. */
+void soai_store_failed(struct soai_src *s, struct soai_watch *j, const char *what, int rc);
+
+/* ---- source_openai_events.c: the events phase ---- */
+
+/* Begin the events phase: walk from the newest event to the cursor. */
+void soai_job_start_events(struct soai_watch *j);
+/* Forget where a cut walk was to resume: the next walk starts from the top. */
+void soai_resume_clear(struct soai_watch *j);
+/* An events page arrived: feed the walk, store the page, ask for the next
+ * one or end the phase (soai_job_after_events). */
+void soai_job_on_events(struct soai_watch *j, struct http_response *r);
 
 /* ---- source_openai_discover.c: the job list ---- */
 

@@ -1,16 +1,81 @@
 /*
- * store_internal: what store.c shares with store_query.c, nothing else.
+ * store_internal: what the files of the store module share, nothing else
+ * (store.h is the module's interface): store.c (writes), store_open.c (the
+ * connection: open, migrations, reopen) and store_query.c (reads, which use
+ * only store_db and store_rc).  Every pointer handed across is borrowed.
  */
 #ifndef FTMON_STORE_INTERNAL_H
 #define FTMON_STORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
 struct store;
 
+/* Statements prepared once at open and reused for every write. */
+enum store_stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_JOB_FIND,
+	ST_JOB_INSERT,
+	ST_JOB_GET_STATUS,
+	ST_JOB_UPDATE,
+	ST_JOB_SET_CURSOR,
+	ST_JOB_SET_RESULTS,
+	ST_JOB_SET_TRACKED,
+	ST_METRIC_FIND,
+	ST_METRIC_INSERT,
+	ST_POINT_INSERT,
+	ST_LATEST_UPSERT,
+	ST_JOB_LAST_STEP,
+	ST_EVENT_INSERT,
+	ST_CKPT_UPSERT,
+	ST__COUNT,
+};
+
+/* The SQL of each statement (store.c), prepared by store_open.c. */
+extern const char *const store_sql[ST__COUNT];
+
+/* A small cache of metric name ids: jobs report the same handful of names. */
+#define STORE_METRIC_CACHE 256
+
+/* The newest new point per (job, metric) of the open transaction: written
+ * to latest_metrics and jobs.last_step once at commit, not two statements
+ * per point (they were two thirds of the cost of storing a page). */
+#define STORE_PENDING_MAX 64
+
+struct store_pending {
+	int64_t job_id, metric_id, step, now;
+	double value;
+};
+
+struct store {
+	sqlite3 *db; /* NULL after a reopen failed: every call fails until one succeeds */
+	char *path;
+	/* SQLite's message for the last failure, taken when it happened: the
+	 * rollback that follows a failed write resets sqlite3_errmsg() to
+	 * "not an error" before the caller gets to read it. */
+	char errmsg[512];
+	sqlite3_stmt *stmt[ST__COUNT];
+	struct {
+		char *name;
+		int64_t id;
+	} metrics[STORE_METRIC_CACHE];
+	size_t nmetrics;
+	struct store_pending pending[STORE_PENDING_MAX];
+	size_t npending;
+};
+
 /* The connection (borrowed). */
 sqlite3 *store_db(struct store *st);
 /* Map an SQLite result code to 0 or a negative errno. */
 int store_rc(struct store *st, int rc);
+/* The same, without taking SQLite's message (the probe has its own). */
+int store_rc_map(int rc);
+/* Keep msg as the message of the last failure (copied). */
+void store_note_error(struct store *st, const char *msg);
 
 #endif
