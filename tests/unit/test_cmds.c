@@ -29,6 +29,7 @@
 #include "source.h"
 #include "store.h"
 #include "tap.h"
+#include "testsock.h"
 #include "xmalloc.h"
 
 #define TEST_WAIT_MS 5000
@@ -88,14 +89,7 @@ test_tick_cb(uv_timer_t *t)
 static bool
 test_pump_until(bool (*cond)(void *), void *arg)
 {
-	uint64_t end = uv_hrtime() + (uint64_t)TEST_WAIT_MS * 1000000;
-
-	while (!cond(arg)) {
-		if (uv_hrtime() > end)
-			return false;
-		uv_run(&test_loop, UV_RUN_ONCE);
-	}
-	return true;
+	return testsock_pump_until(&test_loop, TEST_WAIT_MS, cond, arg);
 }
 
 static bool
@@ -118,16 +112,8 @@ test_wait_count(int *counter, int want)
 static void
 test_cli_open(struct test_cli *cli)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
 	memset(cli, 0, sizeof(*cli));
-	cli->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", test_path);
-	if (cli->fd < 0 || connect(cli->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		printf("Bail out! connect %s: %s\n", test_path, strerror(errno));
-		exit(1);
-	}
-	fcntl(cli->fd, F_SETFL, O_NONBLOCK);
+	cli->fd = testsock_connect(test_path);
 }
 
 static void
@@ -144,18 +130,8 @@ static bool
 test_cli_poll(void *arg)
 {
 	struct test_cli *cli = arg;
-	char chunk[4096];
-	ssize_t n;
 
-	while (!cli->eof) {
-		n = read(cli->fd, chunk, sizeof(chunk));
-		if (n > 0)
-			buf_append(&cli->b, chunk, (size_t)n);
-		else if (n < 0 && errno == EAGAIN)
-			break;
-		else if (n == 0 || errno != EINTR)
-			cli->eof = true;
-	}
+	testsock_read(cli->fd, &cli->b, &cli->eof);
 	return false;
 }
 
@@ -181,19 +157,11 @@ static void
 test_cli_write(struct test_cli *cli, const char *s)
 {
 	char *line = xasprintf("%s\n", s);
-	size_t off = 0, len = strlen(line);
-	uint64_t end = uv_hrtime() + (uint64_t)TEST_WAIT_MS * 1000000;
 
 	for (char *p = line; *p; p++)
 		if (*p == '\'')
 			*p = '"';
-	while (off < len && uv_hrtime() < end) {
-		ssize_t n = write(cli->fd, line + off, len - off);
-		if (n > 0)
-			off += (size_t)n;
-		else
-			uv_run(&test_loop, UV_RUN_ONCE);
-	}
+	testsock_write(&test_loop, TEST_WAIT_MS, cli->fd, line, strlen(line));
 	free(line);
 }
 

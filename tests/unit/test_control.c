@@ -24,6 +24,7 @@
 #include "log.h"
 #include "proto.h"
 #include "tap.h"
+#include "testsock.h"
 #include "xmalloc.h"
 
 #define TEST_WAIT_MS 5000
@@ -73,14 +74,7 @@ test_tick_cb(uv_timer_t *t)
 static bool
 test_pump_until(bool (*cond)(void *), void *arg)
 {
-	uint64_t end = uv_hrtime() + (uint64_t)TEST_WAIT_MS * 1000000;
-
-	while (!cond(arg)) {
-		if (uv_hrtime() > end)
-			return false;
-		uv_run(&test_loop, UV_RUN_ONCE);
-	}
-	return true;
+	return testsock_pump_until(&test_loop, TEST_WAIT_MS, cond, arg);
 }
 
 static void
@@ -117,16 +111,7 @@ test_stop(void)
 static int
 test_connect(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", test_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		printf("Bail out! connect %s: %s\n", test_path, strerror(errno));
-		exit(1);
-	}
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	return fd;
+	return testsock_connect(test_path);
 }
 
 struct test_rx {
@@ -141,18 +126,8 @@ static bool
 test_rx_poll(void *arg)
 {
 	struct test_rx *rx = arg;
-	char chunk[65536];
-	ssize_t n;
 
-	while (!rx->eof) {
-		n = read(rx->fd, chunk, sizeof(chunk));
-		if (n > 0)
-			buf_append(&rx->b, chunk, (size_t)n);
-		else if (n < 0 && errno == EAGAIN)
-			break;
-		else if (n == 0 || errno != EINTR)
-			rx->eof = true;
-	}
+	testsock_read(rx->fd, &rx->b, &rx->eof);
 	return false;
 }
 
@@ -191,16 +166,7 @@ test_rx_init(struct test_rx *rx, int fd)
 static void
 test_send(int fd, const char *s, size_t len)
 {
-	size_t off = 0;
-	uint64_t end = uv_hrtime() + (uint64_t)TEST_WAIT_MS * 1000000;
-
-	while (off < len && uv_hrtime() < end) {
-		ssize_t n = write(fd, s + off, len - off);
-		if (n > 0)
-			off += (size_t)n;
-		else
-			uv_run(&test_loop, UV_RUN_ONCE);
-	}
+	testsock_write(&test_loop, TEST_WAIT_MS, fd, s, len);
 }
 
 static bool

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
+#include "testdb.h"
 #include "utf8.h"
 
 static int64_t fake_now = 1700000000;
@@ -42,20 +43,6 @@ fake_clock_random(void *data)
 
 static const struct clock fake_clock = {fake_clock_now, fake_clock_mono, fake_clock_random,
                                         &fake_now};
-
-static int64_t
-sql_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return v;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
 
 /* What an observer saw, copied out of the batch. */
 struct seen {

@@ -19,22 +19,8 @@
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
+#include "testdb.h"
 #include "xmalloc.h"
-
-/* The first column of the first row of a read-only query, or -999. */
-static int64_t
-sql_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return v;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
 
 static double
 json_num(const cJSON *o, const char *key)
