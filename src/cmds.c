@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "cmds.h"
 #include "conf.h"
@@ -20,7 +19,6 @@
 
 struct cmds {
 	struct cmds_host host;
-	LIST_HEAD(, cmds_wait) waits; /* clients waiting for a source's answer */
 };
 
 /* A client held until a source answers (track asks the API first). */
@@ -30,7 +28,6 @@ struct cmds_wait {
 	cJSON *id;                 /* owned copy of the request id */
 	struct source *src;        /* borrowed: it answers or cancels before it goes */
 	bool answered;             /* the reply is being sent: gone() leaves w alone */
-	LIST_ENTRY(cmds_wait) link;
 };
 
 /* What a handler returns: a result, or an error code and message. */
@@ -365,7 +362,6 @@ cmds_job_result(struct cmds *c, int64_t job_id)
 static void
 cmds_wait_free(struct cmds_wait *w)
 {
-	LIST_REMOVE(w, link);
 	cJSON_Delete(w->id);
 	free(w);
 }
@@ -385,6 +381,27 @@ cmds_wait_gone_cb(struct control_client *cl, void *data)
 	cmds_wait_free(w);
 }
 
+/* What a source's refusal of a track means to the client: the job does
+ * not exist, the name is wrong, or the source cannot answer now (its API
+ * is unreachable or refuses the key, or it is being reconfigured). */
+static const char *
+cmds_track_code(int rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return PROTO_E_NOT_FOUND;
+	case -EINVAL:
+		return PROTO_E_INVALID_ARGUMENT;
+	case -EIO:
+	case -EACCES:
+	case -ECANCELED:
+	case -EBUSY:
+		return PROTO_E_UNAVAILABLE;
+	default:
+		return PROTO_E_INTERNAL;
+	}
+}
+
 static void
 cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
 {
@@ -392,9 +409,8 @@ cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
 	char *line;
 
 	if (rc < 0)
-		line = proto_reply_error(
-		        w->id, rc == -ENOENT ? PROTO_E_NOT_FOUND : PROTO_E_INVALID_ARGUMENT,
-		        why ? why : "cannot track that job");
+		line = proto_reply_error(w->id, cmds_track_code(rc),
+		                         why ? why : "cannot track that job");
 	else
 		line = proto_reply_ok(w->id, cmds_job_result(w->c, job_id));
 	w->answered = true;
@@ -449,6 +465,7 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	struct cmds_wait *w;
 	const char *ext;
 	char *err = NULL;
+	int rc;
 
 	if (!cmds_track_args(ctx, r, &s, &ext))
 		return;
@@ -462,11 +479,9 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	w->cl = ctx->cl;
 	w->id = ctx->id ? cJSON_Duplicate(ctx->id, true) : NULL;
 	w->src = s;
-	LIST_INSERT_HEAD(&ctx->c->waits, w, link);
-	if (s->ops->track(s, ext, cmds_track_done_cb, w, &err) < 0) {
+	if ((rc = s->ops->track(s, ext, cmds_track_done_cb, w, &err)) < 0) {
 		cmds_wait_free(w);
-		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
-		          err ? err : xstrdup("cannot track that job"));
+		cmds_fail(r, cmds_track_code(rc), err ? err : xstrdup("cannot track that job"));
 		return;
 	}
 	control_client_hold(ctx->cl, cmds_wait_gone_cb, w);
@@ -542,7 +557,6 @@ cmds_new(const struct cmds_host *host)
 	struct cmds *c = xcalloc(1, sizeof(*c));
 
 	c->host = *host;
-	LIST_INIT(&c->waits);
 	return c;
 }
 
@@ -551,13 +565,8 @@ cmds_free(struct cmds *c)
 {
 	if (c == NULL)
 		return;
-	/* control_free has told every held client's gone(): none is left. */
-	while (!LIST_EMPTY(&c->waits)) {
-		struct cmds_wait *w = LIST_FIRST(&c->waits);
-		if (w->src->ops->track_cancel)
-			w->src->ops->track_cancel(w->src, w);
-		cmds_wait_free(w);
-	}
+	/* A client waiting on a source is held: control_free, which runs
+	 * first, told its gone(), which freed its wait. */
 	free(c);
 }
 

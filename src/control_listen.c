@@ -76,15 +76,12 @@ control_peer_privileged(const struct control_peer *p)
 static void
 control_refuse(int fd, const char *why)
 {
-	char msg[200];
-	int len;
+	char *msg = xasprintf("%s; try again later", why);
+	char *line = proto_reply_error(NULL, PROTO_E_BUSY, msg);
 
-	len = snprintf(msg, sizeof(msg),
-	               "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"" PROTO_E_BUSY
-	               "\",\"message\":\"%s; try again later\"}}\n",
-	               why);
-	if (len > 0 && (size_t)len < sizeof(msg))
-		(void)send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+	free(msg);
 	close(fd);
 }
 

@@ -34,6 +34,7 @@ struct ingest {
 	struct ingest_obs *obs;  /* both phases, in registration order */
 	size_t nobs;
 	bool open;
+	bool committing; /* the commit observers are running */
 	/* What the open step added, kept only while someone observes. */
 	struct ingest_vec points;  /* struct ingest_point, metric names in names */
 	struct ingest_vec changes; /* struct ingest_change, strings owned */
@@ -169,7 +170,7 @@ ingest_begin(struct ingest *in)
 {
 	int rc;
 
-	if (in->open)
+	if (in->open || in->committing)
 		return -EBUSY;
 	if ((rc = store_begin(in->st)) < 0)
 		return rc;
@@ -231,9 +232,13 @@ ingest_commit(struct ingest *in)
 		return rc;
 	}
 	in->open = false;
+	/* b points into the step's batch: no step may start until it is
+	 * reset (a commit observer that must write does so later). */
+	in->committing = true;
 	for (size_t i = 0; i < in->nobs; i++)
 		if (in->obs[i].commit)
 			in->obs[i].commit(in->obs[i].data, &b);
+	in->committing = false;
 	ingest_batch_reset(in);
 	return 0;
 }
@@ -398,9 +403,11 @@ ingest_job_fields(struct ingest *in, int64_t job_id, const struct store_job_info
 	clean.model = ingest_text(&t, info->model);
 	clean.fine_tuned_model = ingest_text(&t, info->fine_tuned_model);
 	clean.error = ingest_text(&t, info->error);
-	if ((rc = store_job_update(in->st, job_id, &clean, &prev)) <= 0)
+	if ((rc = store_job_update(in->st, job_id, &clean, &prev)) < 0)
 		goto out;
-	ingest_note_job(in, job_id);
+	ingest_note_job(in, job_id); /* fields changed or not: the step wrote them */
+	if (rc == 0)
+		goto out;
 	if ((rc = ingest_status_changed(in, job_id, prev, clean.status)) < 0) {
 		free(prev);
 		goto out;
@@ -457,10 +464,11 @@ ingest_checkpoint(struct ingest *in, int64_t job_id, const char *checkpoint_id, 
 
 	if (!in->open)
 		return -EINVAL;
-	ingest_note_job(in, job_id);
 	rc = store_upsert_checkpoint(in->st, job_id, ingest_text(&t, checkpoint_id), step,
 	                             ingest_text(&t, model), ingest_text(&t, metrics_json),
 	                             created_at);
+	if (rc >= 0)
+		ingest_note_job(in, job_id);
 	ingest_text_free(&t);
 	return rc;
 }
@@ -487,10 +495,13 @@ ingest_results_done(struct ingest *in, int64_t job_id, bool done)
 int
 ingest_tracked(struct ingest *in, int64_t job_id, bool tracked)
 {
+	int rc;
+
 	if (!in->open)
 		return -EINVAL;
-	ingest_note_job(in, job_id);
-	return store_job_set_tracked(in->st, job_id, tracked);
+	if ((rc = store_job_set_tracked(in->st, job_id, tracked)) >= 0)
+		ingest_note_job(in, job_id);
+	return rc;
 }
 
 bool

@@ -92,7 +92,8 @@ void ingest_unobserve_commit(struct ingest *in, ingest_commit_fn fn, void *data)
 
 /* ---- one step ---- */
 
-/* -EBUSY when a step is already open. */
+/* -EBUSY when a step is already open, or from a commit observer (the
+ * batch it was given is still in use: write later, e.g. from a timer). */
 int ingest_begin(struct ingest *in);
 /* Run the txn observers, COMMIT, then the commit observers.  On failure
  * the step is rolled back. */

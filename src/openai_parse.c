@@ -276,14 +276,6 @@ oai_job_clear(struct oai_job *job)
 	memset(job, 0, sizeof(*job));
 }
 
-bool
-oai_status_finished(const char *status)
-{
-	return status != NULL &&
-	       (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
-	        strcmp(status, "cancelled") == 0);
-}
-
 /* ---- events ---- */
 
 static void

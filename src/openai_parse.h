@@ -130,9 +130,6 @@ void oai_job_page_clear(struct oai_job_page *page);
 void oai_event_page_clear(struct oai_event_page *page);
 void oai_checkpoint_page_clear(struct oai_checkpoint_page *page);
 
-/* True for succeeded, failed, cancelled. */
-bool oai_status_finished(const char *status);
-
 /* A metric value at a step, from the result file. */
 struct oai_point {
 	int64_t step;

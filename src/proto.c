@@ -136,11 +136,7 @@ proto_reply_ok(const cJSON *id, cJSON *result)
 char *
 proto_reply_error(const cJSON *id, const char *code, const char *message)
 {
-	cJSON *reply = proto_reply_new(id, false);
-	cJSON *err = cJSON_AddObjectToObject(reply, "error");
-	cJSON_AddStringToObject(err, "code", code);
-	cJSON_AddStringToObject(err, "message", message);
-	return proto_finish(reply);
+	return proto_reply_errors(id, code, message, NULL);
 }
 
 char *
@@ -153,8 +149,10 @@ proto_reply_errors(const cJSON *id, const char *code, const char *message,
 
 	cJSON_AddStringToObject(err, "code", code);
 	cJSON_AddStringToObject(err, "message", message);
+	if (errors == NULL)
+		return proto_finish(reply);
 	list = cJSON_AddArrayToObject(err, "errors");
-	for (size_t i = 0; errors && errors[i]; i++)
+	for (size_t i = 0; errors[i]; i++)
 		cJSON_AddItemToArray(list, cJSON_CreateString(errors[i]));
 	return proto_finish(reply);
 }

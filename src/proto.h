@@ -34,6 +34,7 @@
 #define PROTO_E_NOT_IMPLEMENTED  "not_implemented"
 #define PROTO_E_TOO_LARGE        "request_too_large"
 #define PROTO_E_BUSY             "busy"
+#define PROTO_E_UNAVAILABLE      "unavailable"
 #define PROTO_E_OVERFLOW         "overflow"
 #define PROTO_E_CONFIG           "config_error"
 #define PROTO_E_INTERNAL         "internal_error"
@@ -60,7 +61,7 @@ void proto_request_free(struct proto_request *req);
 char *proto_reply_ok(const cJSON *id, cJSON *result);
 char *proto_reply_error(const cJSON *id, const char *code, const char *message);
 /* The same with "errors": a list of strings (NULL-terminated, borrowed),
- * one per problem (a reload's FILE:LINE: messages). */
+ * one per problem (a reload's FILE:LINE: messages); NULL adds no list. */
 char *proto_reply_errors(const cJSON *id, const char *code, const char *message,
                          const char *const *errors);
 

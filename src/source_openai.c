@@ -318,7 +318,7 @@ soai_watch_stored(struct soai_src *s)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct store_job_state *js = &jobs[i];
-		bool complete = oai_status_finished(js->status) && js->results_done;
+		bool complete = ingest_status_final(js->status) && js->results_done;
 		if (js->tracked && !complete && soai_watch_find(s, js->id) == NULL) {
 			struct soai_watch *j =
 			        soai_watch_add(s, js->id, js->external_id, js->status, js->cursor,

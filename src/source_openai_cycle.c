@@ -127,7 +127,7 @@ soai_job_cycle_done(struct soai_watch *j)
 void
 soai_job_after_events(struct soai_watch *j)
 {
-	bool finished = oai_status_finished(j->status);
+	bool finished = ingest_status_final(j->status);
 
 	if (j->new_events && !j->ckpt_due)
 		j->ckpt_due = ++j->cycles_since_ckpt >= SOAI_CHECKPOINT_EVERY;
@@ -147,7 +147,7 @@ soai_job_after_events(struct soai_watch *j)
 static void
 soai_job_after_checkpoints(struct soai_watch *j)
 {
-	if (oai_status_finished(j->status) && !j->results_done) {
+	if (ingest_status_final(j->status) && !j->results_done) {
 		if (j->result_file) {
 			j->phase = SOAI_PH_RESULTS;
 			soai_job_request(j);
@@ -155,10 +155,14 @@ soai_job_after_checkpoints(struct soai_watch *j)
 		}
 		/* Finished without a result file (failed early, cancelled):
 		 * the events are all there is. */
-		if (soai_set_results_done(j->src, j) == 0)
-			j->results_done = true;
+		int rc = soai_set_results_done(j->src, j);
+		if (rc < 0) {
+			soai_store_failed(j->src, j, "results done", rc);
+			return;
+		}
+		j->results_done = true;
 	}
-	j->done = oai_status_finished(j->status) && j->results_done;
+	j->done = ingest_status_final(j->status) && j->results_done;
 	soai_job_cycle_done(j);
 }
 
@@ -326,7 +330,7 @@ soai_job_give_up_results(struct soai_watch *j, const char *why)
 	soai_error(s, "job %s: result file %s: %s; keeping the points from its events",
 	           j->external_id, j->result_file ? j->result_file : "?", why);
 	j->results_done = true;
-	j->done = oai_status_finished(j->status);
+	j->done = ingest_status_final(j->status);
 	soai_job_cycle_done(j);
 }
 

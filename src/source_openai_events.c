@@ -170,17 +170,21 @@ soai_walk_cut(struct soai_watch *j, bool complete)
 
 /*
  * The walk is over: store its last page.  A complete walk moves the
- * cursor: to its newest event, or, when it resumed a cut walk, to that
- * walk's newest event (everything from there down to the old cursor is
- * now stored).  A cut one leaves the cursor where it was.
+ * cursor: to its newest event, or, when it resumed a cut walk and met the
+ * old cursor, to that walk's newest event (everything from there down to
+ * the old cursor is now stored).  A resumed walk that ended without
+ * meeting the old cursor proves nothing (a server answers an `after` it
+ * does not know with an empty last page), so the cursor stays and the
+ * next walk starts from the top.  A cut walk leaves the cursor too.
  */
 static void
 soai_job_walk_done(struct soai_watch *j)
 {
 	struct oai_walk *w = &j->walk;
 	bool complete = oai_walk_complete(w), resumed = j->resume_after != NULL;
+	bool moves = complete && (!resumed || w->found_stop || (j->cursor == NULL && w->taken > 0));
 	const char *newest = resumed ? j->pending_cursor : oai_walk_newest_id(w);
-	char *cursor = complete && newest ? xstrdup(newest) : NULL;
+	char *cursor = moves && newest ? xstrdup(newest) : NULL;
 	int rc;
 
 	if ((rc = soai_store_batch(j, cursor)) < 0) {

@@ -109,7 +109,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = xstrndup(body, size);
 	(void)retry_delay_ms(size % 70, text, NULL, 1445412480, 0.5, 300000);
 	(void)retry_delay_ms(size % 70, NULL, text, 1445412480, 0.5, 300000);
-	(void)oai_status_finished(text);
 	(void)retry_classify((long)size - 100);
 	free(text);
 	return 0;

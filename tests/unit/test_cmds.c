@@ -755,6 +755,13 @@ test_track(void)
 	                    -ENOENT, "ftjob-gone");
 	is_str(R.code, PROTO_E_NOT_FOUND, "the source's -ENOENT is not_found");
 	is_str(R.message, "the API has no such job", "with the source's reason");
+	test_track_answered(&cli, "{'id':12,'cmd':'track','args':{'job':'alpha/ftjob-down'}}", -EIO,
+	                    "ftjob-down");
+	is_str(R.code, PROTO_E_UNAVAILABLE,
+	       "an API that cannot answer is unavailable, not a bad id");
+	test_track_answered(&cli, "{'id':13,'cmd':'track','args':{'job':'alpha/ftjob-db'}}",
+	                    -ENOSPC, "ftjob-db");
+	is_str(R.code, PROTO_E_INTERNAL, "a failure of our own is internal_error");
 	tracks = H.alpha.ntrack;
 	is_str(test_call(&cli, "{'id':11,'cmd':'track','args':{'job':'gamma/x'}}"),
 	       PROTO_E_NOT_FOUND, "an unknown source is not_found");

@@ -56,6 +56,8 @@ struct seen {
 	int64_t rows_at_call; /* points visible inside the transaction */
 	int fail;             /* return this from the txn observer */
 	struct store *st;
+	struct ingest *in; /* set: the commit observer tries to begin a step */
+	int nested_rc;
 };
 
 static void
@@ -94,6 +96,8 @@ commit_cb(void *data, const struct ingest_batch *b)
 	struct seen *w = data;
 	seen_copy(w, b);
 	w->rows_at_call = sql_int(w->st, "SELECT count(*) FROM points");
+	if (w->in)
+		w->nested_rc = ingest_begin(w->in);
 }
 
 static void
@@ -196,6 +200,24 @@ test_observers(struct store *st, struct ingest *in)
 	ingest_commit(in);
 	is_int(t.calls, calls, "an unregistered observer is not called");
 	is_int(c.calls, 2, "neither phase");
+
+	/* A step that only reports fields names its job; a commit observer
+	 * cannot start a step while its batch is in use. */
+	struct store_job_info info = STORE_JOB_INFO_INIT;
+	struct seen f = {0};
+	f.st = st;
+	f.in = in;
+	ingest_observe_commit(in, commit_cb, &f);
+	ingest_begin(in);
+	info.trained_tokens = 1234;
+	is_int(ingest_job_fields(in, id, &info, NULL), 0,
+	       "a field-only update is no status change");
+	is_int(ingest_commit(in), 0, "commit");
+	is_int((int)f.jobs, 1, "but the commit observers are told the job was written");
+	is_int(f.nested_rc, -EBUSY, "ingest_begin from a commit observer is refused");
+	is_int(ingest_begin(in), 0, "and works once the observers are done");
+	ingest_rollback(in);
+	ingest_unobserve_commit(in, commit_cb, &f);
 }
 
 /* The text of the first row of sql, or "(none)": the caller frees it. */

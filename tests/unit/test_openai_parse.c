@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ingest.h"
 #include "openai_parse.h"
 #include "tap.h"
 #include "xmalloc.h"
@@ -174,7 +175,7 @@ test_job_spec(void)
 	is_str(job.error, NULL, "no error");
 	is_str(job.result_files[0], "file-abc123", "result file");
 	ok(job.result_files[1] == NULL, "one result file");
-	ok(oai_status_finished(job.status), "succeeded is finished");
+	ok(ingest_status_final(job.status), "succeeded is finished");
 	oai_job_clear(&job);
 }
 
@@ -198,7 +199,7 @@ test_job_running(void)
 	ok(job.model == NULL, "model missing is NULL");
 	ok(job.error == NULL, "error {} is no error");
 	ok(job.result_files != NULL && job.result_files[0] == NULL, "result_files [] empty");
-	ok(!oai_status_finished(job.status), "running is not finished");
+	ok(!ingest_status_final(job.status), "running is not finished");
 	oai_job_clear(&job);
 
 	/* Azure: pending, nulls, -1 hyperparameters, all-null error. */
@@ -211,9 +212,9 @@ test_job_running(void)
 	is_str(job.status, "pending", "pending stored as given");
 	ok(job.result_files != NULL && job.result_files[0] == NULL, "result_files null empty");
 	ok(job.error == NULL, "all-null error is no error");
-	ok(!oai_status_finished("pending") && !oai_status_finished("paused") &&
-	           oai_status_finished("failed") && oai_status_finished("cancelled") &&
-	           !oai_status_finished(NULL) && !oai_status_finished("Succeeded"),
+	ok(!ingest_status_final("pending") && !ingest_status_final("paused") &&
+	           ingest_status_final("failed") && ingest_status_final("cancelled") &&
+	           !ingest_status_final(NULL) && !ingest_status_final("Succeeded"),
 	   "finished statuses");
 	oai_job_clear(&job);
 
