@@ -99,6 +99,10 @@ keyfile_read(const char *path, char **key, char **warn, char **err)
 	} else if (n > KEYFILE_MAX) {
 		*err = xasprintf("api key file %s: too large (over %d bytes)", path, KEYFILE_MAX);
 		rc = -EFBIG;
+	} else if (memchr(buf, '\0', (size_t)n) != NULL) {
+		/* Read as a C string the key would end at the NUL. */
+		*err = xasprintf("api key file %s: contains a NUL byte", path);
+		rc = -EINVAL;
 	} else {
 		*key = xstrndup(buf, (size_t)n);
 		what = xasprintf("api key file %s", path);

@@ -10,26 +10,17 @@
 #include <string.h>
 
 #include "openai_walk.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* ---- the ids seen: a hash set of owned strings that grows by doubling,
  * so a page costs the same however many pages came before it ---- */
 
-static size_t
-oai_walk_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 /* The slot holding id, or the empty slot where it would go. */
 static size_t
 oai_walk_slot(char *const *seen, size_t mask, const char *id)
 {
-	size_t h = oai_walk_hash(id) & mask;
+	size_t h = (size_t)util_hash64(id, strlen(id)) & mask;
 
 	while (seen[h] != NULL && strcmp(seen[h], id) != 0)
 		h = (h + 1) & mask;

@@ -89,6 +89,12 @@ test_files(void)
 	free(err);
 	free(path);
 
+	path = test_file("nul", "sk-abc\0xyz\n", 11, 0600);
+	err = test_refused(path, -EINVAL, "a NUL inside");
+	ok(strstr(err, "NUL") != NULL, "a NUL inside: says so, instead of keeping sk-abc");
+	free(err);
+	free(path);
+
 	memset(big, 'k', sizeof(big));
 	path = test_file("exact", big, KEYFILE_MAX, 0600);
 	ok(keyfile_read(path, &key, &warn, &err) == 0 && strlen(key) == KEYFILE_MAX,
