@@ -57,7 +57,7 @@ PURE_SYS = LIBC | CJSON
 ANY_SYS = None  # no restriction
 
 # Concrete sources: only the registry (`sources`) may name them.
-CONCRETE_SOURCES = ["source_openai"]
+CONCRETE_SOURCES = ["source_openai", "source_push"]
 
 
 def mod(layer, sys_headers=PURE_SYS, deps=None):
@@ -89,6 +89,8 @@ MODULES = {
     "base64": mod("pure"),
     "workq": mod("pure"),
     "clock": mod("pure"),
+    "jobname": mod("pure"),
+    "logreq": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
@@ -98,6 +100,7 @@ MODULES = {
     # sources: the interface knows no concrete source; the registry does.
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
+    "source_push": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),

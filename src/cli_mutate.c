@@ -10,7 +10,10 @@
 
 #include "cli_json.h"
 #include "cli_mutate.h"
+#include "jobname.h"
+#include "logreq.h"
 #include "render.h"
+#include "utf8.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -145,65 +148,69 @@ cli_mutate_confirm_log(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
 	const char *job = cli_mutate_result_job(r, a->pos[0]);
 	const char *status = NULL;
-	size_t points = 0;
+	const cJSON *points = cli_json_get(r, "points"), *fresh = cli_json_get(r, "new_points");
+	double n = cJSON_IsNumber(points) ? points->valuedouble : 0;
 
-	for (int i = 1; i < a->npos; i++) {
+	for (int i = 1; i < a->npos; i++)
 		if (util_startswith(a->pos[i], "status="))
 			status = a->pos[i] + 7;
-		else if (!util_startswith(a->pos[i], "step="))
-			points++;
-	}
-	if (points > 0)
-		return cli_mutate_say(c, xasprintf("logged %zu point%s to %s%s%s%s", points,
-		                                   points == 1 ? "" : "s", job,
-		                                   status ? " (status " : "", status ? status : "",
-		                                   status ? ")" : ""));
+	if (n > 0)
+		return cli_mutate_say(c, xasprintf("logged %.0f point%s to %s (%.0f new)%s%s%s", n,
+		                                   n == 1 ? "" : "s", job,
+		                                   cJSON_IsNumber(fresh) ? fresh->valuedouble : n,
+		                                   status ? ", status " : "", status ? status : "",
+		                                   ""));
 	return cli_mutate_say(c, xasprintf("set status of %s to %s", job, status ? status : "?"));
+}
+
+/* A usage error about arg, shown escaped and cut short (a 10 KB name or
+ * a control character must not reach the terminal as it is). */
+static bool
+cli_mutate_log_usage(const char *arg, const char *reason)
+{
+	char *shown = utf8_show(arg, 60);
+
+	cli_fail(CLI_EXIT_USAGE, "log: '%s': %s", shown, reason);
+	free(shown);
+	return false;
 }
 
 /*
  * Add one `log` operand (step=N, status=STATUS or NAME=VALUE) to args or
- * metrics.  Values are strict doubles ("nan" and "inf" included); a NaN
- * goes out as null and an infinity as the string "inf"/"-inf", since JSON
- * has no number for either.  Returns false after printing a usage error.
+ * metrics, checked as the daemon will (logreq.h).  JSON has no number for
+ * NaN or an infinity: those go out as the strings "nan", "inf", "-inf".
+ * Returns false after printing a usage error.
  */
 static bool
 cli_mutate_log_arg(const char *arg, cJSON *args, cJSON *metrics)
 {
-	const char *eq = strchr(arg, '='), *val = eq ? eq + 1 : NULL;
+	const char *eq = strchr(arg, '='), *val = eq ? eq + 1 : NULL, *why;
 	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
-	bool good = false;
+	bool is_step = name && strcmp(name, "step") == 0;
+	bool is_status = name && strcmp(name, "status") == 0;
 	int64_t step;
 	double v;
-	int rc;
 
 	if (name == NULL || *name == '\0')
-		cli_fail(CLI_EXIT_USAGE, "log: expected NAME=VALUE, got '%s'", arg);
-	else if (cJSON_GetObjectItemCaseSensitive(
-	                 strcmp(name, "step") == 0 || strcmp(name, "status") == 0 ? args : metrics,
-	                 name) != NULL)
-		cli_fail(CLI_EXIT_USAGE, "log: %s given twice", name);
-	else if (strcmp(name, "step") == 0 && (util_parse_int64(val, &step) < 0 || step < 0))
-		cli_fail(CLI_EXIT_USAGE, "log: step must be a non-negative integer, got '%s'", val);
-	else if (strcmp(name, "status") == 0 && *val == '\0')
-		cli_fail(CLI_EXIT_USAGE, "log: status needs a value, e.g. status=succeeded");
-	else if (strcmp(name, "step") == 0)
-		good = cJSON_AddNumberToObject(args, "step", (double)step) != NULL;
-	else if (strcmp(name, "status") == 0)
-		good = cJSON_AddStringToObject(args, "status", val) != NULL;
-	else if ((rc = util_parse_double(val, &v)) < 0)
-		cli_fail(CLI_EXIT_USAGE,
-		         rc == -ERANGE ? "log: value of %s is out of range: '%s'"
-		                       : "log: value of %s is not a number: '%s'",
-		         name, val);
-	else if (isnan(v))
-		good = cJSON_AddNullToObject(metrics, name) != NULL;
-	else if (isinf(v))
-		good = cJSON_AddStringToObject(metrics, name, v < 0 ? "-inf" : "inf") != NULL;
-	else
-		good = cJSON_AddNumberToObject(metrics, name, v) != NULL;
+		why = "expected NAME=VALUE, step=N or status=STATUS";
+	else if (cJSON_GetObjectItemCaseSensitive(is_step || is_status ? args : metrics, name))
+		why = "given twice";
+	else if (is_step)
+		why = logreq_step_text(val, &step);
+	else if (is_status)
+		why = logreq_status_check(val);
+	else if ((why = logreq_metric_check(name)) == NULL)
+		why = logreq_value_text(val, &v);
+	if (why == NULL && is_step)
+		cJSON_AddNumberToObject(args, "step", (double)step);
+	else if (why == NULL && is_status)
+		cJSON_AddStringToObject(args, "status", val);
+	else if (why == NULL && isfinite(v))
+		cJSON_AddNumberToObject(metrics, name, v);
+	else if (why == NULL)
+		cJSON_AddStringToObject(metrics, name, isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
 	free(name);
-	return good;
+	return why == NULL || cli_mutate_log_usage(arg, why);
 }
 
 /* Build the args of `log JOB [step=N] [NAME=VALUE]... [status=STATUS]`;
@@ -212,7 +219,12 @@ static cJSON *
 cli_mutate_log_args(const struct cli_args *a)
 {
 	cJSON *args = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
+	const char *why = jobname_check(a->pos[0]);
 
+	if (why) {
+		cli_mutate_log_usage(a->pos[0], why);
+		goto bad;
+	}
 	cJSON_AddStringToObject(args, "job", a->pos[0]);
 	for (int i = 1; i < a->npos; i++) {
 		if (!cli_mutate_log_arg(a->pos[i], args, metrics))
@@ -220,6 +232,10 @@ cli_mutate_log_args(const struct cli_args *a)
 	}
 	if (cJSON_GetArraySize(metrics) == 0 && cli_json_get(args, "status") == NULL) {
 		cli_fail(CLI_EXIT_USAGE, "log: nothing to log: give NAME=VALUE or status=STATUS");
+		goto bad;
+	}
+	if (cJSON_GetArraySize(metrics) == 0 && cli_json_get(args, "step") != NULL) {
+		cli_fail(CLI_EXIT_USAGE, "log: step=N needs at least one NAME=VALUE");
 		goto bad;
 	}
 	if (cJSON_GetArraySize(metrics) > 0)

@@ -74,9 +74,11 @@ control_client_end_hold(struct control_client *cl)
 {
 	control_gone_fn gone = cl->gone;
 
-	if (!cl->held)
+	if (!cl->held && !cl->pinned)
 		return;
 	cl->held = false;
+	cl->pinned = false;
+	cl->deferred = false;
 	cl->gone = NULL;
 	gone(cl, cl->gone_data);
 }
@@ -156,7 +158,7 @@ control_client_wants_input(const struct control_client *cl)
 {
 	if (cl->close_after_write || cl->out_pending >= CONTROL_PAUSE_OUTPUT / 2)
 		return false;
-	if (cl->held)
+	if (cl->held || cl->deferred)
 		return cl->in.len <= PROTO_MAX_LINE;
 	return !cl->backlog;
 }
@@ -166,7 +168,7 @@ control_client_finish_if_done(struct control_client *cl)
 {
 	if (cl->out_pending > 0)
 		return;
-	if (cl->close_after_write || (cl->eof && !cl->held && !cl->backlog))
+	if (cl->close_after_write || (cl->eof && !cl->held && !cl->pinned && !cl->backlog))
 		control_client_close(cl);
 }
 
@@ -319,6 +321,47 @@ control_client_release(struct control_client *cl)
 	control_client_finish_if_done(cl);
 }
 
+void
+control_client_pin(struct control_client *cl, control_gone_fn gone, void *data)
+{
+	if (cl->closing || cl->close_after_write) {
+		gone(cl, data);
+		return;
+	}
+	cl->pinned = true;
+	cl->gone = gone;
+	cl->gone_data = data;
+}
+
+void
+control_client_defer(struct control_client *cl)
+{
+	if (!cl->pinned)
+		return;
+	cl->redo = true;
+	cl->deferred = true;
+}
+
+void
+control_client_unpin(struct control_client *cl)
+{
+	if (!cl->pinned)
+		return;
+	cl->pinned = false;
+	cl->deferred = false;
+	cl->gone = NULL;
+	cl->gone_data = NULL;
+	if (cl->backlog) {
+		/* Not processed here, as for a release. */
+		control_client_set_reading(cl, false);
+		control_schedule_turn(cl->c);
+		return;
+	}
+	if (control_client_wants_input(cl))
+		control_client_set_reading(cl, true);
+	control_client_finish_if_done(cl);
+}
+
 static void control_turn_cb(uv_idle_t *t);
 static void control_turn_later_cb(uv_timer_t *t);
 
@@ -359,14 +402,18 @@ control_client_process(struct control_client *cl)
 	int handled = 0;
 	char *nl;
 
-	while (!cl->closing && !cl->held && !cl->close_after_write && handled < CONTROL_BATCH &&
-	       c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
+	while (!cl->closing && !cl->held && !cl->deferred && !cl->close_after_write &&
+	       handled < CONTROL_BATCH && c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
 	       (nl = memchr(cl->in.data + start, '\n', cl->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (cl->in.data + start));
 		if (len > 0 && cl->in.data[start + len - 1] == '\r')
 			len--;
 		if (len > 0) {
 			c->dispatch(c->data, cl, cl->in.data + start, len);
+			if (cl->redo) { /* handed back: it stays first in line */
+				cl->redo = false;
+				break;
+			}
 			handled++;
 			control_client_touch(cl);
 		}
@@ -376,7 +423,7 @@ control_client_process(struct control_client *cl)
 		return;
 	buf_consume(&cl->in, start);
 	cl->backlog = cl->in.len > 0 && memchr(cl->in.data, '\n', cl->in.len) != NULL;
-	if (cl->backlog && !cl->held) {
+	if (cl->backlog && !cl->held && !cl->deferred) {
 		control_client_set_reading(cl, false);
 		control_schedule_turn(c);
 		return;
@@ -388,7 +435,7 @@ control_client_process(struct control_client *cl)
 		                                      "request line longer than 1 MiB; closing"));
 		return;
 	}
-	if (cl->held && cl->in.len > PROTO_MAX_LINE)
+	if ((cl->held || cl->deferred) && cl->in.len > PROTO_MAX_LINE)
 		control_client_set_reading(cl, false);
 	else if (control_client_wants_input(cl))
 		control_client_set_reading(cl, true);
@@ -407,7 +454,7 @@ control_turn_cb(uv_idle_t *t)
 		/* A closed client's links stay valid until its close callback,
 		 * which cannot run before we return. */
 		next = cl->next;
-		if (cl->backlog && !cl->held && !cl->closing)
+		if (cl->backlog && !cl->held && !cl->deferred && !cl->closing)
 			control_client_process(cl);
 	}
 }
@@ -459,7 +506,7 @@ control_client_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 	if (cl->closing)
 		return;
-	if (n != UV_EOF || (cl->held && control_client_hung_up(cl)))
+	if (n != UV_EOF || ((cl->held || cl->pinned) && control_client_hung_up(cl)))
 		control_client_close(cl);
 	else
 		control_client_finish_if_done(cl);

@@ -106,4 +106,20 @@ void control_client_hold(struct control_client *cl, control_gone_fn gone, void *
  * timer runs again.  gone is not called after this.  No-op if not held. */
 void control_client_release(struct control_client *cl);
 
+/* Pipelined answers (a stream of requests each answered later, in order,
+ * like `log`): while cl is pinned its next requests are still dispatched,
+ * but the client is kept until control_client_unpin(), after its peer
+ * shuts down its sending side too, and gone(cl, data) is called exactly
+ * once if it goes away meanwhile.  Output and the idle timeout work as for
+ * any client.  A client is either held or pinned, not both: pin only a
+ * client that is neither (cl already gone: gone() is called before this
+ * returns). */
+void control_client_pin(struct control_client *cl, control_gone_fn gone, void *data);
+/* From inside the dispatch of a pinned client's request: hand the request
+ * back.  It and the ones after it are dispatched (again) once the client is
+ * unpinned: for a request that must come after the pinned ones' answers. */
+void control_client_defer(struct control_client *cl);
+/* End the pin; gone is not called after this.  No-op if not pinned. */
+void control_client_unpin(struct control_client *cl);
+
 #endif

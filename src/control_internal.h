@@ -56,9 +56,12 @@ struct control_client {
 	size_t out_pending;    /* every unsent byte */
 	size_t stream_pending; /* those queued while held */
 	struct control_peer peer;
-	control_gone_fn gone; /* set while held */
+	control_gone_fn gone; /* set while held or pinned */
 	void *gone_data;
 	bool held;
+	bool pinned;   /* answers still to come; requests go on (control_client_pin) */
+	bool deferred; /* pinned, and a request waits for the unpin */
+	bool redo;     /* the request being dispatched was handed back */
 	bool closing;
 	bool eof;
 	bool reading;

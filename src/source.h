@@ -36,6 +36,19 @@ struct source_env {
  * and why (borrowed for the call). */
 typedef void (*source_track_done)(void *data, int rc, int64_t job_id, const char *why);
 
+/* ---- push: the `log` command (logreq.h has the request) ---- */
+struct logreq;
+struct source_log_result {
+	int64_t job_id;
+	size_t values;     /* metric values in the request */
+	size_t new_values; /* of those, not stored before */
+};
+/* The answer to one log request, called once on the loop (never from
+ * inside log itself): rc 0 and res, or a negative errno and why (both
+ * borrowed for the call). */
+typedef void (*source_log_done)(void *data, int rc, const struct source_log_result *res,
+                                const char *why);
+
 struct source_ops {
 	/* Begin work on the loop (timers, polls).  0 or -errno with *err. */
 	int (*start)(struct source *src, char **err);
@@ -68,6 +81,19 @@ struct source_ops {
 	/* Stop all work, close handles and free the source once they are
 	 * closed (the loop must keep running until then). */
 	void (*destroy)(struct source *src);
+	/* ---- push ---- */
+	/* Store req's points (and status) for the job external_id, created
+	 * (running) on first use.  req and external_id are borrowed for the
+	 * call.  Requests received in one loop turn commit together, then each
+	 * gets done(data, ...); those made with the same data are answered in
+	 * the order they were made.  Returns 0, or -errno with *err (malloc'd)
+	 * when refused at once (done is then not called).  May be NULL: the
+	 * source takes no points. */
+	int (*log)(struct source *src, const char *external_id, const struct logreq *req,
+	           source_log_done done, void *data, char **err);
+	/* The client that made the requests with data has gone: done will not
+	 * be called for them (their points are still stored). */
+	void (*log_cancel)(struct source *src, void *data);
 };
 
 struct source {

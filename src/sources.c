@@ -8,13 +8,14 @@
 #include "conf.h"
 #include "source.h"
 #include "source_openai.h"
+#include "source_push.h"
 #include "sources.h"
 #include "util.h"
 #include "xmalloc.h"
 
 /*
  * Sources whose type is configured and validated but whose reader is not
- * part of this build yet (jsonl and push arrive with their own issues).
+ * part of this build yet (jsonl arrives with its own issue).
  * They report themselves as "inactive" in `status` instead of silently
  * pretending to work.
  */
@@ -69,7 +70,7 @@ static const struct {
 } sources_table[] = {
         {CONF_SOURCE_OPENAI, source_openai_new, source_openai_check},
         {CONF_SOURCE_JSONL, sources_inactive_new, NULL},
-        {CONF_SOURCE_PUSH, sources_inactive_new, NULL},
+        {CONF_SOURCE_PUSH, source_push_new, NULL},
 };
 
 struct source *
