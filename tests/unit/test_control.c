@@ -40,6 +40,8 @@ static struct {
 	int nheld;
 	int gone;
 	struct control_client *gone_cl;
+	struct control_client *pinned; /* by "pin" */
+	int npinned_reqs, ndeferred;
 } S;
 
 static void
@@ -51,11 +53,27 @@ test_gone_cb(struct control_client *cl, void *data)
 	ok(!control_client_send(cl, xstrdup("too late\n")), "send inside gone() returns false");
 }
 
-/* "hold" holds the client; anything else is echoed back. */
+/* "hold" holds the client; "pin" pins it, and while pinned "p:..." is
+ * taken (answered by the test) and anything else deferred; anything else
+ * is echoed back. */
 static void
 test_dispatch_cb(void *data, struct control_client *cl, const char *line, size_t len)
 {
 	S.ndispatch++;
+	if (len == 3 && memcmp(line, "pin", 3) == 0) {
+		S.pinned = cl;
+		control_client_pin(cl, test_gone_cb, NULL);
+		return;
+	}
+	if (cl == S.pinned && len > 2 && memcmp(line, "p:", 2) == 0) {
+		S.npinned_reqs++;
+		return;
+	}
+	if (cl == S.pinned) {
+		S.ndeferred++;
+		control_client_defer(cl);
+		return;
+	}
 	if (len == 4 && memcmp(line, "hold", 4) == 0) {
 		if (S.nheld < 4)
 			S.held[S.nheld++] = cl;
@@ -297,6 +315,62 @@ test_gone_seen(void *arg)
 	return S.gone >= *(int *)arg;
 }
 
+/* A pinned client's requests keep coming; one deferred waits (with those
+ * after it) for the unpin, then runs again, after the pinned answers. */
+static void
+test_pin(void)
+{
+	struct test_rx rx;
+	int one = 1;
+
+	test_start();
+	test_rx_init(&rx, test_connect());
+	test_send(rx.fd, "pin\np:a\np:b\nother\np:c\n", 22);
+	test_round_trip();
+	test_round_trip();
+	ok(S.pinned != NULL, "pinned");
+	is_int(S.npinned_reqs, 2, "a pinned client's next requests are still dispatched");
+	is_int(S.ndeferred, 1, "one that must wait is deferred");
+	/* Less the two round trips' own requests. */
+	is_int(S.ndispatch - 2, 4, "and nothing after it is dispatched");
+	ok(control_client_send(S.pinned, xstrdup("A\n")), "an answer");
+	ok(control_client_send(S.pinned, xstrdup("B\n")), "another");
+	control_client_unpin(S.pinned);
+	S.pinned = NULL;
+	ok(test_wait_text(&rx, "echo:p:c\n"), "unpinned: the deferred request and the rest run");
+	is_str(rx.b.data, "A\nB\necho:other\necho:p:c\n", "in order, after the answers");
+	is_int(S.ndispatch - 2, 6, "the deferred one dispatched again, once");
+	is_int(S.gone, 0, "gone() is not called after an unpin");
+	close(rx.fd);
+	buf_free(&rx.b);
+
+	/* The peer closing while pinned: gone(), once. */
+	test_rx_init(&rx, test_connect());
+	test_send(rx.fd, "pin\np:x\n", 8);
+	test_round_trip();
+	close(rx.fd);
+	ok(test_pump_until(test_gone_seen, &one), "the peer closing while pinned calls gone()");
+	ok(S.gone_cl == S.pinned, "with the pinned client");
+	test_round_trip();
+	is_int(S.gone, 1, "exactly once");
+	S.pinned = NULL;
+
+	/* Half-closed while pinned: kept until the unpin, answered. */
+	test_rx_init(&rx, test_connect());
+	test_send(rx.fd, "pin\np:y\n", 8);
+	shutdown(rx.fd, SHUT_WR);
+	test_round_trip();
+	test_round_trip();
+	is_int(S.gone, 1, "a half-closed pinned client is not gone");
+	ok(control_client_send(S.pinned, xstrdup("Y\n")), "its answer is queued");
+	control_client_unpin(S.pinned);
+	ok(test_pump_until(test_rx_eof, &rx), "and it is closed after the unpin");
+	is_str(rx.b.data, "Y\n", "having got its answer");
+	close(rx.fd);
+	buf_free(&rx.b);
+	test_stop();
+}
+
 static void
 test_hold_peer_gone(void)
 {
@@ -467,6 +541,7 @@ main(void)
 	test_client_cap();
 	test_idle_and_hold();
 	test_hold_peer_gone();
+	test_pin();
 	test_overflow();
 	test_overflow_never_read();
 	test_free_with_holds();
