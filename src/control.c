@@ -403,7 +403,8 @@ control_client_process(struct control_client *cl)
 	char *nl;
 
 	while (!cl->closing && !cl->held && !cl->deferred && !cl->close_after_write &&
-	       handled < CONTROL_BATCH && c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
+	       handled < (cl->pinned ? CONTROL_PINNED_BATCH : CONTROL_BATCH) &&
+	       c->out_total <= CONTROL_MAX_OUTPUT_TOTAL &&
 	       (nl = memchr(cl->in.data + start, '\n', cl->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (cl->in.data + start));
 		if (len > 0 && cl->in.data[start + len - 1] == '\r')

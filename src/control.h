@@ -30,8 +30,11 @@ struct control_client;
 /* Beyond the cap, a few more slots for root and the daemon's own user, so
  * an admin can always get in. */
 #define CONTROL_RESERVED_CLIENTS 8
-/* Requests handled per client before the others get their turn. */
-#define CONTROL_BATCH 4
+/* Requests handled per client before the others get their turn; more for
+ * a pinned client, whose requests are cheap until their common answer (a
+ * pipelined `log` stream: one transaction per turn for all of them). */
+#define CONTROL_BATCH        4
+#define CONTROL_PINNED_BATCH 64
 /* All clients' unsent replies together; past it no request is handled
  * until some output drains.  Output sent to held (streaming) clients does
  * not count: it has its own cap per client. */
