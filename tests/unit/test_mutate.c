@@ -3,7 +3,7 @@
  * CI run (and the sanitizer build) throws tens of thousands of damaged
  * inputs at the parsers that face the outside world: the OpenAI wire format
  * (through the libFuzzer target in tests/fuzz/fuzz_openai.c), the config
- * parser and the control protocol.  Passing means: no crash, no sanitizer
+ * parser, the control protocol and the `log` request.  Passing means: no crash, no sanitizer
  * report, no leak.  Deeper coverage-guided runs use the libFuzzer build.
  */
 #include "config.h"
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "logreq.h"
 #include "proto.h"
 #include "tap.h"
 
@@ -89,39 +90,44 @@ mutate(const char *seed, size_t len, size_t *out_len)
 }
 
 static const char *const wire_seeds[] = {
-	"{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
-	"\"created_at\":1692661014,\"finished_at\":1692661190,\"fine_tuned_model\":\"ft:x\","
-	"\"result_files\":[\"file-abc123\"],\"status\":\"succeeded\",\"error\":{},"
-	"\"trained_tokens\":5768,\"estimated_finish\":0}",
-	"{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-1\","
-	"\"created_at\":1693582679,\"level\":\"info\",\"message\":\"Step 300/300\","
-	"\"data\":{\"step\":300,\"train_loss\":0.149,\"valid_loss\":NaN,\"total_steps\":300,"
-	"\"train_mean_token_accuracy\":1},\"type\":\"metrics\"},{\"id\":\"ftevent-0\","
-	"\"created_at\":1,\"level\":\"info\",\"message\":\"hi\",\"data\":null,\"type\":\"message\"}],"
-	"\"has_more\":true}",
-	"{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_1\","
-	"\"created_at\":1712211699,\"fine_tuned_model_checkpoint\":\"ft:x:ckpt-step-88\","
-	"\"metrics\":{\"step\":88.0,\"train_loss\":0.478},\"step_number\":88}],\"first_id\":null,"
-	"\"has_more\":false}",
-	"step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
-	"1,1.52347,0.0,,\n2,1.4,0.5,1.6,0.4\n3,nan,1,\"2.0\",0.5\r\n",
-	"c3RlcCx0cmFpbl9sb3NzCjEsMC41CjIsMC40Cg==",
+        "{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
+        "\"created_at\":1692661014,\"finished_at\":1692661190,\"fine_tuned_model\":\"ft:x\","
+        "\"result_files\":[\"file-abc123\"],\"status\":\"succeeded\",\"error\":{},"
+        "\"trained_tokens\":5768,\"estimated_finish\":0}",
+        "{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-1\","
+        "\"created_at\":1693582679,\"level\":\"info\",\"message\":\"Step 300/300\","
+        "\"data\":{\"step\":300,\"train_loss\":0.149,\"valid_loss\":NaN,\"total_steps\":300,"
+        "\"train_mean_token_accuracy\":1},\"type\":\"metrics\"},{\"id\":\"ftevent-0\","
+        "\"created_at\":1,\"level\":\"info\",\"message\":\"hi\",\"data\":null,\"type\":\"message\"}],"
+        "\"has_more\":true}",
+        "{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_1\","
+        "\"created_at\":1712211699,\"fine_tuned_model_checkpoint\":\"ft:x:ckpt-step-88\","
+        "\"metrics\":{\"step\":88.0,\"train_loss\":0.478},\"step_number\":88}],\"first_id\":null,"
+        "\"has_more\":false}",
+        "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
+        "1,1.52347,0.0,,\n2,1.4,0.5,1.6,0.4\n3,nan,1,\"2.0\",0.5\r\n",
+        "c3RlcCx0cmFpbl9sb3NzCjEsMC41CjIsMC40Cg==",
 };
 
 static const char *const conf_seed =
-	"[daemon]\ndatabase = /var/lib/ftmon/ftmon.db\nsocket = /run/ftmon/ftmon.sock\n"
-	"retention = 30 ; days\n[source openai]\ntype = openai\napi_key_env = K\n"
-	"poll_interval = 30s\nauth = api-key\napi_version = 2024-10-21\n"
-	"[source lab]\ntype = jsonl\npath = /srv/train/*/metrics.jsonl\n"
-	"[rule overfit]\ntype = divergence\npatience = 3\nmin_delta = 0.01\n"
-	"[rule acc]\ntype = threshold\nmetric = valid_mean_token_accuracy\nop = >=\nvalue = 0.9\n"
-	"[hook team]\ntype = webhook\nurl = https://hooks.example.org/x\nformat = slack\n"
-	"events = job.finished alert.fired\n"
-	"[hook script]\ntype = exec\ncommand = /bin/notify --channel 'ml team' \"a\\\"b\"\n";
+        "[daemon]\ndatabase = /var/lib/ftmon/ftmon.db\nsocket = /run/ftmon/ftmon.sock\n"
+        "retention = 30 ; days\n[source openai]\ntype = openai\napi_key_env = K\n"
+        "poll_interval = 30s\nauth = api-key\napi_version = 2024-10-21\n"
+        "[source lab]\ntype = jsonl\npath = /srv/train/*/metrics.jsonl\n"
+        "[rule overfit]\ntype = divergence\npatience = 3\nmin_delta = 0.01\n"
+        "[rule acc]\ntype = threshold\nmetric = valid_mean_token_accuracy\nop = >=\nvalue = 0.9\n"
+        "[hook team]\ntype = webhook\nurl = https://hooks.example.org/x\nformat = slack\n"
+        "events = job.finished alert.fired\n"
+        "[hook script]\ntype = exec\ncommand = /bin/notify --channel 'ml team' \"a\\\"b\"\n";
 
 static const char *const proto_seed =
-	"{\"id\":7,\"cmd\":\"metrics\",\"args\":{\"job\":\"ftjob-x\",\"metric\":[\"a\",\"b\"],"
-	"\"since\":10,\"points\":100,\"all\":true},\"v\":1}";
+        "{\"id\":7,\"cmd\":\"metrics\",\"args\":{\"job\":\"ftjob-x\",\"metric\":[\"a\",\"b\"],"
+        "\"since\":10,\"points\":100,\"all\":true},\"v\":1}";
+
+static const char *const log_seed =
+        "{\"id\":8,\"cmd\":\"log\",\"args\":{\"job\":\"push/r\u00e9\",\"points\":[{\"step\":1,"
+        "\"metrics\":{\"loss\":1.5e-3,\"acc\":\"NaN\"}},{\"metrics\":{\"eval/loss\":\"-inf\"}}],"
+        "\"status\":\"succeeded\"}}";
 
 int
 main(void)
@@ -160,5 +166,18 @@ main(void)
 		free(in);
 	}
 	ok(1, "control protocol parser survives %d mutations", iterations * 4);
+	for (int i = 0; i < iterations; i++) {
+		struct proto_request req;
+		struct logreq lr;
+		const char *code, *msg;
+		char *why = NULL, *in = mutate(log_seed, strlen(log_seed), &n);
+		if (proto_parse_request(in, n, &req, &code, &msg) == 0 &&
+		    logreq_parse(req.args, &lr, &why) == 0)
+			logreq_clear(&lr);
+		free(why);
+		proto_request_free(&req);
+		free(in);
+	}
+	ok(1, "log request parser survives %d mutations", iterations);
 	return tap_done();
 }
