@@ -23,6 +23,19 @@ counter() {
 	jget "$(ctl --json status)" '[s for s in j["sources"] if s["name"] == "push"][0]["counters"]["'"$1"'"]'
 }
 npoints() { sql "SELECT count(*) FROM metric_points WHERE source = 'push' AND job = '$1'"; }
+# pipe LINE...: send every line at once on one connection; print the
+# replies' ids and whether each was ok, in the order they came
+pipe() {
+	"$PYTHON3" - "$SOCK" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall("".join(l + "\n" for l in sys.argv[2:]).encode())
+f = s.makefile("rb")
+print(" ".join("%s:%s" % (r.get("id"), r.get("ok")) for r in (json.loads(f.readline()) for _ in sys.argv[2:])))
+PY
+}
 
 # ---- ftmonctl log ----
 out=$(ctl log run1 step=1 train_loss=2.5 valid_loss=2.75 2>&1)
@@ -147,6 +160,14 @@ r=$(rawreq '{"id":1,"cmd":"log","args":{"job":"run2","step":1,"metrics":{"a":1}}
 is "$(jget "$r" 'j["error"]["code"]')" "ambiguous" "two push sources: a bare job name is ambiguous"
 like "$(jget "$r" 'j["error"]["message"]')" "SOURCE/run2" "and the error says how to name one"
 is "$(ctl log lab/run2 step=1 a=1)" "logged 1 point to lab/run2 (1 new)" "SOURCE/ID picks the source"
+is "$(pipe '{"id":1,"cmd":"log","args":{"job":"push/mix","step":1,"metrics":{"a":1}}}' \
+	'{"id":2,"cmd":"log","args":{"job":"lab/mix","step":1,"metrics":{"a":1}}}' \
+	'{"id":3,"cmd":"log","args":{"job":"push/mix","step":1,"metrics":{"a":"bad"}}}' \
+	'not json' \
+	'{"id":5,"cmd":"jobs","args":{"all":true}}' \
+	'{"id":6,"cmd":"log","args":{"job":"push/mix","step":2,"metrics":{"a":1}}}')" \
+	"1:True 2:True 3:False None:False 5:True 6:True" \
+	"a pipelined mix of sources, refusals and other commands is answered in order"
 write_config "socket_mode = 0666"
 ctl reload >/dev/null
 r=$(rawreq '{"id":1,"cmd":"log","args":{"job":"run2","step":1,"metrics":{"a":1}}}')
