@@ -181,12 +181,12 @@ spush_fail(struct spush *p, int rc)
 	spush_jobs_drop(p);
 }
 
-/* One step for every request in answering; 0 or the step's error. */
+/* The step, begun, for every request in answering; 0 or its error. */
 static int
 spush_store(struct spush *p)
 {
 	struct spush_req *r;
-	int rc = ingest_begin(p->in);
+	int rc = 0;
 
 	TAILQ_FOREACH(r, &p->answering, link)
 	if (rc == 0)
@@ -216,12 +216,22 @@ spush_flush(struct spush *p)
 	struct spush_req *r;
 	int rc;
 
+	if (TAILQ_EMPTY(&p->pending)) {
+		uv_check_stop(&p->check);
+		uv_idle_stop(&p->idle);
+		return;
+	}
+	/* Another writer's step open now (none is, between callbacks): not
+	 * ours to roll back; the requests wait for the next turn. */
+	if ((rc = ingest_begin(p->in)) == -EBUSY)
+		return;
 	uv_check_stop(&p->check);
 	uv_idle_stop(&p->idle);
-	if (TAILQ_EMPTY(&p->pending))
-		return;
 	TAILQ_CONCAT(&p->answering, &p->pending, link);
-	rc = spush_store(p);
+	if (rc == 0)
+		rc = spush_store(p);
+	else
+		spush_fail(p, rc);
 	while ((r = TAILQ_FIRST(&p->answering))) {
 		TAILQ_REMOVE(&p->answering, r, link);
 		if (r->done)
@@ -380,9 +390,16 @@ static void
 spush_destroy(struct source *src)
 {
 	struct spush *p = (struct spush *)src;
+	struct spush_req *r;
 
 	spush_flush(p);
 	p->destroying = true;
+	while ((r = TAILQ_FIRST(&p->pending))) { /* only if the flush could not begin */
+		TAILQ_REMOVE(&p->pending, r, link);
+		if (r->done)
+			r->done(r->data, -ECANCELED, NULL, "the push source was stopped");
+		spush_req_free(r);
+	}
 	spush_jobs_drop(p);
 	uv_close((uv_handle_t *)&p->check, spush_closed_cb);
 	uv_close((uv_handle_t *)&p->idle, spush_closed_cb);
