@@ -156,9 +156,11 @@ static const struct cli_cmd cli_cmds_table[] = {
         {"log", "JOB [step=N] [NAME=VALUE]... [status=STATUS]",
          "record metric points or the status of a push job",
          "Record points for JOB of a `push` source; the job is created on first\n"
-         "use.  Each NAME=VALUE is one metric at step N; values are numbers, and\n"
-         "nan, inf and -inf are accepted.  status=succeeded (or failed, cancelled)\n"
-         "ends the job.  Needs root or the admin group.\n"
+         "use.  JOB is SOURCE/NAME, or NAME for the only push source.  Each\n"
+         "NAME=VALUE is one metric at step N (without step=, the step after the\n"
+         "job's last); values are decimal numbers, or nan, inf and -inf.  A point\n"
+         "already stored at that step is kept.  status=succeeded (or failed,\n"
+         "cancelled) ends the job.  Needs root or the admin group.\n"
          "\n"
          "Example:\n"
          "  ftmonctl log push/run1 step=10 train_loss=1.93 valid_loss=2.01\n",
