@@ -869,6 +869,33 @@ test_poll(void)
 	test_cli_close(&cli);
 }
 
+/* log reaches only push sources; the stubs are openai and jsonl. */
+static void
+test_log_refused(void)
+{
+	struct test_cli cli;
+
+	test_cli_open(&cli);
+	is_str(test_call(&cli, "{'id':1,'cmd':'log','args':{'job':'run1','step':1,"
+	                       "'metrics':{'loss':1}}}"),
+	       PROTO_E_NOT_FOUND, "log to a bare name without a push source");
+	ok(strstr(R.message, "no push source") != NULL, "says so: %s", R.message);
+	is_str(test_call(&cli, "{'id':2,'cmd':'log','args':{'job':'alpha/x','step':1,"
+	                       "'metrics':{'loss':1}}}"),
+	       PROTO_E_INVALID_ARGUMENT, "log to an openai source");
+	ok(strstr(R.message, "of type openai") != NULL, "names its type: %s", R.message);
+	is_str(test_call(&cli, "{'id':3,'cmd':'log','args':{'job':'beta/x','metrics':{'a':1}}}"),
+	       PROTO_E_INVALID_ARGUMENT, "log to a jsonl source");
+	is_str(test_call(&cli, "{'id':4,'cmd':'log','args':{'job':'gamma/x','metrics':{'a':1}}}"),
+	       PROTO_E_NOT_FOUND, "log to an unknown source");
+	is_str(test_call(&cli, "{'id':5,'cmd':'log','args':{'job':'alpha/x','step':'1',"
+	                       "'metrics':{'a':1}}}"),
+	       PROTO_E_INVALID_ARGUMENT, "a malformed request is refused before any source");
+	ok(strstr(R.message, "\"step\"") != NULL, "naming the argument: %s", R.message);
+	is_str(test_call(&cli, "{'id':6,'cmd':'ping'}"), "ok", "the client is still served");
+	test_cli_close(&cli);
+}
+
 static void
 test_teardown(void)
 {
@@ -911,6 +938,7 @@ main(void)
 	test_track_gone();
 	test_track_overflow();
 	test_poll();
+	test_log_refused();
 	test_teardown();
 	uv_close((uv_handle_t *)&test_tick, NULL);
 	uv_run(&test_loop, UV_RUN_DEFAULT);
