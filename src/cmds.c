@@ -565,9 +565,10 @@ cmds_logwait_find(struct cmds *c, const struct control_client *cl)
 {
 	struct cmds_logwait *w;
 
-	LIST_FOREACH(w, &c->logwaits, link)
-	if (w->cl == cl)
-		return w;
+	for (w = LIST_FIRST(&c->logwaits); w; w = LIST_NEXT(w, link)) {
+		if (w->cl == cl)
+			return w;
+	}
 	return NULL;
 }
 

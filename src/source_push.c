@@ -115,10 +115,11 @@ spush_job(struct spush *p, const char *name, struct spush_job **out)
 	int64_t id;
 	int rc;
 
-	LIST_FOREACH(j, &p->jobs, link)
-	if (strcmp(j->name, name) == 0) {
-		*out = j;
-		return 0;
+	for (j = LIST_FIRST(&p->jobs); j; j = LIST_NEXT(j, link)) {
+		if (strcmp(j->name, name) == 0) {
+			*out = j;
+			return 0;
+		}
 	}
 	if ((rc = ingest_job(p->in, p->base.name, name, "running", &id)) < 0)
 		return rc;
@@ -188,9 +189,10 @@ spush_store(struct spush *p)
 	struct spush_req *r;
 	int rc = 0;
 
-	TAILQ_FOREACH(r, &p->answering, link)
-	if (rc == 0)
-		rc = spush_apply(p, r);
+	for (r = TAILQ_FIRST(&p->answering); r; r = TAILQ_NEXT(r, link)) {
+		if ((rc = spush_apply(p, r)) < 0)
+			break;
+	}
 	if (rc == 0)
 		rc = ingest_commit(p->in);
 	if (rc < 0) {
@@ -203,8 +205,9 @@ spush_store(struct spush *p)
 	if (p->failing)
 		p->since = p->last_push;
 	p->failing = false;
-	TAILQ_FOREACH(r, &p->answering, link)
-	p->new_values += r->res.new_values;
+	for (r = TAILQ_FIRST(&p->answering); r; r = TAILQ_NEXT(r, link)) {
+		p->new_values += r->res.new_values;
+	}
 	return 0;
 }
 
@@ -312,10 +315,11 @@ spush_cancel_in(struct spush_reqs *list, void *data)
 {
 	struct spush_req *r;
 
-	TAILQ_FOREACH(r, list, link)
-	if (r->data == data) {
-		r->done = NULL;
-		r->data = NULL;
+	for (r = TAILQ_FIRST(list); r; r = TAILQ_NEXT(r, link)) {
+		if (r->data == data) {
+			r->done = NULL;
+			r->data = NULL;
+		}
 	}
 }
 
