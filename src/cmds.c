@@ -553,7 +553,6 @@ struct cmds_logreq_wait {
  * until the last one is out. */
 struct cmds_logwait {
 	LIST_ENTRY(cmds_logwait) link;
-	struct cmds *c;
 	struct control_client *cl;
 	struct source *src; /* borrowed: it answers or cancels before it goes */
 	struct cmds_logreq_wait *q;
@@ -613,7 +612,6 @@ cmds_logwait_new(struct cmds *c, struct control_client *cl, struct source *src)
 {
 	struct cmds_logwait *w = xcalloc(1, sizeof(*w));
 
-	w->c = c;
 	w->cl = cl;
 	w->src = src;
 	LIST_INSERT_HEAD(&c->logwaits, w, link);
@@ -631,7 +629,9 @@ cmds_log_done_cb(void *data, int rc, const struct source_log_result *res, const 
 	w->head++;
 	w->n--;
 	if (rc < 0) {
-		line = proto_reply_error(e.id, PROTO_E_INTERNAL,
+		/* A failed commit, or the source stopped before it could store. */
+		line = proto_reply_error(e.id,
+		                         rc == -ECANCELED ? PROTO_E_UNAVAILABLE : PROTO_E_INTERNAL,
 		                         why ? why : "cannot store the points");
 	} else {
 		cJSON *o = cJSON_CreateObject();
