@@ -54,6 +54,8 @@ class Run:
             self._replies = self._sock.makefile("rb")
         else:
             if path is None:
+                if "/" in name:
+                    raise ValueError("a JSONL run's name is its directory: no '/'")
                 path = os.path.join(os.environ.get("FTMON_DIR", "ftmon-runs"), name,
                                     "metrics.jsonl")
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
