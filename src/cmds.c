@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmds.h"
 #include "conf.h"
 #include "control.h"
@@ -243,37 +244,104 @@ bad:
 	return false;
 }
 
+/* Every wanted name is one of the job's metrics; else fail r naming the
+ * unknown one and listing those the job has (a typo must not pass as "no
+ * points"). */
+static bool
+cmds_metrics_known(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t job_id,
+                   const char *const *names)
+{
+	int rc;
+	cJSON *known = store_query_metric_names(ctx->c->host.store, job_id, &rc), *e;
+	struct buf list = BUF_INIT;
+	const char *missing = NULL;
+
+	if (known == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return false;
+	}
+	for (size_t i = 0; names[i] != NULL && missing == NULL; i++) {
+		bool found = false;
+		cJSON_ArrayForEach (e, known)
+			found |= strcmp(e->valuestring, names[i]) == 0;
+		if (!found)
+			missing = names[i];
+	}
+	cJSON_ArrayForEach (e, known)
+		buf_printf(&list, "%s%s", list.len ? ", " : "", e->valuestring);
+	if (missing != NULL)
+		cmds_fail(r, PROTO_E_NOT_FOUND,
+		          list.len ? xasprintf("no metric '%.200s' in this job; known: %s", missing,
+		                               list.data)
+		                   : xasprintf("no metric '%.200s': this job has no metrics yet",
+		                               missing));
+	buf_free(&list);
+	cJSON_Delete(known);
+	return missing == NULL;
+}
+
+/* The numeric arguments of metrics: since, until, points, totals. */
+static bool
+cmds_metrics_range(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t *since, int64_t *until,
+                   int64_t *points, bool *totals)
+{
+	if (cmds_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, since), "since",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, until), "until",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "points", 0, points), "points",
+	                   "an integer") ||
+	    cmds_arg_error(r, proto_arg_bool(ctx->args, "totals", false, totals), "totals",
+	                   "a boolean"))
+		return false;
+	if (*points < 0 || *points == 1 || *points > 1000000) {
+		/* One point cannot hold both ends of a curve. */
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
+		return false;
+	}
+	if (*since > *until) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"since\" is after \"until\": the range is empty"));
+		return false;
+	}
+	return true;
+}
+
+/* With "totals": {"metrics": {...}, "totals": {name: stored points in the
+ * range}}, so a plot can say how much it downsampled; without, the plain
+ * {name: [[step, value], ...]} of SPEC. */
 static void
 cmds_metrics(struct cmds_ctx *ctx, struct cmds_reply *r)
 {
 	int64_t job_id, since, until, points;
 	const char **names;
+	bool want_totals;
+	cJSON *totals = NULL;
 	int rc;
 
-	if (cmds_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
-	                   "an integer step") ||
-	    cmds_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, &until), "until",
-	                   "an integer step") ||
-	    cmds_arg_error(r, proto_arg_int(ctx->args, "points", 0, &points), "points",
-	                   "an integer"))
+	if (!cmds_metrics_range(ctx, r, &since, &until, &points, &want_totals) ||
+	    !cmds_metric_names(ctx, r, &names))
 		return;
-	if (points < 0 || points == 1 || points > 1000000) {
-		/* One point cannot hold both ends of a curve. */
-		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
-		          xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
-		return;
-	}
-	if (!cmds_metric_names(ctx, r, &names))
-		return;
-	if (!cmds_job_arg(ctx, r, &job_id)) {
+	if (!cmds_job_arg(ctx, r, &job_id) ||
+	    (names != NULL && !cmds_metrics_known(ctx, r, job_id, names))) {
 		free(names);
 		return;
 	}
+	if (want_totals)
+		totals = cJSON_CreateObject();
 	r->result = store_query_metrics(ctx->c->host.store, job_id, names, since, until,
-	                                (size_t)points, &rc);
+	                                (size_t)points, totals, &rc);
 	free(names);
-	if (r->result == NULL)
+	if (r->result == NULL) {
+		cJSON_Delete(totals);
 		cmds_fail_store(r, ctx->c, rc);
+	} else if (totals != NULL) {
+		cJSON *res = cJSON_CreateObject();
+		cJSON_AddItemToObject(res, "metrics", r->result);
+		cJSON_AddItemToObject(res, "totals", totals);
+		r->result = res;
+	}
 }
 
 static void

@@ -651,6 +651,29 @@ test_metrics(struct test_cli *cli)
 	       PROTO_E_INVALID_ARGUMENT, "one point is refused");
 	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa','points':10}}"),
 	       PROTO_E_AMBIGUOUS, "an ambiguous job");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'metric':['train_loss','nosuch']}}"),
+	       PROTO_E_NOT_FOUND, "an unknown metric is an error, not an empty result");
+	ok(strstr(R.message, "'nosuch'") && strstr(R.message, "known: train_loss, valid_loss"),
+	   "naming it and the job's metrics: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'since':10,'until':5}}"),
+	       PROTO_E_INVALID_ARGUMENT, "since after until is refused");
+	ok(strstr(R.message, "empty") != NULL, "saying the range is empty: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'since':3,'until':3}}"),
+	       "ok", "since equal to until is one step");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'metric':'train_loss','points':2,'totals':true}}"),
+	       "ok", "metrics with totals");
+	ok(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(R.payload, "metrics"),
+	                                          "train_loss")) == 2,
+	   "totals: the downsampled points under \"metrics\"");
+	is_int((int)cJSON_GetNumberValue(
+	               cJSON_GetObjectItem(cJSON_GetObjectItem(R.payload, "totals"), "train_loss")),
+	       3, "totals: the stored count before downsampling");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111','totals':1}}"),
+	       PROTO_E_INVALID_ARGUMENT, "totals must be a boolean");
 	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'nope'}}"), PROTO_E_NOT_FOUND,
 	       "an unknown job");
 }
