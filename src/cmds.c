@@ -488,10 +488,45 @@ cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
 	cmds_wait_free(w);
 }
 
+/* A bare id or prefix of a stored job: 0 with *s, *ext and *resolved (the
+ * id, owned by the caller) set; -1 after failing r (ambiguous, or the job's
+ * source is gone); 1 when the store knows no such job. */
+static int
+cmds_track_stored(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext,
+                  char **resolved)
+{
+	int64_t job_id;
+	char *why = NULL;
+	int rc = store_job_resolve(ctx->c->host.store, *ext, &job_id, &why);
+	cJSON *job;
+
+	if (rc == -ENOENT)
+		return 1;
+	if (rc == -EEXIST)
+		cmds_fail(r, PROTO_E_AMBIGUOUS,
+		          xasprintf("'%s' matches several jobs: %s", *ext, why));
+	else if (rc < 0)
+		cmds_fail_store(r, ctx->c, rc);
+	free(why);
+	if (rc < 0 || (*s = cmds_job_source(ctx, r, job_id)) == NULL)
+		return -1;
+	if ((job = store_query_job(ctx->c->host.store, job_id, &rc)) == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return -1;
+	}
+	*resolved = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(job, "id")));
+	*ext = *resolved;
+	cJSON_Delete(job);
+	return 0;
+}
+
 /* "SOURCE/ID" when no source is named; "ID" (or "SOURCE/ID" again) when
- * one is.  Sets *s and *ext (borrowed from args) or fails r. */
+ * one is; or the id or a unique prefix of a job the store knows.  Sets *s
+ * and *ext (borrowed from args, or *resolved, owned by the caller) or
+ * fails r. */
 static bool
-cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext)
+cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext,
+                char **resolved)
 {
 	const char *name, *slash;
 
@@ -504,6 +539,10 @@ cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, c
 	}
 	slash = strchr(*ext, '/');
 	if (name == NULL && slash == NULL) {
+		/* A job the store knows (untracked, say) by its id or a prefix. */
+		int rc = cmds_track_stored(ctx, r, s, ext, resolved);
+		if (rc <= 0)
+			return rc == 0;
 		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
 		          xstrdup("name the source: \"source\" and \"job\", or \"job\": "
 		                  "\"SOURCE/EXTERNAL_ID\""));
@@ -532,14 +571,14 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	struct source *s = NULL;
 	struct cmds_wait *w;
 	const char *ext;
-	char *err = NULL;
+	char *err = NULL, *resolved = NULL;
 	int rc;
 
-	if (!cmds_track_args(ctx, r, &s, &ext))
-		return;
-	if (s->ops->track == NULL) {
-		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
-		          xasprintf("source '%s' does not track jobs by id", s->name));
+	if (!cmds_track_args(ctx, r, &s, &ext, &resolved) || s->ops->track == NULL) {
+		if (s != NULL && s->ops->track == NULL && r->code == NULL)
+			cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+			          xasprintf("source '%s' does not track jobs by id", s->name));
+		free(resolved);
 		return;
 	}
 	w = xcalloc(1, sizeof(*w));
@@ -547,7 +586,9 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	w->cl = ctx->cl;
 	w->id = ctx->id ? cJSON_Duplicate(ctx->id, true) : NULL;
 	w->src = s;
-	if ((rc = s->ops->track(s, ext, cmds_track_done_cb, w, &err)) < 0) {
+	rc = s->ops->track(s, ext, cmds_track_done_cb, w, &err);
+	free(resolved);
+	if (rc < 0) {
 		cmds_wait_free(w);
 		cmds_fail(r, cmds_track_code(rc), err ? err : xstrdup("cannot track that job"));
 		return;

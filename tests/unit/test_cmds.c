@@ -785,7 +785,17 @@ test_track(void)
 	test_track_answered(&cli, "{'id':13,'cmd':'track','args':{'job':'alpha/ftjob-db'}}",
 	                    -ENOSPC, "ftjob-db");
 	is_str(R.code, PROTO_E_INTERNAL, "a failure of our own is internal_error");
+	test_track_answered(&cli, "{'id':15,'cmd':'track','args':{'job':'ftjob-aaa1'}}", 0,
+	                    "ftjob-aaa111");
+	is_str(R.code, "ok", "track by a unique prefix of a stored job: its source and full id");
 	tracks = H.alpha.ntrack;
+	is_str(test_call(&cli, "{'id':16,'cmd':'track','args':{'job':'ftjob-aaa'}}"),
+	       PROTO_E_AMBIGUOUS, "track by an ambiguous prefix");
+	ok(strstr(R.message, "alpha/ftjob-aaa111") && strstr(R.message, "alpha/ftjob-aaa222"),
+	   "lists the candidates: %s", R.message);
+	is_str(test_call(&cli, "{'id':17,'cmd':'track','args':{'job':'run-2'}}"),
+	       PROTO_E_INVALID_ARGUMENT, "track of a stored job whose source cannot track");
+	ok(strstr(R.message, "'beta'") != NULL, "naming the source: %s", R.message);
 	is_str(test_call(&cli, "{'id':11,'cmd':'track','args':{'job':'gamma/x'}}"),
 	       PROTO_E_NOT_FOUND, "an unknown source is not_found");
 	ok(strstr(R.message, "'gamma'") != NULL, "naming it: %s", R.message);
