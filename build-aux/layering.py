@@ -81,6 +81,8 @@ MODULES = {
     "openai_parse": mod("pure"),
     "openai_walk": mod("pure"),
     "render": mod("pure"),
+    "axis": mod("pure"),
+    "plot": mod("pure"),
     "jsonlax": mod("pure"),
     "utf8": mod("pure"),
     "retry": mod("pure"),
