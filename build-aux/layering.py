@@ -83,6 +83,7 @@ MODULES = {
     "render": mod("pure"),
     "axis": mod("pure"),
     "plot": mod("pure"),
+    "report": mod("pure"),
     "jsonlax": mod("pure"),
     "utf8": mod("pure"),
     "retry": mod("pure"),

@@ -11,6 +11,7 @@
 #include "cli_mutate.h"
 #include "cli_plot.h"
 #include "cli_read.h"
+#include "cli_report.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -64,6 +65,10 @@ static const struct option cli_cmds_opts_plot[] = {
         {"since", required_argument, NULL, CLI_CMDS_OPT_SINCE},
         {"until", required_argument, NULL, CLI_CMDS_OPT_UNTIL},
         {"log", no_argument, NULL, CLI_CMDS_OPT_LOG},
+        {NULL, 0, NULL, 0},
+};
+static const struct option cli_cmds_opts_report[] = {
+        {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
 };
 static const struct option cli_cmds_opts_events[] = {
@@ -143,6 +148,19 @@ static const struct cli_cmd cli_cmds_table[] = {
          "Example:\n"
          "  ftmonctl plot ftjob-abc -m train_loss -m valid_loss --height 12\n",
          cli_cmds_opts_plot, 1, 1, cli_plot_plot},
+        {"report", "JOB... -o FILE.html", "an HTML report of jobs with their curves",
+         "Write one self-contained HTML file (inline SVG and CSS; no scripts, no\n"
+         "fonts or images from the network) with, for each JOB, its summary, its\n"
+         "loss curves and its accuracy curves (training and validation overlaid),\n"
+         "its alerts marked on the curves, and its best checkpoint.  Open it in\n"
+         "any browser, or mail it.\n"
+         "\n"
+         "Options:\n"
+         "  -o, --output FILE  where to write (required; replaced atomically)\n"
+         "\n"
+         "Example:\n"
+         "  ftmonctl report ftjob-abc openai/ftjob-def -o runs.html\n",
+         cli_cmds_opts_report, 1, 100, cli_report_run},
         {"events", "JOB [--limit N]", "a job's newest stored events",
          "List the newest stored events of JOB, newest first.\n"
          "\n"
@@ -309,6 +327,9 @@ cli_cmds_opt_apply(struct cli *c, const struct cli_cmd *cmd, int opt, const char
 	case CLI_CMDS_OPT_LOG:
 		a->log = true;
 		return true;
+	case 'o':
+		a->output = val;
+		return true;
 	case CLI_CMDS_OPT_STATUS:
 	case CLI_CMDS_OPT_SOURCE:
 	case 'm':
@@ -391,6 +412,8 @@ cli_cmds_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, 
 		opts[n++] = *o;
 		if (o->val == 'm')
 			strcat(shortopts, "m:");
+		else if (o->val == 'o')
+			strcat(shortopts, "o:");
 	}
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	opts[n++] = (struct option){"json", no_argument, NULL, CLI_CMDS_OPT_JSON};
