@@ -53,6 +53,11 @@ ok "$([ $? -ne 0 ]; echo $?)" "no temporary file left behind"
 
 is "$(ctl --json report run-report -o "$T/r2.html" | "$PYTHON3" -c 'import json,sys; j=json.load(sys.stdin); print(j["jobs"], j["bytes"] > 1000)')" \
 	"1 True" "--json report: what was written"
+# 40 jobs are 80 requests: each must close its connection (16 descriptors).
+many=$(i=0; while [ $i -lt 40 ]; do printf 'run-report '; i=$((i + 1)); done)
+# shellcheck disable=SC2086
+(ulimit -n 16 && ctl report $many -o "$T/many.html") >"$T/out" 2>"$T/err"
+is "$?" "0" "a report of 40 jobs within 16 file descriptors"
 ctl report run-report >"$T/out" 2>"$T/err"
 is "$?" "2" "report without -o is a usage error"
 ctl report run-nosuch -o "$T/r3.html" >"$T/out" 2>"$T/err"
