@@ -105,7 +105,8 @@ test_has_braille(const char *text)
 static void
 test_pick(void)
 {
-	cJSON *r = test_json("{'acc': [[0, 0.1]], 'train_loss': [[0, 2]], 'valid_loss': [[0, 2.5]]}");
+	cJSON *r =
+	        test_json("{'acc': [[0, 0.1]], 'train_loss': [[0, 2]], 'valid_loss': [[0, 2.5]]}");
 	cJSON *r2 = test_json("{'acc': [[0, 0.1]], 'lr': [[0, 1e-4]]}");
 	const char *const want[] = {"valid_loss", "acc"};
 	struct cli_series *s;
@@ -155,14 +156,16 @@ test_plot(void)
 	k = cli_series_pick(s, n, NULL, 0, idx);
 	is_int(cli_series_plot(s, idx, k, &o, &out), 0, "plot: drawn");
 	/* Identical curves, no colour: a panel each, so neither hides. */
-	is_int(test_lines_with(out.data, "train_loss"), 2, "plot: train_loss titles a panel and the legend");
+	is_int(test_lines_with(out.data, "train_loss"), 2,
+	       "plot: train_loss titles a panel and the legend");
 	is_int(test_lines_with(out.data, "valid_loss"), 2, "plot: valid_loss too");
 	ok(test_has_braille(out.data), "plot: braille in panels without colour");
 	ok(strstr(out.data, "acc") == NULL, "plot: acc not drawn by default");
 	buf_reset(&out);
 	o.color = true;
 	is_int(cli_series_plot(s, idx, k, &o, &out), 0, "plot with colour: drawn");
-	is_int(test_lines_with(out.data, "train_loss"), 1, "plot with colour: one chart, legend only");
+	is_int(test_lines_with(out.data, "train_loss"), 1,
+	       "plot with colour: one chart, legend only");
 	ok(strstr(out.data, "\033[34m") && strstr(out.data, "\033[31m"),
 	   "plot with colour: blue and red");
 	buf_reset(&out);
