@@ -497,6 +497,10 @@ plot_render(const struct plot_series *series, size_t nseries, const struct plot_
 	}
 	/* Label, one space, the axis, then the plot columns. */
 	f.cols = o->width - f.labw - 2;
+	if (f.cols < 4) {
+		free(p); /* labels too wide for the width */
+		return -EINVAL;
+	}
 	plot_xaxis_fit(&f, xlo, xhi);
 	for (size_t i = 0; i < np; i++)
 		plot_panel_print(&f, &p[i], np > 1, out);

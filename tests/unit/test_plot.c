@@ -325,6 +325,12 @@ test_limits(void)
 	o.width = 40;
 	o.height = PLOT_MIN_HEIGHT - 1;
 	is_int(plot_render(&s, 1, &o, &out), -EINVAL, "too low");
+	double big[] = {-9999999, -9999999 + 2e-6};
+	struct plot_series b = {"big", x, big, 2, 0};
+	o.width = PLOT_MIN_WIDTH;
+	o.height = 5;
+	is_int(plot_render(&b, 1, &o, &out), -EINVAL, "labels leaving no room to plot");
+	is_int((int)out.len, 0, "nothing appended then");
 	buf_free(&out);
 }
 
