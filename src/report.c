@@ -275,31 +275,45 @@ report_chart_frame(const struct report_chart *ch, struct buf *out)
 	           REPORT_AREA_X1, REPORT_CHART_H - 4);
 }
 
+/* End a run of a curve: close its polyline, and give a lone point a dot
+ * (a polyline of one point draws nothing). */
+static void
+report_chart_run_end(const char *color, int npts, double x, double y, struct buf *out)
+{
+	if (npts == 0)
+		return;
+	buf_puts(out, "\"/>\n");
+	if (npts == 1)
+		buf_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", x, y,
+		           color);
+}
+
 /* One curve as polylines: a NaN (null) point breaks it. */
 static void
 report_chart_curve(const struct report_chart *ch, size_t i, struct buf *out)
 {
+	const char *color = report_color(ch->curves[i]->string, i);
 	const cJSON *pt;
-	bool open = false;
-	double x, y;
+	int npts = 0;
+	double x, y, px = 0, py = 0;
 
 	cJSON_ArrayForEach (pt, ch->curves[i]) {
 		if (!report_point(pt, &x, &y)) {
-			if (open)
-				buf_puts(out, "\"/>\n");
-			open = false;
+			report_chart_run_end(color, npts, px, py, out);
+			npts = 0;
 			continue;
 		}
-		if (!open)
+		if (npts == 0)
 			buf_printf(out,
 			           "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
 			           "stroke-linejoin=\"round\" points=\"",
-			           report_color(ch->curves[i]->string, i));
-		buf_printf(out, "%s%.1f,%.1f", open ? " " : "", report_x(ch, x), report_y(ch, y));
-		open = true;
+			           color);
+		px = report_x(ch, x);
+		py = report_y(ch, y);
+		buf_printf(out, "%s%.1f,%.1f", npts ? " " : "", px, py);
+		npts++;
 	}
-	if (open)
-		buf_puts(out, "\"/>\n");
+	report_chart_run_end(color, npts, px, py, out);
 }
 
 static bool
@@ -413,7 +427,8 @@ report_chart(const cJSON *job, const cJSON *metrics, const char *title, const ch
 
 	buf_printf(out, "<h3>%s</h3>\n", title);
 	if (!report_chart_collect(metrics, key, &ch)) {
-		buf_printf(out, "<p class=\"none\">no %s points</p>\n", key);
+		buf_printf(out, "<p class=\"none\">no %s points (no metric named *%s*)</p>\n",
+		           title, key);
 		return;
 	}
 	buf_printf(out,

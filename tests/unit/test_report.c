@@ -180,9 +180,16 @@ test_empty(void)
 	struct buf out = BUF_INIT;
 
 	report_html(&j, 1, 0, &out);
-	ok(strstr(out.data, "no loss points") && strstr(out.data, "no acc points") &&
+	ok(strstr(out.data, "no Loss points") && strstr(out.data, "no Accuracy points") &&
 	           strstr(out.data, "<svg") == NULL,
 	   "a job without points: no charts, said so");
+	buf_free(&out);
+	cJSON_Delete(m);
+	m = test_json("{'valid_loss': [[10, 2.0]]}");
+	j.metrics = m;
+	report_html(&j, 1, 0, &out);
+	ok(strstr(out.data, "points=\"") && strstr(out.data, "r=\"2.5\" fill=\"#d62728\""),
+	   "a lone point gets a dot, as a polyline of one point draws nothing");
 	buf_free(&out);
 	cJSON_Delete(job);
 	cJSON_Delete(m);
