@@ -75,8 +75,9 @@ if [ -z "$chromium" ]; then
 else
 	ctl report run-report -o "$out" >/dev/null
 	# --no-sandbox: the sandbox refuses to run as root; a private profile
-	# and HOME keep the run away from the user's.
-	HOME="$T" timeout 120 "$chromium" --headless --no-sandbox --disable-gpu \
+	# and HOME keep the run away from the user's; small containers have a
+	# small /dev/shm.
+	HOME="$T" timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
 		--hide-scrollbars --force-device-scale-factor=1 --user-data-dir="$T/chrome" \
 		--window-size=800,1300 --screenshot="$T/report.png" "file://$out" \
 		>"$T/chromium.log" 2>&1
@@ -94,6 +95,11 @@ JSON
 	pst=$?
 	sed 's/^/# /' "$T/png.tap"
 	ok $pst "the PNG: right size, not blank, curves, alert and best checkpoint where the data says"
+	# The checker must see a curve that is not where the data says.
+	sed 's/\[90, 1.1\]/[90, 1.9]/' "$T/checks.json" >"$T/wrong.json"
+	"$PYTHON3" "$HELPERS/pngcheck.py" "$T/report.png" 800 1300 "$T/wrong.json" >"$T/wrong.tap"
+	is "$?:$(grep -c '^not ok' "$T/wrong.tap")" "1:2" \
+		"and it fails on a point moved to where no curve is"
 fi
 
 stop_daemon
