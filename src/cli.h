@@ -34,8 +34,10 @@ struct cli_args {
 	size_t nmetrics;
 	bool has_since, has_until, has_points, has_limit;
 	int64_t since, until, points, limit;
-	int width, height; /* 0 = default */
-	char **pos;        /* operands */
+	int width, height;  /* 0 = default */
+	bool log;           /* plot --log */
+	const char *output; /* report -o FILE */
+	char **pos;         /* operands */
 	int npos;
 };
 

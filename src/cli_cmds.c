@@ -9,7 +9,9 @@
 
 #include "cli_cmds.h"
 #include "cli_mutate.h"
+#include "cli_plot.h"
 #include "cli_read.h"
+#include "cli_report.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -36,6 +38,7 @@ enum {
 	CLI_CMDS_OPT_WIDTH,
 	CLI_CMDS_OPT_HEIGHT,
 	CLI_CMDS_OPT_LIMIT,
+	CLI_CMDS_OPT_LOG,
 };
 
 #define CLI_CMDS_SYN_METRICS "JOB [-m METRIC]... [--since STEP] [--until STEP] [--points N] [--csv]"
@@ -59,6 +62,13 @@ static const struct option cli_cmds_opts_plot[] = {
         {"metric", required_argument, NULL, 'm'},
         {"width", required_argument, NULL, CLI_CMDS_OPT_WIDTH},
         {"height", required_argument, NULL, CLI_CMDS_OPT_HEIGHT},
+        {"since", required_argument, NULL, CLI_CMDS_OPT_SINCE},
+        {"until", required_argument, NULL, CLI_CMDS_OPT_UNTIL},
+        {"log", no_argument, NULL, CLI_CMDS_OPT_LOG},
+        {NULL, 0, NULL, 0},
+};
+static const struct option cli_cmds_opts_report[] = {
+        {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
 };
 static const struct option cli_cmds_opts_events[] = {
@@ -95,30 +105,62 @@ static const struct cli_cmd cli_cmds_table[] = {
         {"metrics", CLI_CMDS_SYN_METRICS, "a job's metric points as a table or CSV",
          "Print the stored metric points of JOB, one row per step and one column\n"
          "per metric; a blank cell means that metric has no point at that step,\n"
-         "\"nan\" a NaN value.\n"
+         "\"nan\" a NaN value.  A metric the job does not have is an error that\n"
+         "lists the ones it has.\n"
          "\n"
          "Options:\n"
          "  -m, --metric METRIC  only this metric (repeat for several; default: all)\n"
          "      --since STEP     only steps >= STEP\n"
-         "      --until STEP     only steps <= STEP\n"
-         "      --points N       at most N points per metric, downsampled keeping\n"
-         "                       the first, the last and the shape of the curve\n"
-         "      --csv            print CSV: a header \"step,METRIC,...\" then one\n"
-         "                       line per step, values at full precision\n",
-         cli_cmds_opts_metrics, 1, 1, cli_read_metrics},
-        {"plot", "JOB [-m METRIC]... [--width COLS] [--height ROWS]",
+         "      --until STEP     only steps <= STEP (not below --since)\n"
+         "      --points N       at most N points per metric (N >= 4), downsampled\n"
+         "                       by the daemon keeping each metric's first and last\n"
+         "                       point, its lowest and highest, and its NaNs\n"
+         "      --csv            print CSV for spreadsheets and pandas: a header\n"
+         "                       \"step,metric,value\", then one row per point,\n"
+         "                       values at full precision\n"
+         "\n"
+         "Example:\n"
+         "  ftmonctl metrics ftjob-abc -m valid_loss --since 100 --points 50 --csv\n",
+         cli_cmds_opts_metrics, 1, 1, cli_plot_metrics},
+        {"plot", "JOB [-m METRIC]... [--width COLS] [--height ROWS] [--log]",
          "a job's loss curves drawn in the terminal",
-         "Draw metric curves of JOB in the terminal, step on the x axis.  Each\n"
-         "metric gets its own marker (and colour on a terminal, unless NO_COLOR is\n"
-         "set); NaN values are left out of the curve and counted in the legend.\n"
+         "Draw metric curves of JOB in the terminal, step on the x axis, with\n"
+         "round-number ticks on both axes.  Braille dots in a UTF-8 locale, ASCII\n"
+         "marks ('*', '+', 'o', ...) otherwise.  On a terminal (unless NO_COLOR is\n"
+         "set) all curves share one chart, each in its colour; without colour each\n"
+         "curve gets its own panel over a shared x axis, so none hides another.\n"
+         "The legend gives each curve's points and, when the daemon downsampled\n"
+         "it to the width, how many are drawn (\"240 points, 160 drawn\"); NaN\n"
+         "values are left out of the curve and counted.  With --json, the series\n"
+         "exactly as drawn.\n"
          "\n"
          "Options:\n"
          "  -m, --metric METRIC  plot this metric (repeat for several; default:\n"
          "                       every metric whose name contains \"loss\")\n"
          "      --width COLS     total width in columns, y labels included\n"
          "                       (default: the terminal's width, else 80; min 20)\n"
-         "      --height ROWS    rows of plot area (default: 20; min 2)\n",
-         cli_cmds_opts_plot, 1, 1, cli_read_plot},
+         "      --height ROWS    rows of plot area, shared by the panels\n"
+         "                       (default: 20; min 2)\n"
+         "      --since STEP     only steps >= STEP\n"
+         "      --until STEP     only steps <= STEP\n"
+         "      --log            log10 y axis; values <= 0 are left out and counted\n"
+         "\n"
+         "Example:\n"
+         "  ftmonctl plot ftjob-abc -m train_loss -m valid_loss --height 12\n",
+         cli_cmds_opts_plot, 1, 1, cli_plot_plot},
+        {"report", "JOB... -o FILE.html", "an HTML report of jobs with their curves",
+         "Write one self-contained HTML file (inline SVG and CSS; no scripts, no\n"
+         "fonts or images from the network) with, for each JOB, its summary, its\n"
+         "loss curves and its accuracy curves (training and validation overlaid),\n"
+         "its alerts marked on the curves, and its best checkpoint.  Open it in\n"
+         "any browser, or mail it.\n"
+         "\n"
+         "Options:\n"
+         "  -o, --output FILE  where to write (required; replaced atomically)\n"
+         "\n"
+         "Example:\n"
+         "  ftmonctl report ftjob-abc openai/ftjob-def -o runs.html\n",
+         cli_cmds_opts_report, 1, 100, cli_report_run},
         {"events", "JOB [--limit N]", "a job's newest stored events",
          "List the newest stored events of JOB, newest first.\n"
          "\n"
@@ -284,6 +326,12 @@ cli_cmds_opt_apply(struct cli *c, const struct cli_cmd *cmd, int opt, const char
 	case CLI_CMDS_OPT_CSV:
 		a->csv = true;
 		return true;
+	case CLI_CMDS_OPT_LOG:
+		a->log = true;
+		return true;
+	case 'o':
+		a->output = val;
+		return true;
 	case CLI_CMDS_OPT_STATUS:
 	case CLI_CMDS_OPT_SOURCE:
 	case 'm':
@@ -296,7 +344,7 @@ cli_cmds_opt_apply(struct cli *c, const struct cli_cmd *cmd, int opt, const char
 		return cli_cmds_opt_int(cmd, "--until", val, INT64_MIN, INT64_MAX, &a->until);
 	case CLI_CMDS_OPT_POINTS:
 		a->has_points = true;
-		return cli_cmds_opt_int(cmd, "--points", val, 2, 1000000, &a->points);
+		return cli_cmds_opt_int(cmd, "--points", val, 4, 1000000, &a->points);
 	case CLI_CMDS_OPT_LIMIT:
 		a->has_limit = true;
 		return cli_cmds_opt_int(cmd, "--limit", val, 1, 100000, &a->limit);
@@ -358,7 +406,7 @@ static int
 cli_cmds_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a)
 {
 	struct option opts[16];
-	char shortopts[8] = ":h";
+	char shortopts[16] = ":h";
 	size_t n = 0;
 	int opt;
 
@@ -366,6 +414,8 @@ cli_cmds_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, 
 		opts[n++] = *o;
 		if (o->val == 'm')
 			strcat(shortopts, "m:");
+		else if (o->val == 'o')
+			strcat(shortopts, "o:");
 	}
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	opts[n++] = (struct option){"json", no_argument, NULL, CLI_CMDS_OPT_JSON};

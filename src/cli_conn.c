@@ -33,6 +33,11 @@ cli_conn_open(struct cli_conn *c, bool timeout)
 		return cli_fail(CLI_EXIT_UNREACHABLE, "cannot connect to %s: %s", c->socket,
 		                strerror(ENAMETOOLONG));
 	memcpy(sa.sun_path, c->socket, strlen(c->socket) + 1);
+	/* A second call (report asks per job) starts afresh, not leaking. */
+	if (c->fd >= 0)
+		close(c->fd);
+	buf_reset(&c->in);
+	c->scanned = 0;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return cli_fail(CLI_EXIT_UNREACHABLE, "cannot create a socket: %s",

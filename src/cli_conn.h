@@ -32,7 +32,8 @@ struct cli_conn {
 		.fd = -1, .in = BUF_INIT, .reply = BUF_INIT \
 	}
 
-/* Connect to c->socket; with timeout, sends and receives give up after
+/* Connect to c->socket (closing a previous connection of c and dropping
+ * its unread bytes); with timeout, sends and receives give up after
  * CLI_CONN_TIMEOUT_S.  Returns 0 or an exit status. */
 int cli_conn_open(struct cli_conn *c, bool timeout);
 

@@ -1,7 +1,7 @@
 /*
  * cli_read: the handlers of ftmonctl's commands that only look: build the
  * request from the parsed arguments, call, and hand the result to a view
- * (cli_views.c, cli_series.c).  watch streams until the daemon or the user
+ * (cli_views.c); metrics and plot are in cli_plot.c.  watch streams until the daemon or the user
  * ends it.  Each returns an exit status; c and a are the caller's.
  */
 #ifndef FTMON_CLI_READ_H
@@ -13,8 +13,6 @@ int cli_read_ping(struct cli *c, struct cli_args *a);
 int cli_read_status(struct cli *c, struct cli_args *a);
 int cli_read_jobs(struct cli *c, struct cli_args *a);
 int cli_read_show(struct cli *c, struct cli_args *a);
-int cli_read_metrics(struct cli *c, struct cli_args *a);
-int cli_read_plot(struct cli *c, struct cli_args *a);
 int cli_read_events(struct cli *c, struct cli_args *a);
 int cli_read_alerts(struct cli *c, struct cli_args *a);
 int cli_read_watch(struct cli *c, struct cli_args *a);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_series.h"
+#include "render.h"
 #include "xmalloc.h"
 
 static int
@@ -57,7 +58,7 @@ cli_series_load_one(const cJSON *m, struct cli_series *cur)
 }
 
 int
-cli_series_load(const cJSON *r, struct cli_series **out, size_t *nout)
+cli_series_load(const cJSON *r, const cJSON *totals, struct cli_series **out, size_t *nout)
 {
 	size_t n = 0, cap = (size_t)cJSON_GetArraySize(r);
 	struct cli_series *s = xcalloc(cap ? cap : 1, sizeof(*s));
@@ -70,6 +71,11 @@ cli_series_load(const cJSON *r, struct cli_series **out, size_t *nout)
 	cJSON_ArrayForEach (m, r) {
 		if (!cli_series_load_one(m, &s[n++]))
 			goto bad;
+		const cJSON *tot = cJSON_GetObjectItemCaseSensitive(totals, m->string);
+		s[n - 1].total = s[n - 1].n;
+		if (cJSON_IsNumber(tot) && tot->valuedouble > (double)s[n - 1].n &&
+		    tot->valuedouble < 1e15)
+			s[n - 1].total = (size_t)tot->valuedouble;
 	}
 	*out = s;
 	*nout = n;
@@ -149,63 +155,53 @@ cli_series_steps(const struct cli_series *s, size_t ns, size_t *nsteps)
 	return steps;
 }
 
-/* The header: STEP and the metric names, as a table row and maybe CSV. */
-static void
-cli_series_header(const struct cli_series *s, size_t ns, bool csv, struct render_table *t,
-                  struct buf *out)
-{
-	render_table_cell(t, "STEP");
-	for (size_t i = 0; i <= ns; i++)
-		render_table_align(t, i, RENDER_RIGHT);
-	for (size_t i = 0; i < ns; i++)
-		render_table_cell(t, s[i].name);
-	if (!csv)
-		return;
-	buf_puts(out, "step");
-	for (size_t i = 0; i < ns; i++) {
-		buf_puts(out, ",");
-		cli_series_csv_field(out, s[i].name);
-	}
-	buf_puts(out, "\n");
-}
-
 void
-cli_series_table(const struct cli_series *s, size_t ns, bool csv, struct buf *out)
+cli_series_table(const struct cli_series *s, size_t ns, struct buf *out)
 {
 	size_t nsteps, *at = xcalloc(ns + 1, sizeof(*at));
 	double *steps = cli_series_steps(s, ns, &nsteps);
 	struct render_table *t = render_table_new(ns + 1, NULL);
 	char b[64];
 
-	cli_series_header(s, ns, csv, t, out);
+	render_table_cell(t, "STEP");
+	for (size_t i = 0; i <= ns; i++)
+		render_table_align(t, i, RENDER_RIGHT);
+	for (size_t i = 0; i < ns; i++)
+		render_table_cell(t, s[i].name);
 	for (size_t r = 0; r < nsteps; r++) {
 		render_table_row(t);
 		render_table_cell(t, cli_series_fmt_step(steps[r], b, sizeof(b)));
-		if (csv)
-			buf_puts(out, b);
 		for (size_t i = 0; i < ns; i++) {
 			/* Each series is sorted, so a cursor per series walks
 			 * it once; a duplicate step shows its last value. */
 			const char *cell = "";
 			while (at[i] < s[i].n && s[i].p[at[i]].x <= steps[r]) {
 				if (s[i].p[at[i]].x == steps[r])
-					cell = csv ? cli_series_fmt_exact(s[i].p[at[i]].y, b,
-					                                  sizeof(b))
-					           : render_number(s[i].p[at[i]].y, b, sizeof(b));
+					cell = render_number(s[i].p[at[i]].y, b, sizeof(b));
 				at[i]++;
 			}
 			render_table_cell(t, cell);
-			if (csv)
-				buf_printf(out, ",%s", cell);
 		}
-		if (csv)
-			buf_puts(out, "\n");
 	}
-	if (!csv)
-		render_table_print(t, out);
+	render_table_print(t, out);
 	render_table_free(t);
 	free(steps);
 	free(at);
+}
+
+void
+cli_series_csv(const struct cli_series *s, size_t ns, struct buf *out)
+{
+	char b[64];
+
+	buf_puts(out, "step,metric,value\n");
+	for (size_t i = 0; i < ns; i++) {
+		for (size_t j = 0; j < s[i].n; j++) {
+			buf_printf(out, "%s,", cli_series_fmt_step(s[i].p[j].x, b, sizeof(b)));
+			cli_series_csv_field(out, s[i].name);
+			buf_printf(out, ",%s\n", cli_series_fmt_exact(s[i].p[j].y, b, sizeof(b)));
+		}
+	}
 }
 
 static bool
@@ -217,14 +213,11 @@ cli_series_wanted(const char *const *want, size_t nwant, const char *name)
 	return false;
 }
 
-int
-cli_series_plot(const struct cli_series *s, size_t ns, const char *const *want, size_t nwant,
-                const struct render_plot_opts *opts, struct buf *out)
+size_t
+cli_series_pick(const struct cli_series *s, size_t ns, const char *const *want, size_t nwant,
+                size_t *idx)
 {
-	struct render_series *rs = xcalloc(ns + 1, sizeof(*rs));
-	struct render_plot_opts o = *opts;
-	size_t nplot = 0, nloss = 0;
-	int rc;
+	size_t n = 0, nloss = 0;
 
 	/* By default the losses; a job without any gets every metric. */
 	for (size_t i = 0; i < ns; i++)
@@ -234,18 +227,60 @@ cli_series_plot(const struct cli_series *s, size_t ns, const char *const *want, 
 			continue;
 		if (nwant > 0 && !cli_series_wanted(want, nwant, s[i].name))
 			continue;
-		double *xy = xcalloc(2 * s[i].n + 1, sizeof(*xy));
-		for (size_t j = 0; j < s[i].n; j++) {
-			xy[j] = s[i].p[j].x;
-			xy[s[i].n + j] = s[i].p[j].y;
-		}
-		rs[nplot++] = (struct render_series){s[i].name, xy, xy + s[i].n, s[i].n};
+		idx[n++] = i;
 	}
-	/* Braille dots cannot tell curves apart without colour. */
-	o.braille = opts->braille && (o.color || nplot == 1);
-	rc = render_plot(rs, nplot, &o, out);
-	for (size_t i = 0; i < nplot; i++)
-		free((void *)rs[i].x);
-	free(rs);
+	return n;
+}
+
+int
+cli_series_plot(const struct cli_series *s, const size_t *idx, size_t nidx,
+                const struct plot_opts *opts, struct buf *out)
+{
+	struct plot_series *ps = xcalloc(nidx + 1, sizeof(*ps));
+	int rc;
+
+	for (size_t k = 0; k < nidx; k++) {
+		const struct cli_series *si = &s[idx[k]];
+		double *xy = xcalloc(2 * si->n + 1, sizeof(*xy));
+		for (size_t j = 0; j < si->n; j++) {
+			xy[j] = si->p[j].x;
+			xy[si->n + j] = si->p[j].y;
+		}
+		ps[k] = (struct plot_series){si->name, xy, xy + si->n, si->n, si->total};
+	}
+	rc = plot_render(ps, nidx, opts, out);
+	for (size_t k = 0; k < nidx; k++)
+		free((void *)ps[k].x);
+	free(ps);
 	return rc;
+}
+
+cJSON *
+cli_series_plot_json(const struct cli_series *s, const size_t *idx, size_t nidx, bool log)
+{
+	cJSON *root = cJSON_CreateObject(), *arr;
+
+	cJSON_AddBoolToObject(root, "log", log);
+	arr = cJSON_AddArrayToObject(root, "series");
+	for (size_t k = 0; k < nidx; k++) {
+		const struct cli_series *si = &s[idx[k]];
+		cJSON *o = cJSON_CreateObject(), *data = cJSON_CreateArray();
+		double drawn = 0;
+		for (size_t j = 0; j < si->n; j++) {
+			double x = si->p[j].x, y = si->p[j].y;
+			if (!isfinite(x) || !isfinite(y) || (log && y <= 0))
+				continue;
+			cJSON *pt = cJSON_CreateArray();
+			cJSON_AddItemToArray(pt, cJSON_CreateNumber(x));
+			cJSON_AddItemToArray(pt, cJSON_CreateNumber(y));
+			cJSON_AddItemToArray(data, pt);
+			drawn++;
+		}
+		cJSON_AddStringToObject(o, "metric", si->name);
+		cJSON_AddNumberToObject(o, "points", (double)si->total);
+		cJSON_AddNumberToObject(o, "drawn", drawn);
+		cJSON_AddItemToObject(o, "data", data);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return root;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "buf.h"
 #include "cmds.h"
 #include "conf.h"
 #include "control.h"
@@ -248,37 +249,104 @@ bad:
 	return false;
 }
 
+/* Every wanted name is one of the job's metrics; else fail r naming the
+ * unknown one and listing those the job has (a typo must not pass as "no
+ * points"). */
+static bool
+cmds_metrics_known(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t job_id,
+                   const char *const *names)
+{
+	int rc;
+	cJSON *known = store_query_metric_names(ctx->c->host.store, job_id, &rc), *e;
+	struct buf list = BUF_INIT;
+	const char *missing = NULL;
+
+	if (known == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return false;
+	}
+	for (size_t i = 0; names[i] != NULL && missing == NULL; i++) {
+		bool found = false;
+		cJSON_ArrayForEach (e, known)
+			found |= strcmp(e->valuestring, names[i]) == 0;
+		if (!found)
+			missing = names[i];
+	}
+	cJSON_ArrayForEach (e, known)
+		buf_printf(&list, "%s%s", list.len ? ", " : "", e->valuestring);
+	if (missing != NULL)
+		cmds_fail(r, PROTO_E_NOT_FOUND,
+		          list.len ? xasprintf("no metric '%.200s' in this job; known: %s", missing,
+		                               list.data)
+		                   : xasprintf("no metric '%.200s': this job has no metrics yet",
+		                               missing));
+	buf_free(&list);
+	cJSON_Delete(known);
+	return missing == NULL;
+}
+
+/* The numeric arguments of metrics: since, until, points, totals. */
+static bool
+cmds_metrics_range(struct cmds_ctx *ctx, struct cmds_reply *r, int64_t *since, int64_t *until,
+                   int64_t *points, bool *totals)
+{
+	if (cmds_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, since), "since",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, until), "until",
+	                   "an integer step") ||
+	    cmds_arg_error(r, proto_arg_int(ctx->args, "points", 0, points), "points",
+	                   "an integer") ||
+	    cmds_arg_error(r, proto_arg_bool(ctx->args, "totals", false, totals), "totals",
+	                   "a boolean"))
+		return false;
+	if (*points < 0 || *points == 1 || *points > 1000000) {
+		/* One point cannot hold both ends of a curve. */
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
+		return false;
+	}
+	if (*since > *until) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"since\" is after \"until\": the range is empty"));
+		return false;
+	}
+	return true;
+}
+
+/* With "totals": {"metrics": {...}, "totals": {name: stored points in the
+ * range}}, so a plot can say how much it downsampled; without, the plain
+ * {name: [[step, value], ...]} of SPEC. */
 static void
 cmds_metrics(struct cmds_ctx *ctx, struct cmds_reply *r)
 {
 	int64_t job_id, since, until, points;
 	const char **names;
+	bool want_totals;
+	cJSON *totals = NULL;
 	int rc;
 
-	if (cmds_arg_error(r, proto_arg_int(ctx->args, "since", INT64_MIN, &since), "since",
-	                   "an integer step") ||
-	    cmds_arg_error(r, proto_arg_int(ctx->args, "until", INT64_MAX, &until), "until",
-	                   "an integer step") ||
-	    cmds_arg_error(r, proto_arg_int(ctx->args, "points", 0, &points), "points",
-	                   "an integer"))
+	if (!cmds_metrics_range(ctx, r, &since, &until, &points, &want_totals) ||
+	    !cmds_metric_names(ctx, r, &names))
 		return;
-	if (points < 0 || points == 1 || points > 1000000) {
-		/* One point cannot hold both ends of a curve. */
-		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
-		          xstrdup("argument \"points\" must be 0 (all) or between 2 and 1000000"));
-		return;
-	}
-	if (!cmds_metric_names(ctx, r, &names))
-		return;
-	if (!cmds_job_arg(ctx, r, &job_id)) {
+	if (!cmds_job_arg(ctx, r, &job_id) ||
+	    (names != NULL && !cmds_metrics_known(ctx, r, job_id, names))) {
 		free(names);
 		return;
 	}
+	if (want_totals)
+		totals = cJSON_CreateObject();
 	r->result = store_query_metrics(ctx->c->host.store, job_id, names, since, until,
-	                                (size_t)points, &rc);
+	                                (size_t)points, totals, &rc);
 	free(names);
-	if (r->result == NULL)
+	if (r->result == NULL) {
+		cJSON_Delete(totals);
 		cmds_fail_store(r, ctx->c, rc);
+	} else if (totals != NULL) {
+		cJSON *res = cJSON_CreateObject();
+		cJSON_AddItemToObject(res, "metrics", r->result);
+		cJSON_AddItemToObject(res, "totals", totals);
+		r->result = res;
+	}
 }
 
 static void
@@ -425,10 +493,45 @@ cmds_track_done_cb(void *data, int rc, int64_t job_id, const char *why)
 	cmds_wait_free(w);
 }
 
+/* A bare id or prefix of a stored job: 0 with *s, *ext and *resolved (the
+ * id, owned by the caller) set; -1 after failing r (ambiguous, or the job's
+ * source is gone); 1 when the store knows no such job. */
+static int
+cmds_track_stored(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext,
+                  char **resolved)
+{
+	int64_t job_id;
+	char *why = NULL;
+	int rc = store_job_resolve(ctx->c->host.store, *ext, &job_id, &why);
+	cJSON *job;
+
+	if (rc == -ENOENT)
+		return 1;
+	if (rc == -EEXIST)
+		cmds_fail(r, PROTO_E_AMBIGUOUS,
+		          xasprintf("'%s' matches several jobs: %s", *ext, why));
+	else if (rc < 0)
+		cmds_fail_store(r, ctx->c, rc);
+	free(why);
+	if (rc < 0 || (*s = cmds_job_source(ctx, r, job_id)) == NULL)
+		return -1;
+	if ((job = store_query_job(ctx->c->host.store, job_id, &rc)) == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return -1;
+	}
+	*resolved = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(job, "id")));
+	*ext = *resolved;
+	cJSON_Delete(job);
+	return 0;
+}
+
 /* "SOURCE/ID" when no source is named; "ID" (or "SOURCE/ID" again) when
- * one is.  Sets *s and *ext (borrowed from args) or fails r. */
+ * one is; or the id or a unique prefix of a job the store knows.  Sets *s
+ * and *ext (borrowed from args, or *resolved, owned by the caller) or
+ * fails r. */
 static bool
-cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext)
+cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, const char **ext,
+                char **resolved)
 {
 	const char *name, *slash;
 
@@ -441,6 +544,10 @@ cmds_track_args(struct cmds_ctx *ctx, struct cmds_reply *r, struct source **s, c
 	}
 	slash = strchr(*ext, '/');
 	if (name == NULL && slash == NULL) {
+		/* A job the store knows (untracked, say) by its id or a prefix. */
+		int rc = cmds_track_stored(ctx, r, s, ext, resolved);
+		if (rc <= 0)
+			return rc == 0;
 		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
 		          xstrdup("name the source: \"source\" and \"job\", or \"job\": "
 		                  "\"SOURCE/EXTERNAL_ID\""));
@@ -469,14 +576,14 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	struct source *s = NULL;
 	struct cmds_wait *w;
 	const char *ext;
-	char *err = NULL;
+	char *err = NULL, *resolved = NULL;
 	int rc;
 
-	if (!cmds_track_args(ctx, r, &s, &ext))
-		return;
-	if (s->ops->track == NULL) {
-		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
-		          xasprintf("source '%s' does not track jobs by id", s->name));
+	if (!cmds_track_args(ctx, r, &s, &ext, &resolved) || s->ops->track == NULL) {
+		if (s != NULL && s->ops->track == NULL && r->code == NULL)
+			cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+			          xasprintf("source '%s' does not track jobs by id", s->name));
+		free(resolved);
 		return;
 	}
 	w = xcalloc(1, sizeof(*w));
@@ -484,7 +591,9 @@ cmds_track(struct cmds_ctx *ctx, struct cmds_reply *r)
 	w->cl = ctx->cl;
 	w->id = ctx->id ? cJSON_Duplicate(ctx->id, true) : NULL;
 	w->src = s;
-	if ((rc = s->ops->track(s, ext, cmds_track_done_cb, w, &err)) < 0) {
+	rc = s->ops->track(s, ext, cmds_track_done_cb, w, &err);
+	free(resolved);
+	if (rc < 0) {
 		cmds_wait_free(w);
 		cmds_fail(r, cmds_track_code(rc), err ? err : xstrdup("cannot track that job"));
 		return;

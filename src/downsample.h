@@ -19,7 +19,9 @@ struct ds_point {
  * in: n points sorted by step.  out: room for max points.  Returns the
  * number written (n when n <= max: a plain copy).  max < 2 is treated as 2
  * when n >= 2.  Output stays sorted by step; a bucket holding a non-finite
- * value keeps that point (a NaN must never be smoothed away).
+ * value keeps that point (a NaN must never be smoothed away).  The lowest
+ * and the highest point of in are kept too once max >= 4 (max >= 8 when
+ * in holds NaNs).
  */
 size_t downsample_minmax(const struct ds_point *in, size_t n, struct ds_point *out, size_t max);
 

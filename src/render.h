@@ -1,6 +1,6 @@
 /*
- * render: pure text formatting for ftmonctl.  Aligned tables, numbers,
- * relative times and the terminal plot are built into a struct buf, so the
+ * render: pure text formatting for ftmonctl.  Aligned tables, numbers and
+ * relative times are built into a struct buf (the plot is plot.h), so the
  * client's output can be unit tested without a daemon or a terminal.  No
  * I/O, no logging, no locale or environment lookups: the caller decides
  * about colour and Unicode.
@@ -76,42 +76,5 @@ void render_table_cellf(struct render_table *t, const char *fmt, ...)
 size_t render_table_rows(const struct render_table *t);
 /* Append the table, one line per row, each ending in '\n'. */
 void render_table_print(const struct render_table *t, struct buf *out);
-
-/*
- * The terminal plot.  Every series is a curve of (x, y) points in x order;
- * points with a non-finite y are skipped (counted in nan_count of the
- * result) and break the line.  Consecutive points are joined.
- *
- * The drawing is height rows of plot area plus an x axis line and an x label
- * line, then one legend line per series; every line fits in width columns
- * (y labels included).  With braille, each character cell holds 2x4 dots
- * (U+2800 block), otherwise one mark per cell using the series' marker
- * ('*', '+', 'o', 'x', '#', '@', '%', '&', then again).  With colour, each
- * series gets an ANSI colour and its cells are wrapped in escape sequences;
- * where curves cross, the series drawn last wins the cell.
- */
-struct render_series {
-	const char *name; /* borrowed; shown in the legend */
-	const double *x;  /* borrowed; n values, ascending */
-	const double *y;  /* borrowed; n values, NaN allowed */
-	size_t n;
-};
-
-struct render_plot_opts {
-	int width;    /* total columns, >= 20 */
-	int height;   /* plot rows, >= 2 */
-	bool braille; /* Unicode braille dots and box-drawing axes */
-	bool color;   /* ANSI colours */
-};
-
-/* Append the plot to out.  Returns 0, -EINVAL when width or height is too
- * small, or -ENODATA when no series has a finite point (nothing is
- * appended then). */
-int render_plot(const struct render_series *series, size_t nseries,
-                const struct render_plot_opts *opts, struct buf *out);
-
-/* The marker character and ANSI colour code (e.g. 31 for red) of series i. */
-char render_plot_marker(size_t i);
-int render_plot_color(size_t i);
 
 #endif

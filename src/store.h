@@ -144,9 +144,13 @@ struct store_jobs_filter {
 cJSON *store_query_jobs(struct store *st, const struct store_jobs_filter *f, int *rc);
 cJSON *store_query_job(struct store *st, int64_t job_id, int *rc);
 /* metrics: NULL-terminated names or NULL for all; since/until INT64_MIN/MAX
- * for no bound; max_points 0 for no downsampling. */
+ * for no bound; max_points 0 for no downsampling.  totals (borrowed, may be
+ * NULL) gets {name: points in the range before downsampling}. */
 cJSON *store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics,
-                           int64_t since, int64_t until, size_t max_points, int *rc);
+                           int64_t since, int64_t until, size_t max_points, cJSON *totals,
+                           int *rc);
+/* The names of a job's metrics, sorted: a JSON array of strings. */
+cJSON *store_query_metric_names(struct store *st, int64_t job_id, int *rc);
 cJSON *store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc);
 cJSON *store_query_alerts(struct store *st, bool all, int *rc);
 /* Counts for `status`: {"jobs": {status: n} (tracked jobs), "by_source":

@@ -274,7 +274,7 @@ store_query_points_json(const struct ds_point *p, size_t n)
 
 cJSON *
 store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics, int64_t since,
-                    int64_t until, size_t max_points, int *rc)
+                    int64_t until, size_t max_points, cJSON *totals, int *rc)
 {
 	sqlite3_stmt *names = store_query_prepare(
 	        st,
@@ -316,6 +316,8 @@ store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics
 			free(p);
 			break;
 		}
+		if (totals != NULL)
+			cJSON_AddNumberToObject(totals, name, (double)n);
 		if (max_points > 0 && n > max_points) {
 			/* downsample_minmax writes at least 2 points when n >= 2. */
 			struct ds_point *d =
@@ -337,6 +339,34 @@ store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics
 	}
 	*rc = 0;
 	return out;
+}
+
+cJSON *
+store_query_metric_names(struct store *st, int64_t job_id, int *rc)
+{
+	sqlite3_stmt *s = store_query_prepare(
+	        st,
+	        "SELECT DISTINCT m.name FROM latest_metrics l JOIN metric_names m"
+	        " ON m.id = l.metric_id WHERE l.job_id = ?1 ORDER BY m.name",
+	        rc);
+	cJSON *arr;
+	int r;
+
+	if (*rc < 0)
+		return NULL;
+	arr = cJSON_CreateArray();
+	sqlite3_bind_int64(s, 1, job_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr,
+		                     cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		*rc = store_rc(st, r);
+		return NULL;
+	}
+	*rc = 0;
+	return arr;
 }
 
 cJSON *

@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "cli_series.h"
 #include "cli_views.h"
 #include "tap.h"
 #include "util.h"
@@ -506,84 +505,6 @@ test_watch(void)
 	buf_free(&out);
 }
 
-static void
-test_series(void)
-{
-	struct buf out = BUF_INIT;
-	cJSON *r = test_json("{'train_loss': [[10, 1.9], [0, 2.5], [20, 1.4], [30, null]],"
-	                     " 'valid_loss': [[0, 2.6], [20, 0.1234567890123]],"
-	                     " 'a,\\'b': [[1.5, 2e-300]]}");
-	struct cli_series *s;
-	size_t n;
-
-	ok(cli_series_load(r, &s, &n) == 0 && n == 3, "series: three loaded");
-	is_int(cli_series_points(s, n), 7, "series: seven points");
-	cli_series_table(s, n, false, &out);
-	test_golden(&out,
-	            "STEP  train_loss  valid_loss    a,\"b\n"
-	            "   0         2.5         2.6\n"
-	            " 1.5                          2e-300\n"
-	            "  10         1.9\n"
-	            "  20         1.4      0.1235\n"
-	            "  30         nan\n",
-	            "metrics table: union of steps, blanks, nan");
-	cli_series_table(s, n, true, &out);
-	test_golden(&out,
-	            "step,train_loss,valid_loss,\"a,\"\"b\"\n"
-	            "0,2.5,2.6,\n"
-	            "1.5,,,2e-300\n"
-	            "10,1.9,,\n"
-	            "20,1.4,0.1234567890123,\n"
-	            "30,nan,,\n",
-	            "metrics CSV: quoted name, exact values");
-	cli_series_free(s, n);
-	cJSON_Delete(r);
-	r = test_json("{'x': [[1, 'a']]}");
-	is_int(cli_series_load(r, &s, &n), -EINVAL, "series: a string value is refused");
-	ok(s == NULL, "series: nothing returned then");
-	cJSON_Delete(r);
-	buf_free(&out);
-}
-
-/* Whether text holds a braille cell (U+2800..U+28FF: E2 A0..A3 xx). */
-static bool
-test_has_braille(const char *text)
-{
-	for (const unsigned char *p = (const unsigned char *)text; p[0] && p[1]; p++)
-		if (p[0] == 0xe2 && p[1] >= 0xa0 && p[1] <= 0xa3)
-			return true;
-	return false;
-}
-
-static void
-test_plot(void)
-{
-	struct buf out = BUF_INIT;
-	cJSON *r = test_json("{'acc': [[0, 0.1], [10, 0.9]], 'train_loss': [[0, 2], [10, 1]],"
-	                     " 'valid_loss': [[0, 2.5], [10, 1.5]]}");
-	struct render_plot_opts o = {.width = 40, .height = 4, .braille = true};
-	const char *const want[] = {"acc"};
-	struct cli_series *s;
-	size_t n;
-
-	cli_series_load(r, &s, &n);
-	is_int(cli_series_plot(s, n, NULL, 0, &o, &out), 0, "plot: drawn");
-	ok(strstr(out.data, "train_loss") && strstr(out.data, "valid_loss") &&
-	           !strstr(out.data, "acc"),
-	   "plot: by default the losses only");
-	ok(!test_has_braille(out.data), "plot: no braille for two curves without colour");
-	buf_reset(&out);
-	is_int(cli_series_plot(s, n, want, 1, &o, &out), 0, "plot -m acc: drawn");
-	ok(strstr(out.data, "acc") && !strstr(out.data, "loss"), "plot -m: only that metric");
-	ok(test_has_braille(out.data), "plot: braille for a single curve");
-	buf_reset(&out);
-	o.width = 10;
-	is_int(cli_series_plot(s, n, want, 1, &o, &out), -EINVAL, "plot: too narrow");
-	cli_series_free(s, n);
-	cJSON_Delete(r);
-	buf_free(&out);
-}
-
 int
 main(void)
 {
@@ -595,7 +516,5 @@ main(void)
 	test_untracked();
 	test_events_alerts();
 	test_watch();
-	test_series();
-	test_plot();
 	return tap_done();
 }

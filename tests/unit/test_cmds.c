@@ -651,6 +651,29 @@ test_metrics(struct test_cli *cli)
 	       PROTO_E_INVALID_ARGUMENT, "one point is refused");
 	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa','points':10}}"),
 	       PROTO_E_AMBIGUOUS, "an ambiguous job");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'metric':['train_loss','nosuch']}}"),
+	       PROTO_E_NOT_FOUND, "an unknown metric is an error, not an empty result");
+	ok(strstr(R.message, "'nosuch'") && strstr(R.message, "known: train_loss, valid_loss"),
+	   "naming it and the job's metrics: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'since':10,'until':5}}"),
+	       PROTO_E_INVALID_ARGUMENT, "since after until is refused");
+	ok(strstr(R.message, "empty") != NULL, "saying the range is empty: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'since':3,'until':3}}"),
+	       "ok", "since equal to until is one step");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111',"
+	                      "'metric':'train_loss','points':2,'totals':true}}"),
+	       "ok", "metrics with totals");
+	ok(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(R.payload, "metrics"),
+	                                          "train_loss")) == 2,
+	   "totals: the downsampled points under \"metrics\"");
+	is_int((int)cJSON_GetNumberValue(
+	               cJSON_GetObjectItem(cJSON_GetObjectItem(R.payload, "totals"), "train_loss")),
+	       3, "totals: the stored count before downsampling");
+	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'ftjob-aaa111','totals':1}}"),
+	       PROTO_E_INVALID_ARGUMENT, "totals must be a boolean");
 	is_str(test_call(cli, "{'id':1,'cmd':'metrics','args':{'job':'nope'}}"), PROTO_E_NOT_FOUND,
 	       "an unknown job");
 }
@@ -762,7 +785,17 @@ test_track(void)
 	test_track_answered(&cli, "{'id':13,'cmd':'track','args':{'job':'alpha/ftjob-db'}}",
 	                    -ENOSPC, "ftjob-db");
 	is_str(R.code, PROTO_E_INTERNAL, "a failure of our own is internal_error");
+	test_track_answered(&cli, "{'id':15,'cmd':'track','args':{'job':'ftjob-aaa1'}}", 0,
+	                    "ftjob-aaa111");
+	is_str(R.code, "ok", "track by a unique prefix of a stored job: its source and full id");
 	tracks = H.alpha.ntrack;
+	is_str(test_call(&cli, "{'id':16,'cmd':'track','args':{'job':'ftjob-aaa'}}"),
+	       PROTO_E_AMBIGUOUS, "track by an ambiguous prefix");
+	ok(strstr(R.message, "alpha/ftjob-aaa111") && strstr(R.message, "alpha/ftjob-aaa222"),
+	   "lists the candidates: %s", R.message);
+	is_str(test_call(&cli, "{'id':17,'cmd':'track','args':{'job':'run-2'}}"),
+	       PROTO_E_INVALID_ARGUMENT, "track of a stored job whose source cannot track");
+	ok(strstr(R.message, "'beta'") != NULL, "naming the source: %s", R.message);
 	is_str(test_call(&cli, "{'id':11,'cmd':'track','args':{'job':'gamma/x'}}"),
 	       PROTO_E_NOT_FOUND, "an unknown source is not_found");
 	ok(strstr(R.message, "'gamma'") != NULL, "naming it: %s", R.message);

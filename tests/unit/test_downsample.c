@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,9 +256,9 @@ test_exhaustive(void)
 			int64_t last = (int64_t)(n - 1) * 10;
 			if (n >= 2 && (out[0].step != 0 || out[got - 1].step != last))
 				ends = 0;
-			/* With an even max every bucket has two slots, so the
-			 * global min and max values always survive. */
-			if (n > 2 && max >= 4 && max % 2 == 0 &&
+			/* From max = 4 on, odd or even, the global min and
+			 * max values always survive. */
+			if (n > 2 && max >= 4 &&
 			    (!test_has_value(out, got, lo) || !test_has_value(out, got, hi)))
 				extremes = 0;
 			free(out);
@@ -270,6 +271,72 @@ test_exhaustive(void)
 	ok(extremes, "global min and max always kept");
 }
 
+/* Index of the lowest (or highest) non-NaN value of in[0, n). */
+static size_t
+test_extreme(const struct ds_point *in, size_t n, int sign)
+{
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(in[i].value) &&
+		    (best == SIZE_MAX || sign * in[i].value > sign * in[best].value))
+			best = i;
+	return best;
+}
+
+/* Random curves with negative values, every max from 4 to 40: the first,
+ * the last, the lowest and the highest point stay.  The same curves with
+ * a NaN from max 8 on (three buckets or more: with fewer, a NaN and both
+ * extremes can outnumber the slots): the NaN stays too. */
+static void
+test_random(void)
+{
+	struct ds_point in[500], out[40];
+	int ends = 1, extremes = 1, nan_kept = 1, bounded = 1;
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 400; round++) {
+		size_t n = 5 + (size_t)(round * 7) % 495;
+		bool with_nan = round % 2;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i].step = (int64_t)i * 3;
+			in[i].value = (double)((seed >> 8) % 20001) / 100.0 - 100.0;
+		}
+		if (with_nan)
+			in[n / 3].value = NAN;
+		size_t lo = test_extreme(in, n, -1), hi = test_extreme(in, n, 1);
+		for (size_t max = with_nan ? 8 : 4; max <= 40; max++) {
+			size_t got = downsample_minmax(in, n, out, max);
+			bounded &= got <= max;
+			ends &= out[0].step == in[0].step && out[got - 1].step == in[n - 1].step;
+			extremes &= test_has(out, got, in[lo].step, in[lo].value) &&
+			            test_has(out, got, in[hi].step, in[hi].value);
+			if (with_nan)
+				nan_kept &= test_has(out, got, in[n / 3].step, NAN);
+		}
+	}
+	ok(bounded, "random curves: never more than max");
+	ok(ends, "random curves: first and last kept");
+	ok(extremes, "random curves: lowest and highest point kept, odd max too");
+	ok(nan_kept, "random curves: the NaN kept beside them");
+}
+
+/* An odd budget whose last bucket holds the global minimum: the single
+ * slot moves or keeps it. */
+static void
+test_odd_last_bucket(void)
+{
+	/* Interior 1..9, max 7: budget 5, buckets {1,2,3} {4,5,6} {7,8,9}. */
+	double v[] = {0, 5, 6, 5, 4, 5, 6, 9, -3, 4, 5, 2};
+	struct ds_point *in = test_points(v, 11), *out;
+	size_t n = test_run(in, 11, 7, 7, &out);
+
+	ok(test_has(out, n, 80, -3) && test_has(out, n, 70, 9),
+	   "odd budget: the last bucket's min and max both kept");
+	free(out);
+	free(in);
+}
+
 int
 main(void)
 {
@@ -279,5 +346,7 @@ main(void)
 	test_nonfinite();
 	test_spike();
 	test_exhaustive();
+	test_random();
+	test_odd_last_bucket();
 	return tap_done();
 }

@@ -12,36 +12,6 @@
 #include "render.h"
 #include "tap.h"
 
-/* Line n (0-based) of text, copied into line (without the newline). */
-static const char *
-test_line(const char *text, int n, char *line, size_t size)
-{
-	const char *p = text;
-
-	for (int i = 0; i < n && p != NULL; i++) {
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	if (p == NULL || *p == '\0')
-		return NULL;
-	size_t len = strcspn(p, "\n");
-	if (len >= size)
-		len = size - 1;
-	memcpy(line, p, len);
-	line[len] = '\0';
-	return line;
-}
-
-static int
-test_count_lines(const char *text)
-{
-	int n = 0;
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
-}
-
 static void
 test_width_and_sanitize(void)
 {
@@ -148,119 +118,6 @@ test_table(void)
 	buf_free(&out);
 }
 
-static void
-test_plot_line(void)
-{
-	double x[] = {0, 5, 10}, y[] = {0, 0.5, 1};
-	struct render_series s = {"loss", x, y, 3};
-	struct render_plot_opts o = {.width = 40, .height = 10};
-	struct buf out = BUF_INIT;
-	char line[256];
-	int rc;
-
-	rc = render_plot(&s, 1, &o, &out);
-	is_int(rc, 0, "plot a straight line");
-	/* 10 plot rows, axis, x labels, one legend line. */
-	is_int(test_count_lines(out.data), 13, "plot has height + 3 lines");
-	/* Labels "1", "0.5", "0": width 3, so the plot starts at column 5. */
-	test_line(out.data, 0, line, sizeof(line));
-	is_int((int)strlen(line), 40, "top row reaches the right edge");
-	ok(line[39] == '*' && line[4] == '|', "top-right corner is the last point");
-	ok(strncmp(line, "  1 |", 5) == 0, "top row is labelled with the maximum");
-	test_line(out.data, 9, line, sizeof(line));
-	ok(strncmp(line, "  0 |*", 6) == 0, "bottom-left corner is the first point");
-	is_int((int)strlen(line), 7, "the line leaves the bottom row after two cells");
-	test_line(out.data, 4, line, sizeof(line));
-	ok(strncmp(line, "0.5 |", 5) == 0, "middle row is labelled with the midpoint");
-	test_line(out.data, 10, line, sizeof(line));
-	is_str(line, "    +-----------------------------------", "x axis rule");
-	test_line(out.data, 11, line, sizeof(line));
-	is_str(line, "     0                5               10", "x labels: min, mid, max");
-	test_line(out.data, 12, line, sizeof(line));
-	is_str(line, "  * loss  3 points, last 1", "legend");
-	ok(strchr(out.data, '\033') == NULL, "no escapes without colour");
-
-	/* Every plot line must fit the requested width. */
-	int maxw = 0;
-	for (int i = 0; test_line(out.data, i, line, sizeof(line)); i++)
-		if ((int)render_width(line) > maxw)
-			maxw = (int)render_width(line);
-	ok(maxw <= 40, "no line wider than the width (%d)", maxw);
-	buf_free(&out);
-}
-
-static void
-test_plot_braille(void)
-{
-	double x[] = {0, 10}, y[] = {0, 1};
-	struct render_series s = {"loss", x, y, 2};
-	struct render_plot_opts o = {.width = 20, .height = 2, .braille = true, .color = true};
-	struct buf out = BUF_INIT;
-	char line[256];
-
-	is_int(render_plot(&s, 1, &o, &out), 0, "braille plot");
-	test_line(out.data, 0, line, sizeof(line));
-	/* Top row: the last cell holds the top dots (1 and 4, U+2809). */
-	size_t len = strlen(line);
-	ok(len > 7 && strcmp(line + len - 7, "\xe2\xa0\x89\033[0m") == 0,
-	   "top-right braille dot, colour reset at the end");
-	ok(strstr(line, "\033[34m") != NULL, "first series is blue");
-	test_line(out.data, 1, line, sizeof(line));
-	/* Bottom row: first cell holds the bottom dots (7 and 8, U+28C0). */
-	ok(strstr(line, "│\033[34m\xe2\xa3\x80") != NULL, "bottom-left braille dots");
-	buf_free(&out);
-}
-
-static void
-test_plot_nan(void)
-{
-	double x[] = {0, 1, 2, 3, 4}, y[] = {1, NAN, 3, NAN, 1};
-	double x2[] = {0, 4}, y2[] = {NAN, NAN};
-	struct render_series s[] = {{"train_loss", x, y, 5}, {"valid_loss", x2, y2, 2}};
-	struct render_plot_opts o = {.width = 24, .height = 3};
-	struct buf out = BUF_INIT;
-	char line[256];
-
-	is_int(render_plot(s, 2, &o, &out), 0, "plot with NaN points");
-	/* Rows: y=3 at top, 2 in the middle (unlabelled: too few rows), 1 at
-	 * the bottom; x 0..4 maps to columns 0, 5, 10, 15, 20 of 21.  The NaN at x=1 breaks the
-	 * line, so nothing joins x=0 to x=2. */
-	test_line(out.data, 0, line, sizeof(line));
-	is_str(line, "3 |          *", "peak at x=2 only");
-	test_line(out.data, 1, line, sizeof(line));
-	is_str(line, "  |", "no segment across the NaN gaps");
-	test_line(out.data, 2, line, sizeof(line));
-	is_str(line, "1 |*                   *", "ends at both sides");
-	test_line(out.data, 5, line, sizeof(line));
-	is_str(line, "  * train_loss  3 points, last 1, 2 NaN", "NaNs counted in the legend");
-	test_line(out.data, 6, line, sizeof(line));
-	is_str(line, "  + valid_loss  0 points, 2 NaN", "all-NaN series in the legend");
-	buf_free(&out);
-
-	is_int(render_plot(&s[1], 1, &o, &out), -ENODATA, "only NaN: nothing to plot");
-	is_int((int)out.len, 0, "nothing appended");
-	o.width = 10;
-	is_int(render_plot(s, 1, &o, &out), -EINVAL, "too narrow");
-	buf_free(&out);
-}
-
-static void
-test_plot_flat(void)
-{
-	double x[] = {5, 6, 7}, y[] = {2, 2, 2};
-	struct render_series s = {"acc", x, y, 3};
-	struct render_plot_opts o = {.width = 30, .height = 5};
-	struct buf out = BUF_INIT;
-	char line[256];
-
-	is_int(render_plot(&s, 1, &o, &out), 0, "flat curve");
-	test_line(out.data, 2, line, sizeof(line));
-	ok(strncmp(line, "  2 |***", 8) == 0, "flat curve drawn on the middle row");
-	test_line(out.data, 0, line, sizeof(line));
-	is_str(line, "2.2 |", "range padded above");
-	buf_free(&out);
-}
-
 /* The raw span of key in text, or "(none)". */
 static const char *
 test_member(const char *text, const char *key)
@@ -300,9 +157,5 @@ main(void)
 	test_numbers();
 	test_reltime();
 	test_table();
-	test_plot_line();
-	test_plot_braille();
-	test_plot_nan();
-	test_plot_flat();
 	return tap_done();
 }

@@ -209,18 +209,18 @@ test_query_metrics(struct store *st, int64_t job)
 {
 	const char *only_acc[] = {"acc", NULL};
 	int rc;
-	cJSON *m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 0, &rc);
+	cJSON *m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 0, NULL, &rc);
 
 	ok(m != NULL && rc == 0, "query_metrics of every metric");
 	is_int(cJSON_GetArraySize(m), 2, "two metrics");
 	is_str(series_str(m, "train_loss"), "0:0.9 1:0.5 2:0.4 3:0.3", "train_loss in step order");
 	is_str(series_str(m, "acc"), "2:n", "acc's NaN comes back as null");
 	cJSON_Delete(m);
-	m = store_query_metrics(st, job, only_acc, INT64_MIN, INT64_MAX, 0, &rc);
+	m = store_query_metrics(st, job, only_acc, INT64_MIN, INT64_MAX, 0, NULL, &rc);
 	ok(m != NULL && cJSON_GetArraySize(m) == 1 && series_str(m, "acc")[0] != '\0',
 	   "a metric filter returns only that metric");
 	cJSON_Delete(m);
-	m = store_query_metrics(st, job, NULL, 1, 2, 0, &rc);
+	m = store_query_metrics(st, job, NULL, 1, 2, 0, NULL, &rc);
 	is_str(series_str(m, "train_loss"), "1:0.5 2:0.4", "since/until bound the steps");
 	cJSON_Delete(m);
 }
@@ -236,7 +236,7 @@ test_query_downsample(struct store *st, int64_t job)
 		n += store_insert_point(st, job, "lr", i, i % 7, 1003) == 1;
 	is_int(n, 200, "200 lr points inserted");
 	is_int(store_commit(st), 0, "commit");
-	m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 20, &rc);
+	m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 20, NULL, &rc);
 	n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "lr"));
 	ok(rc == 0 && n >= 2 && n <= 20, "max_points 20 downsamples 200 points (%d)", n);
 	is_str(series_str(m, "train_loss"), "0:0.9 1:0.5 2:0.4 3:0.3",
@@ -451,7 +451,7 @@ test_rollback(struct store *st, int64_t job)
 	is_int(store_insert_point(st, job, "rolled_metric", 7, 2.0, 1005), 1,
 	       "a rolled-back metric name can be inserted again");
 	is_int(store_commit(st), 0, "commit");
-	m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 0, &rc);
+	m = store_query_metrics(st, job, NULL, INT64_MIN, INT64_MAX, 0, NULL, &rc);
 	is_str(series_str(m, "rolled_metric"), "7:2", "only the committed point is there");
 	cJSON_Delete(m);
 }
