@@ -96,6 +96,7 @@ MODULES = {
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
+    "rules": mod("ingest", PURE_SYS | UV, ["ingest", "store", "pure"]),
     # sources: the interface knows no concrete source; the registry does.
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
@@ -119,6 +120,7 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_open.c": "store",
     "store_query.c": "store",
+    "store_alerts.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",

@@ -35,6 +35,10 @@ struct source_env {
  * inside track itself): rc 0 and the stored job id, or a negative errno
  * and why (borrowed for the call). */
 typedef void (*source_track_done)(void *data, int rc, int64_t job_id, const char *why);
+/* The answer to an act request, called once on the loop: rc 0 (the API
+ * accepted it) or a negative errno, and what the API said (borrowed).
+ * A source destroyed first calls it with -ECANCELED. */
+typedef void (*source_act_done)(void *data, int rc, const char *result);
 
 struct source_ops {
 	/* Begin work on the loop (timers, polls).  0 or -errno with *err. */
@@ -68,6 +72,12 @@ struct source_ops {
 	/* Stop all work, close handles and free the source once they are
 	 * closed (the loop must keep running until then). */
 	void (*destroy)(struct source *src);
+	/* rules: act on a job ("cancel" or "pause") once, with the source's
+	 * retries for transient failures; done(data, ...) follows.  0, or
+	 * -errno with *err (malloc'd) when refused at once (done is then not
+	 * called).  May be NULL: the source cannot act on its jobs. */
+	int (*act)(struct source *src, int64_t job_id, const char *action, source_act_done done,
+	           void *data, char **err);
 };
 
 struct source {
