@@ -135,6 +135,7 @@ FILES = {
     "source_openai_cycle.c": "source_openai",
     "source_openai_discover.c": "source_openai",
     "source_openai_events.c": "source_openai",
+    "source_openai_act.c": "source_openai",
     "source_openai_internal.h": "source_openai",
     "schema.h": "store",  # generated from sql/*.sql
 }
