@@ -14,7 +14,18 @@
 /* divergence smooths the evaluations it compares (sparse validation has
  * few points, so a short memory) and the reference (dense, noisy). */
 #define RULE_DIV_ALPHA 0.5
-#define RULE_REF_ALPHA 0.1
+/* divergence: the evaluations' noise widens the band to K standard
+ * deviations of the smoothed curve, so dense, noisy validation does not
+ * take a lucky low for the best to be beaten.  The best of n noisy values
+ * lies about sqrt(2 ln n) deviations below the curve, so K grows with the
+ * evaluations seen: K = RULE_DIV_NOISE_K0 + sqrt(2 ln n).  The noise is
+ * estimated from second differences (a trend, even a steep one, mostly
+ * cancels there), averaged with this weight: for white noise
+ * E|x - 2x' + x''| = sqrt(6) * 0.798 * sigma. */
+#define RULE_DIV_NOISE_K0   2.75 /* tuned: 2.5..3.0 pass every seed of the table */
+#define RULE_DIV_NOISE_BETA 0.1
+#define RULE_DIV_MAD2_SIGMA 1.955
+#define RULE_REF_ALPHA      0.1
 /* spike: the spread never counts as less than this fraction of the mean,
  * so a flat curve's tiny wobble does not make every change a spike. */
 #define RULE_SPIKE_FLOOR 0.05
@@ -160,6 +171,10 @@ rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t 
 {
 	double sign = p->maximize ? -1 : 1, band;
 
+	if (s->n >= 3)
+		s->var += RULE_DIV_NOISE_BETA * (fabs(x - 2 * s->x1 + s->x2) - s->var);
+	s->x2 = s->n >= 2 ? s->x1 : x;
+	s->x1 = x;
 	s->ema = s->n == 1 ? x : s->ema + RULE_DIV_ALPHA * (x - s->ema);
 	if (s->n == 1 || s->ema < s->best) {
 		/* A new best ends an episode: noise back inside the band does not. */
@@ -174,7 +189,10 @@ rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t 
 	/* Worse means the evaluation and the smoothed curve both sit beyond the
 	 * band: one bad evaluation lifts the smoothed curve for a while, but
 	 * the evaluations after it are back near the best. */
-	band = s->best + rule_band(p, s->best);
+	band = s->best +
+	       fmax(rule_band(p, s->best), (RULE_DIV_NOISE_K0 + sqrt(2 * log((double)s->n))) *
+	                                           s->var / RULE_DIV_MAD2_SIGMA *
+	                                           sqrt(RULE_DIV_ALPHA / (2 - RULE_DIV_ALPHA)));
 	s->wait = x > band && s->ema > band ? s->wait + 1 : 0;
 	if (s->wait < p->patience || s->ref_n == 0 || !(s->ref_ema < s->ref_at_best))
 		return RULE_NONE;
@@ -317,18 +335,18 @@ rule_eval(const struct rule_params *p, struct rule_state *s, enum rule_role role
 /* A fixed list of numbers: %.17g round-trips a double, and nan/inf read
  * back through %lf. */
 #define RULE_STATE_FMT                                             \
-	"r1 %d %" PRId64 " %" PRId64 " %" PRId64 " %.17g %" PRId64 \
-	" %u %.17g %.17g %.17g %.17g %" PRId64 " %" PRId64
+	"r2 %d %" PRId64 " %" PRId64 " %" PRId64 " %.17g %" PRId64 \
+	" %u %.17g %.17g %.17g %.17g %" PRId64 " %" PRId64 " %.17g %.17g"
 #define RULE_STATE_SCAN                                                                         \
-	"r1 %d %" SCNd64 " %" SCNd64 " %" SCNd64 " %lf %" SCNd64 " %u %lf %lf %lf %lf %" SCNd64 \
-	" %" SCNd64 "%n"
+	"r2 %d %" SCNd64 " %" SCNd64 " %" SCNd64 " %lf %" SCNd64 " %u %lf %lf %lf %lf %" SCNd64 \
+	" %" SCNd64 " %lf %lf%n"
 
 void
 rule_state_save(const struct rule_state *s, char *buf, size_t size)
 {
 	snprintf(buf, size, RULE_STATE_FMT, s->firing, s->n, s->last_step, s->cooldown_until,
 	         s->best, s->best_step, s->wait, s->ema, s->var, s->ref_ema, s->ref_at_best,
-	         s->ref_n, s->ref_last_step);
+	         s->ref_n, s->ref_last_step, s->x1, s->x2);
 }
 
 int
@@ -340,7 +358,7 @@ rule_state_load(struct rule_state *s, const char *text)
 	if (text == NULL ||
 	    sscanf(text, RULE_STATE_SCAN, &firing, &s->n, &s->last_step, &s->cooldown_until,
 	           &s->best, &s->best_step, &s->wait, &s->ema, &s->var, &s->ref_ema,
-	           &s->ref_at_best, &s->ref_n, &s->ref_last_step, &end) != 13 ||
+	           &s->ref_at_best, &s->ref_n, &s->ref_last_step, &s->x1, &s->x2, &end) != 15 ||
 	    text[end] != '\0') {
 		rule_state_init(s);
 		return -EINVAL;

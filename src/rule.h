@@ -63,7 +63,8 @@ struct rule_state {
 	int64_t best_step;
 	unsigned wait; /* consecutive evaluations without improvement / worse */
 	double ema;    /* smoothed metric (divergence); running mean (spike) */
-	double var;    /* spike: running variance */
+	double var;    /* spike: running variance; divergence: mean |2nd difference| */
+	double x1, x2; /* divergence: the last two evaluations */
 	/* divergence: the reference's smoothed value, and that at the best */
 	double ref_ema, ref_at_best;
 	int64_t ref_n, ref_last_step;

@@ -14,19 +14,36 @@
 #include "store_internal.h"
 #include "xmalloc.h"
 
-static sqlite3_stmt *
-store_alerts_prepare(struct store *st, const char *sql, int *rc)
-{
-	sqlite3_stmt *s = NULL;
-	int r;
+/* One slot of the store's lazy statements per query here. */
+enum {
+	SA_BRIEF,
+	SA_STATE_GET,
+	SA_STATE_PUT,
+	SA_ACTIVITY,
+	SA_FIRING,
+	SA_FIRE,
+	SA_RESOLVE,
+	SA_ACKED,
+	SA_ACK,
+	SA_SET_ACTION,
+	SA_WITH_ACTION,
+	SA_QUIET,
+	SA_BEST,
+	SA_CKPT_AT,
+};
 
-	if (store_db(st) == NULL) {
-		*rc = store_rc(st, SQLITE_CANTOPEN);
-		return NULL;
-	}
-	r = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	*rc = r == SQLITE_OK ? 0 : store_rc(st, r);
-	return s;
+static sqlite3_stmt *
+store_alerts_prepare_slot(struct store *st, int slot, const char *sql, int *rc)
+{
+	return store_lazy(st, slot, sql, rc);
+}
+
+/* Done with a statement: ready for its next use. */
+static void
+store_alerts_release(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 }
 
 static void
@@ -51,19 +68,19 @@ store_alerts_done(struct store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(st, rc);
 }
 
 /* A write: prepared only inside a transaction. */
 static sqlite3_stmt *
-store_alerts_write(struct store *st, const char *sql, int *rc)
+store_alerts_write_slot(struct store *st, int slot, const char *sql, int *rc)
 {
 	if (!store_in_transaction(st)) {
 		*rc = -EINVAL;
 		return NULL;
 	}
-	return store_alerts_prepare(st, sql, rc);
+	return store_alerts_prepare_slot(st, slot, sql, rc);
 }
 
 void
@@ -79,8 +96,8 @@ int
 store_job_brief(struct store *st, int64_t job_id, struct store_job_brief *out)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st, "SELECT source, external_id, status FROM jobs WHERE id = ?1", &rc);
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_BRIEF, "SELECT source, external_id, status FROM jobs WHERE id = ?1", &rc);
 
 	*out = (struct store_job_brief){0};
 	if (rc < 0)
@@ -95,7 +112,7 @@ store_job_brief(struct store *st, int64_t job_id, struct store_job_brief *out)
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : store_rc(st, rc);
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	return rc;
 }
 
@@ -104,8 +121,9 @@ store_rule_state_get(struct store *st, int64_t job_id, const char *rule, const c
                      char **text)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st, "SELECT state FROM rule_state WHERE job_id = ?1 AND rule = ?2 AND metric = ?3",
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_STATE_GET,
+	        "SELECT state FROM rule_state WHERE job_id = ?1 AND rule = ?2 AND metric = ?3",
 	        &rc);
 
 	*text = NULL;
@@ -121,7 +139,7 @@ store_rule_state_get(struct store *st, int64_t job_id, const char *rule, const c
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : store_rc(st, rc);
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	return rc;
 }
 
@@ -130,8 +148,8 @@ store_rule_state_put(struct store *st, int64_t job_id, const char *rule, const c
                      const char *text)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_write(
-	        st,
+	sqlite3_stmt *s = store_alerts_write_slot(
+	        st, SA_STATE_PUT,
 	        "INSERT OR REPLACE INTO rule_state (job_id, rule, metric, state) VALUES (?1, ?2, ?3, ?4)",
 	        &rc);
 
@@ -148,8 +166,9 @@ int
 store_rule_activity(struct store *st, int64_t job_id, int64_t now)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_write(
-	        st, "INSERT OR REPLACE INTO rule_activity (job_id, last_point_at) VALUES (?1, ?2)",
+	sqlite3_stmt *s = store_alerts_write_slot(
+	        st, SA_ACTIVITY,
+	        "INSERT OR REPLACE INTO rule_activity (job_id, last_point_at) VALUES (?1, ?2)",
 	        &rc);
 
 	if (s == NULL)
@@ -174,8 +193,8 @@ store_alerts_firing(struct store *st, int64_t job_id, struct store_alert_open **
 {
 	int rc;
 	size_t cap = 0;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st,
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_FIRING,
 	        "SELECT id, rule, metric FROM alerts WHERE job_id = ?1 AND state = 'firing'"
 	        " ORDER BY id",
 	        &rc);
@@ -192,7 +211,7 @@ store_alerts_firing(struct store *st, int64_t job_id, struct store_alert_open **
 		        sqlite3_column_int64(s, 0), store_alerts_col(s, 1), store_alerts_col(s, 2)};
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	if (rc != SQLITE_DONE) {
 		store_alerts_open_free(*out, *n);
 		*out = NULL;
@@ -206,8 +225,8 @@ int
 store_alert_fire(struct store *st, const struct store_alert_new *a, int64_t *alert_id)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_write(
-	        st,
+	sqlite3_stmt *s = store_alerts_write_slot(
+	        st, SA_FIRE,
 	        "INSERT INTO alerts (job_id, source, job, rule, metric, state, value, step, message,"
 	        " fired_at, action, best_checkpoint, action_state)"
 	        " SELECT id, source, external_id, ?2, ?3, 'firing', ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -244,10 +263,10 @@ store_alert_resolve(struct store *st, int64_t alert_id, int64_t now)
 {
 	int rc;
 	sqlite3_stmt *s =
-	        store_alerts_write(st,
-	                           "UPDATE alerts SET state = 'resolved', resolved_at = ?2"
-	                           " WHERE id = ?1 AND state = 'firing'",
-	                           &rc);
+	        store_alerts_write_slot(st, SA_RESOLVE,
+	                                "UPDATE alerts SET state = 'resolved', resolved_at = ?2"
+	                                " WHERE id = ?1 AND state = 'firing'",
+	                                &rc);
 
 	if (s == NULL)
 		return rc;
@@ -260,20 +279,21 @@ int
 store_alert_ack(struct store *st, int64_t alert_id)
 {
 	int rc, acked = -1;
-	sqlite3_stmt *s = store_alerts_write(st, "SELECT acked FROM alerts WHERE id = ?1", &rc);
+	sqlite3_stmt *s = store_alerts_write_slot(st, SA_ACKED,
+	                                          "SELECT acked FROM alerts WHERE id = ?1", &rc);
 
 	if (s == NULL)
 		return rc;
 	sqlite3_bind_int64(s, 1, alert_id);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		acked = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? -ENOENT : store_rc(st, rc);
 	if (acked)
 		return 0;
-	if ((s = store_alerts_prepare(st, "UPDATE alerts SET acked = 1 WHERE id = ?1", &rc)) ==
-	    NULL)
+	if ((s = store_alerts_prepare_slot(st, SA_ACK, "UPDATE alerts SET acked = 1 WHERE id = ?1",
+	                                   &rc)) == NULL)
 		return rc;
 	sqlite3_bind_int64(s, 1, alert_id);
 	return (rc = store_alerts_done(st, s)) < 0 ? rc : 1;
@@ -283,8 +303,9 @@ int
 store_alert_set_action(struct store *st, int64_t alert_id, const char *state, const char *result)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_write(
-	        st, "UPDATE alerts SET action_state = ?2, action_result = ?3 WHERE id = ?1", &rc);
+	sqlite3_stmt *s = store_alerts_write_slot(
+	        st, SA_SET_ACTION,
+	        "UPDATE alerts SET action_state = ?2, action_result = ?3 WHERE id = ?1", &rc);
 
 	if (s == NULL)
 		return rc;
@@ -308,9 +329,9 @@ store_alerts_with_action(struct store *st, const char *state, struct store_alert
 {
 	int rc;
 	size_t cap = 0;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st, "SELECT id, job_id, action FROM alerts WHERE action_state = ?1 ORDER BY id",
-	        &rc);
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_WITH_ACTION,
+	        "SELECT id, job_id, action FROM alerts WHERE action_state = ?1 ORDER BY id", &rc);
 
 	*out = NULL;
 	*n = 0;
@@ -324,7 +345,7 @@ store_alerts_with_action(struct store *st, const char *state, struct store_alert
 		                                             sqlite3_column_int64(s, 1),
 		                                             store_alerts_col(s, 2)};
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	if (rc != SQLITE_DONE) {
 		store_alert_actions_free(*out, *n);
 		*out = NULL;
@@ -339,8 +360,8 @@ store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t **i
 {
 	int rc;
 	size_t cap = 0;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st,
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_QUIET,
 	        "SELECT j.id FROM jobs j LEFT JOIN rule_activity a ON a.job_id = j.id"
 	        " WHERE j.status = 'running' AND j.tracked"
 	        " AND coalesce(a.last_point_at, j.updated_at) <= ?2"
@@ -359,7 +380,7 @@ store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t **i
 			*ids = xreallocarray(*ids, cap = cap ? cap * 2 : 8, sizeof(**ids));
 		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	if (rc != SQLITE_DONE) {
 		free(*ids);
 		*ids = NULL;
@@ -375,8 +396,8 @@ store_alerts_best_of(struct store *st, int64_t job_id, const char *metric, int64
                      double *value)
 {
 	int rc;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st,
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_BEST,
 	        "SELECT p.step, p.value FROM points p JOIN metric_names m ON m.id = p.metric_id"
 	        " WHERE p.job_id = ?1 AND m.name = ?2 AND p.value IS NOT NULL"
 	        " ORDER BY p.value, p.step LIMIT 1",
@@ -394,7 +415,7 @@ store_alerts_best_of(struct store *st, int64_t job_id, const char *metric, int64
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : store_rc(st, rc);
 	}
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	return rc;
 }
 
@@ -404,8 +425,9 @@ store_alerts_checkpoint_at(struct store *st, int64_t job_id, int64_t step)
 {
 	int rc;
 	char *model = NULL;
-	sqlite3_stmt *s = store_alerts_prepare(
-	        st, "SELECT model FROM checkpoints WHERE job_id = ?1 AND step = ?2 LIMIT 1", &rc);
+	sqlite3_stmt *s = store_alerts_prepare_slot(
+	        st, SA_CKPT_AT,
+	        "SELECT model FROM checkpoints WHERE job_id = ?1 AND step = ?2 LIMIT 1", &rc);
 
 	if (rc < 0)
 		return NULL;
@@ -413,7 +435,7 @@ store_alerts_checkpoint_at(struct store *st, int64_t job_id, int64_t step)
 	sqlite3_bind_int64(s, 2, step);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		model = store_alerts_col(s, 0);
-	sqlite3_finalize(s);
+	store_alerts_release(s);
 	return model;
 }
 

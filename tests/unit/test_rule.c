@@ -56,6 +56,7 @@ enum curve_kind {
 	C_EPOCH_OVERFIT,
 	C_EPOCH_CONVERGE,
 	C_ACC_CONVERGE,
+	C_DENSE_NOISY,
 };
 
 struct curve {
@@ -82,7 +83,12 @@ static const struct curve curves[] = {
         {"epoch-end full_valid_loss, converging", C_EPOCH_CONVERGE, 1200, 100, "full_valid_loss",
          ""},
         {"accuracy rising (mode max)", C_ACC_CONVERGE, 1000, 10, "valid_mean_token_accuracy", ""},
+        /* bench/gen_fixtures.py's curve: validation every step, slow and noisy */
+        {"dense validation, noisy, converging slowly", C_DENSE_NOISY, 1500, 1, "valid_loss", ""},
 };
+
+/* C_DENSE_NOISY: its validation loss follows the step's training loss. */
+static double test_dense_train;
 
 /* The training loss at step s. */
 static double
@@ -102,6 +108,9 @@ curve_train(const struct curve *c, int s)
 	case C_FLAT:
 		base = 1.0;
 		return base * (1 + 0.002 * test_noise());
+	case C_DENSE_NOISY:
+		test_dense_train = 2.2 / (1 + s / 60.0) * (1 + 0.2 * (test_uniform() - 0.5));
+		return test_dense_train;
 	case C_OVERFIT_EARLY:
 	case C_OVERFIT_LATE:
 	case C_SPARSE_OVERFIT:
@@ -144,6 +153,8 @@ curve_valid(const struct curve *c, int s)
 		break;
 	case C_FLAT:
 		return 1.0 + 0.001 * test_noise();
+	case C_DENSE_NOISY:
+		return test_dense_train + 0.08 + 0.06 * (test_uniform() - 0.5);
 	case C_EXPLODE:
 		if (s > 600)
 			v *= pow(1.5, s - 600);
@@ -415,7 +426,7 @@ test_state_text(void)
 	is_str(again, text, "state: round-trips exactly");
 	ok(t.firing && t.n == 12 && t.last_step == 340 && t.wait == 3 && isnan(t.ema),
 	   "state: fields kept");
-	is_int(rule_state_load(&t, "r1 1 2"), -EINVAL, "state: a short text is refused");
+	is_int(rule_state_load(&t, "r2 1 2"), -EINVAL, "state: a short text is refused");
 	is_int(rule_state_load(&t, "garbage"), -EINVAL, "state: garbage is refused");
 	ok(!t.firing && t.last_step == INT64_MIN, "state: a refused text leaves a fresh state");
 	is_int(rule_state_load(&t, NULL), -EINVAL, "state: NULL is refused");
