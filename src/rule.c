@@ -22,7 +22,7 @@
  * estimated from second differences (a trend, even a steep one, mostly
  * cancels there), averaged with this weight: for white noise
  * E|x - 2x' + x''| = sqrt(6) * 0.798 * sigma. */
-#define RULE_DIV_NOISE_K0   2.75 /* tuned: 2.5..3.0 pass every seed of the table */
+#define RULE_DIV_NOISE_K0   2.5 /* 2.0..3.0 pass every seed of the table */
 #define RULE_DIV_NOISE_BETA 0.1
 #define RULE_DIV_MAD2_SIGMA 1.955
 #define RULE_REF_ALPHA      0.1
@@ -165,6 +165,15 @@ rule_eval_reference(struct rule_state *s, double x)
 		s->ref_at_best = s->ref_ema; /* the reference began after the best */
 }
 
+/* K deviations of the smoothed curve (see RULE_DIV_NOISE_K0). */
+static double
+rule_div_noise(const struct rule_state *s)
+{
+	double k = RULE_DIV_NOISE_K0 + sqrt(2 * log((double)s->n));
+
+	return k * s->var / RULE_DIV_MAD2_SIGMA * sqrt(RULE_DIV_ALPHA / (2 - RULE_DIV_ALPHA));
+}
+
 static enum rule_verdict
 rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t step, double x,
                      int64_t now, struct rule_event *ev)
@@ -189,12 +198,11 @@ rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t 
 	/* Worse means the evaluation and the smoothed curve both sit beyond the
 	 * band: one bad evaluation lifts the smoothed curve for a while, but
 	 * the evaluations after it are back near the best. */
-	band = s->best +
-	       fmax(rule_band(p, s->best), (RULE_DIV_NOISE_K0 + sqrt(2 * log((double)s->n))) *
-	                                           s->var / RULE_DIV_MAD2_SIGMA *
-	                                           sqrt(RULE_DIV_ALPHA / (2 - RULE_DIV_ALPHA)));
+	band = s->best + fmax(rule_band(p, s->best), rule_div_noise(s));
 	s->wait = x > band && s->ema > band ? s->wait + 1 : 0;
-	if (s->wait < p->patience || s->ref_n == 0 || !(s->ref_ema < s->ref_at_best))
+	/* "Kept improving": by the band too, not by noise. */
+	if (s->wait < p->patience || s->ref_n == 0 ||
+	    !(s->ref_ema < s->ref_at_best - rule_band(p, s->ref_at_best)))
 		return RULE_NONE;
 	snprintf(ev->message, sizeof(ev->message),
 	         "%s has been worse than its best %.6g (step %" PRId64

@@ -11,11 +11,14 @@
  * (RULE_RESOLVE); s->firing is the rule's own view of whether an episode
  * is open.  Per type (defaults in rule_params_init):
  *   nan         a non-finite value fires; a finite one resolves.
- *   divergence  the metric's smoothed value has been worse than its best by
- *               more than min_delta for `patience` consecutive evaluations
- *               while the reference (training loss) kept improving since
- *               that best; resolves on a new best (hysteresis: noise back
- *               inside the band does not end it).
+ *   divergence  the metric's evaluation and its smoothed value have both
+ *               been worse than the best smoothed value by more than the
+ *               band for `patience` consecutive evaluations, while the
+ *               reference (training loss, smoothed) improved by more than
+ *               min_delta since that best.  The band is min_delta (rel or
+ *               abs), widened by the evaluations' own noise (rule.c);
+ *               resolves on a new best (hysteresis: values back inside the
+ *               band do not end it).
  *   spike       a value beyond mean + sigma x spread of the recent points
  *               (after `window` points of warm-up); the spike's own values
  *               stay out of the statistics; resolves when a value is back
