@@ -1,19 +1,17 @@
--- Rules: each rule's evaluation state per (job, rule, metric), written in
--- the same transaction as the points it has seen, so a restart resumes
--- exactly where the last committed step left it.
+-- Rules: one row per job, written in the same transaction as the points
+-- the rules have seen, so a restart resumes exactly where the last
+-- committed step left it: when the job last brought new points (the stale
+-- rule's clock) and every rule's state for it, as JSON
+-- {"RULE": {"METRIC": "<rule.h's text form>"}} (one row, not one per
+-- (rule, metric): one read and one write per job and step).  Seeded with
+-- the points a database already holds.
 CREATE TABLE rule_state (
-	job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-	rule TEXT NOT NULL,
-	metric TEXT NOT NULL,
-	state TEXT NOT NULL,               -- rule.h's text form
-	PRIMARY KEY (job_id, rule, metric)
-) WITHOUT ROWID;
-
--- When a job last brought new points (the stale rule's clock).
-CREATE TABLE rule_activity (
 	job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
-	last_point_at INTEGER NOT NULL
+	last_point_at INTEGER NOT NULL,
+	state TEXT NOT NULL DEFAULT '{}'
 );
+INSERT INTO rule_state (job_id, last_point_at)
+	SELECT job_id, max(recorded_at) FROM points GROUP BY job_id;
 
 -- divergence: the best checkpoint when it fired, as JSON
 -- {"step", "metric", "value", "checkpoint"}.

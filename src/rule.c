@@ -122,6 +122,14 @@ rule_band(const struct rule_params *p, double best)
 	return p->threshold_mode == CONF_THRESHOLD_REL ? p->min_delta * fabs(best) : p->min_delta;
 }
 
+/* Whether a fire would be taken: messages are formatted only then (the
+ * hot path is every point of every job). */
+static bool
+rule_may_fire(const struct rule_state *s, int64_t now)
+{
+	return !s->firing && now >= s->cooldown_until;
+}
+
 static enum rule_verdict
 rule_fire(const struct rule_params *p, struct rule_state *s, int64_t now)
 {
@@ -147,9 +155,13 @@ rule_eval_nan(const struct rule_params *p, struct rule_state *s, double v, int64
               struct rule_event *ev)
 {
 	if (isfinite(v)) {
+		if (!s->firing)
+			return RULE_NONE;
 		snprintf(ev->message, sizeof(ev->message), "%s is finite again", p->metric);
 		return rule_resolve(p, s, now);
 	}
+	if (!rule_may_fire(s, now))
+		return RULE_NONE;
 	snprintf(ev->message, sizeof(ev->message), "%s is %s", p->metric,
 	         isnan(v) ? "NaN" : "infinite");
 	return rule_fire(p, s, now);
@@ -191,6 +203,8 @@ rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t 
 		s->best_step = step;
 		s->ref_at_best = s->ref_ema;
 		s->wait = 0;
+		if (!s->firing)
+			return RULE_NONE;
 		snprintf(ev->message, sizeof(ev->message), "%s reached a new best %.6g", p->metric,
 		         sign * s->best);
 		return rule_resolve(p, s, now);
@@ -202,7 +216,7 @@ rule_eval_divergence(const struct rule_params *p, struct rule_state *s, int64_t 
 	s->wait = x > band && s->ema > band ? s->wait + 1 : 0;
 	/* "Kept improving": by the band too, not by noise. */
 	if (s->wait < p->patience || s->ref_n == 0 ||
-	    !(s->ref_ema < s->ref_at_best - rule_band(p, s->ref_at_best)))
+	    !(s->ref_ema < s->ref_at_best - rule_band(p, s->ref_at_best)) || !rule_may_fire(s, now))
 		return RULE_NONE;
 	snprintf(ev->message, sizeof(ev->message),
 	         "%s has been worse than its best %.6g (step %" PRId64
@@ -221,11 +235,13 @@ rule_eval_plateau(const struct rule_params *p, struct rule_state *s, int64_t ste
 		s->best = x;
 		s->best_step = step;
 		s->wait = 0;
+		if (!s->firing)
+			return RULE_NONE;
 		snprintf(ev->message, sizeof(ev->message), "%s improved to %.6g", p->metric,
 		         sign * x);
 		return rule_resolve(p, s, now);
 	}
-	if (++s->wait < p->patience)
+	if (++s->wait < p->patience || !rule_may_fire(s, now))
 		return RULE_NONE;
 	snprintf(ev->message, sizeof(ev->message),
 	         "%s has not improved on %.6g (step %" PRId64 ") for %u points", p->metric,
@@ -296,6 +312,8 @@ rule_eval_threshold(const struct rule_params *p, struct rule_state *s, double v,
 	static const char *const ops[] = {"<", "<=", ">", ">="};
 	bool holds = rule_op_holds(p->op, v, p->value);
 
+	if (holds ? !rule_may_fire(s, now) : !s->firing)
+		return RULE_NONE;
 	snprintf(ev->message, sizeof(ev->message), "%s %s %s %.6g", p->metric,
 	         holds ? "is" : "is no longer", ops[p->op], p->value);
 	return holds ? rule_fire(p, s, now) : rule_resolve(p, s, now);

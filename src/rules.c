@@ -64,6 +64,7 @@ struct rules_job {
 	bool final; /* its status is final: only the end state counts */
 	struct store_alert_open *open;
 	size_t nopen;
+	cJSON *states; /* {"RULE": {"METRIC": "state"}}: the job's row of rule_state */
 	int64_t now;
 };
 
@@ -252,15 +253,14 @@ rules_eval_key(struct rules_job *j, const struct conf_rule *rule, const struct r
 	struct rule_params p;
 	struct rule_state s;
 	struct rule_event ev, fire_ev, last_ev = {0};
-	char *text = NULL, saved[RULE_STATE_TEXT_MAX];
+	cJSON *of_rule = cJSON_GetObjectItemCaseSensitive(j->states, rule->name);
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(of_rule, key);
+	char saved[RULE_STATE_TEXT_MAX];
 	bool fired = false;
-	int rc;
+	int rc = 0;
 
-	if ((rc = store_rule_state_get(j->st, j->id, rule->name, key, &text)) < 0)
-		return rc;
-	if (rule_state_load(&s, text) < 0)
+	if (rule_state_load(&s, cJSON_IsString(text) ? text->valuestring : NULL) < 0)
 		rule_state_init(&s); /* none yet, or written by another version */
-	free(text);
 	rule_params_init(&p, rule, key);
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		enum rule_verdict v =
@@ -280,7 +280,15 @@ rules_eval_key(struct rules_job *j, const struct conf_rule *rule, const struct r
 	if (rc < 0)
 		return rc;
 	rule_state_save(&s, saved, sizeof(saved));
-	return store_rule_state_put(j->st, j->id, rule->name, key, saved);
+	if (!cJSON_IsObject(of_rule)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(j->states, rule->name);
+		of_rule = cJSON_AddObjectToObject(j->states, rule->name);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(of_rule, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(of_rule, key, cJSON_CreateString(saved));
+	else
+		cJSON_AddItemToObject(of_rule, key, cJSON_CreateString(saved));
+	return 0;
 }
 
 static int
@@ -337,6 +345,7 @@ rules_resolve_kind(struct rules_job *j, bool finished)
 static void
 rules_job_clear(struct rules_job *j)
 {
+	cJSON_Delete(j->states);
 	store_job_brief_clear(&j->brief);
 	free(j->name);
 	store_alerts_open_free(j->open, j->nopen);
@@ -358,6 +367,34 @@ rules_job_open(struct rules *r, struct store *st, int64_t job_id, struct rules_j
 	return 0;
 }
 
+/* The job's row of rule_state: read once, written once per step. */
+static int
+rules_states_load(struct rules_job *j)
+{
+	char *text = NULL;
+	int rc = store_rule_state_get(j->st, j->id, &text);
+
+	if (rc < 0)
+		return rc;
+	j->states = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	if (!cJSON_IsObject(j->states)) { /* none yet, or unreadable: start afresh */
+		cJSON_Delete(j->states);
+		j->states = cJSON_CreateObject();
+	}
+	return 0;
+}
+
+static int
+rules_states_save(struct rules_job *j)
+{
+	char *text = cJSON_PrintUnformatted(j->states);
+	int rc = store_rule_state_put(j->st, j->id, text, j->now);
+
+	free(text);
+	return rc;
+}
+
 static int
 rules_job(struct rules *r, struct store *st, const struct ingest_batch *b, int64_t job_id,
           bool points, bool finished)
@@ -367,14 +404,16 @@ rules_job(struct rules *r, struct store *st, const struct ingest_batch *b, int64
 
 	if ((rc = rules_job_open(r, st, job_id, &j)) < 0)
 		return rc;
-	if (points && ((rc = store_rule_activity(st, job_id, j.now)) < 0 ||
-	               (rc = rules_resolve_kind(&j, false)) < 0))
+	if (points &&
+	    ((rc = rules_states_load(&j)) < 0 || (rc = rules_resolve_kind(&j, false)) < 0))
 		goto out;
 	for (size_t i = 0; points && i < r->conf->nrules && rc >= 0; i++) {
 		const struct conf_rule *rule = &r->conf->rules[i];
 		if (rule->type != CONF_RULE_STALE && rules_applies(rule, &j))
 			rc = rules_eval_rule(&j, rule, b);
 	}
+	if (rc >= 0 && points)
+		rc = rules_states_save(&j);
 	if (rc >= 0 && finished)
 		rc = rules_resolve_kind(&j, true);
 out:

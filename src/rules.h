@@ -1,13 +1,13 @@
 /*
  * rules: the rules engine.  An ingest txn observer that runs every
  * configured rule (rule.h) over each step's new points, inside the step's
- * transaction: rule state (table rule_state), alerts rows and their
+ * transaction: rule state (table rule_state, one row per job), alerts rows and their
  * alert.fired / alert.resolved events commit with the points that caused
  * them, so a kill -9 anywhere neither loses an alert nor fires one twice.
  *
  * Per job of a step, in this order:
  *   - a job with new points resolves its firing `stale` alerts and
- *     restarts its stale clock (table rule_activity);
+ *     restarts its stale clock (rule_state.last_point_at);
  *   - each enabled rule whose `jobs` glob matches "SOURCE/ID" or the bare
  *     id sees the job's new points of the metrics it watches, in step
  *     order per metric (a point at or before the last step a rule has

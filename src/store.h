@@ -163,13 +163,12 @@ struct store_job_brief {
 void store_job_brief_clear(struct store_job_brief *b);
 /* 0, or -ENOENT. */
 int store_job_brief(struct store *st, int64_t job_id, struct store_job_brief *out);
-/* A rule's saved state: 1 and *text (malloc'd), or 0 when none. */
-int store_rule_state_get(struct store *st, int64_t job_id, const char *rule, const char *metric,
-                         char **text);
-int store_rule_state_put(struct store *st, int64_t job_id, const char *rule, const char *metric,
-                         const char *text);
-/* The job brought new points at now (the stale rule's clock). */
-int store_rule_activity(struct store *st, int64_t job_id, int64_t now);
+/* The rules' saved state of a job (JSON text, see sql/002-rules.sql):
+ * 1 and *text (malloc'd), or 0 when none. */
+int store_rule_state_get(struct store *st, int64_t job_id, char **text);
+/* Save it, with now as when the job last brought points (the stale rule's
+ * clock). */
+int store_rule_state_put(struct store *st, int64_t job_id, const char *text, int64_t now);
 
 /* A firing alert of a job (rule and metric malloc'd). */
 struct store_alert_open {
@@ -206,7 +205,7 @@ int store_alerts_with_action(struct store *st, const char *state, struct store_a
                              size_t *n);
 void store_alert_actions_free(struct store_alert_action *a, size_t n);
 /* Running, tracked jobs with no new point since before (or, never having
- * had one, not updated since) and no firing alert of rule. */
+ * had one, discovered before it) and no firing alert of rule. */
 int store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t **ids, size_t *n);
 /* The job's best checkpoint so far: {"step", "metric", "value",
  * "checkpoint"} from the lowest full_valid_loss, else valid_loss

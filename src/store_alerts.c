@@ -19,7 +19,6 @@ enum {
 	SA_BRIEF,
 	SA_STATE_GET,
 	SA_STATE_PUT,
-	SA_ACTIVITY,
 	SA_FIRING,
 	SA_FIRE,
 	SA_RESOLVE,
@@ -117,21 +116,16 @@ store_job_brief(struct store *st, int64_t job_id, struct store_job_brief *out)
 }
 
 int
-store_rule_state_get(struct store *st, int64_t job_id, const char *rule, const char *metric,
-                     char **text)
+store_rule_state_get(struct store *st, int64_t job_id, char **text)
 {
 	int rc;
 	sqlite3_stmt *s = store_alerts_prepare_slot(
-	        st, SA_STATE_GET,
-	        "SELECT state FROM rule_state WHERE job_id = ?1 AND rule = ?2 AND metric = ?3",
-	        &rc);
+	        st, SA_STATE_GET, "SELECT state FROM rule_state WHERE job_id = ?1", &rc);
 
 	*text = NULL;
-	if (rc < 0)
+	if (s == NULL)
 		return rc;
 	sqlite3_bind_int64(s, 1, job_id);
-	store_alerts_text(s, 2, rule);
-	store_alerts_text(s, 3, metric);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*text = store_alerts_col(s, 0);
@@ -144,37 +138,19 @@ store_rule_state_get(struct store *st, int64_t job_id, const char *rule, const c
 }
 
 int
-store_rule_state_put(struct store *st, int64_t job_id, const char *rule, const char *metric,
-                     const char *text)
+store_rule_state_put(struct store *st, int64_t job_id, const char *text, int64_t now)
 {
 	int rc;
 	sqlite3_stmt *s = store_alerts_write_slot(
 	        st, SA_STATE_PUT,
-	        "INSERT OR REPLACE INTO rule_state (job_id, rule, metric, state) VALUES (?1, ?2, ?3, ?4)",
-	        &rc);
-
-	if (s == NULL)
-		return rc;
-	sqlite3_bind_int64(s, 1, job_id);
-	store_alerts_text(s, 2, rule);
-	store_alerts_text(s, 3, metric);
-	store_alerts_text(s, 4, text);
-	return store_alerts_done(st, s);
-}
-
-int
-store_rule_activity(struct store *st, int64_t job_id, int64_t now)
-{
-	int rc;
-	sqlite3_stmt *s = store_alerts_write_slot(
-	        st, SA_ACTIVITY,
-	        "INSERT OR REPLACE INTO rule_activity (job_id, last_point_at) VALUES (?1, ?2)",
+	        "INSERT OR REPLACE INTO rule_state (job_id, last_point_at, state) VALUES (?1, ?2, ?3)",
 	        &rc);
 
 	if (s == NULL)
 		return rc;
 	sqlite3_bind_int64(s, 1, job_id);
 	sqlite3_bind_int64(s, 2, now);
+	store_alerts_text(s, 3, text);
 	return store_alerts_done(st, s);
 }
 
@@ -362,9 +338,9 @@ store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t **i
 	size_t cap = 0;
 	sqlite3_stmt *s = store_alerts_prepare_slot(
 	        st, SA_QUIET,
-	        "SELECT j.id FROM jobs j LEFT JOIN rule_activity a ON a.job_id = j.id"
+	        "SELECT j.id FROM jobs j LEFT JOIN rule_state a ON a.job_id = j.id"
 	        " WHERE j.status = 'running' AND j.tracked"
-	        " AND coalesce(a.last_point_at, j.updated_at) <= ?2"
+	        " AND coalesce(a.last_point_at, j.discovered_at) <= ?2"
 	        " AND NOT EXISTS (SELECT 1 FROM alerts l WHERE l.job_id = j.id AND l.rule = ?1"
 	        "  AND l.state = 'firing') ORDER BY j.id",
 	        &rc);
