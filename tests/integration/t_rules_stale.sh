@@ -13,20 +13,24 @@ start_daemon
 
 # One step every 50 fake seconds: after its first points it goes quiet.
 fake POST /_fake/jobs '{"id": "ftjob-slow", "total_steps": 20, "steps_per_second": 0.02, "sample_every": 1}' >/dev/null
-stale_state() { sql "SELECT state FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale' ORDER BY id DESC LIMIT 1"; }
 fake POST /_fake/advance '{"seconds": 51}' >/dev/null
 wait_until 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM jobs WHERE external_id = 'ftjob-slow'\")\" = running ]"
 ok $? "the slow job is running"
-wait_until 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale'\")\" = firing ]"
+firing() { sql "SELECT id FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale' AND state = 'firing'"; }
+wait_until 20 sh -c "[ -n \"\$(sqlite3 '$DB' \"SELECT id FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale' AND state = 'firing'\")\" ]"
 ok $? "it fires stale"
-like "$(sql "SELECT message FROM alerts WHERE rule = 'stale'")" 'no new points for 1s' "with a message"
-is "$(sql "SELECT count(*) FROM events WHERE type = 'alert.fired'")" 1 "one alert.fired event"
+id=$(firing)
+like "$(sql "SELECT message FROM alerts WHERE id = $id")" 'no new points for 1s' "with a message"
+is "$(sql "SELECT count(*) FROM alerts WHERE rule = 'stale' AND state = 'firing'")" 1 "one episode at a time"
+# Both counts in one query: one snapshot.
+is "$(sql "SELECT (SELECT count(*) FROM events WHERE type = 'alert.fired') = (SELECT count(*) FROM alerts)")" 1 \
+	"one alert.fired event per alert"
 
 fake POST /_fake/advance '{"seconds": 100}' >/dev/null
-wait_until 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale' ORDER BY id LIMIT 1\")\" = resolved ]"
+wait_until 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM alerts WHERE id = $id\")\" = resolved ]"
 ok $? "a new point resolves it"
-is "$(sql "SELECT count(*) FROM events WHERE type = 'alert.resolved'")" "$(sql "SELECT count(*) FROM alerts WHERE state = 'resolved'")" \
-	"one alert.resolved event per resolved alert"
+is "$(sql "SELECT (SELECT count(*) FROM events WHERE type = 'alert.resolved') =
+	(SELECT count(*) FROM alerts WHERE state = 'resolved')")" 1 "one alert.resolved event per resolved alert"
 
 # Finishing resolves a firing stale alert.
 wait_until 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM alerts WHERE job = 'ftjob-slow' AND rule = 'stale' AND state = 'firing'\")\" = 1 ]"
