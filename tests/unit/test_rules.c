@@ -347,6 +347,16 @@ test_globs_and_action(struct env *e)
 	is_int(e->acts.calls, 1, "action: a restart does not ask again");
 	is_int(sql_int(e->st, "SELECT action_state = 'failed' FROM alerts WHERE rule = 'bare'"), 1,
 	       "action: it marks the outcome unknown (failed) instead");
+	/* A crash after the commit, before 'sent': sent at the next start. */
+	ingest_begin(e->in);
+	store_alert_set_action(e->st, id, "pending", NULL);
+	ingest_commit(e->in);
+	uv_run(&e->loop, UV_RUN_NOWAIT); /* nothing is due: no step wrote an action */
+	is_int(e->acts.calls, 1, "action: a pending action is not sent by an unrelated step");
+	env_restart(e);
+	is_int(e->acts.calls, 2, "action: a pending action left by a crash is sent at start");
+	is_int(sql_int(e->st, "SELECT action_state = 'sent' FROM alerts WHERE rule = 'bare'"), 1,
+	       "action: and marked sent");
 }
 
 int
