@@ -28,6 +28,11 @@
 #                  fixtures and primed databases found there are reused
 #   PORT=          nginx port (default: the first free one from 18080)
 #   PYTHON=python3
+#   RULES_AB=1     instead of the rounds above: the first pass (every job's
+#                  first events page stored) with every built-in rule on
+#                  against all of them off ([rule X] enabled = no), R
+#                  interleaved rounds, the order alternating; see
+#                  bench/README.md "Rules cost"
 # Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit.
 set -euo pipefail
@@ -412,6 +417,89 @@ machine() {
 	} | tee "$WORK/machine.txt" >&2
 }
 
+# ---- rules cost: the first pass with the rules on and off ----
+
+RULES_OFF="[rule nan]
+enabled = no
+[rule divergence]
+enabled = no
+[rule spike]
+enabled = no
+[rule stale]
+enabled = no"
+
+# first_pass VARIANT N: a fresh database with N running jobs, ftmond run
+# until every job's first events page is stored; appends "rules-VARIANT N
+# wall_s cpu_s points alerts".
+first_pass() {
+	local v=$1 n=$2 dir=$WORK/$2/ab-$1 t0 t1 c1 tck pts al i
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	write_conf "$dir" "$(interval_for "$n")"
+	[ "$v" = off ] && printf '\n%s\n' "$RULES_OFF" >>"$dir/ftmon.conf"
+	start_ftmond "$dir" # creates the schema
+	stop_ftmond
+	sqlite3 "$dir/ftmon.db" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+		WHERE i < $n) INSERT INTO jobs (source, external_id, status, discovered_at,
+		updated_at, tracked) SELECT 'openai', printf('ftjob-%06d', i), 'running',
+		strftime('%s'), strftime('%s'), 1 FROM k"
+	tck=$(getconf CLK_TCK)
+	t0=$(date +%s.%N)
+	start_ftmond "$dir"
+	for ((i = 0; i < 12000; i++)); do
+		[ "$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM jobs WHERE event_cursor IS NULL")" = 0 ] && break
+		sleep 0.1
+	done
+	t1=$(date +%s.%N)
+	c1=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	stop_ftmond
+	pts=$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM points")
+	al=$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM alerts")
+	echo "rules-$v $n $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') \
+$(awk -v c="$c1" -v t="$tck" 'BEGIN {printf "%.2f", c / t}') $pts $al" |
+		tee -a "$WORK/results.txt" >&2
+}
+
+rules_ab() {
+	local n r
+	for ((r = 1; r <= R; r++)); do
+		log "rules round $r/$R (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		for n in "${NS[@]}"; do
+			echo "round $r load $(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/results.txt"
+			if ((r % 2)); then
+				first_pass on "$n"
+				first_pass off "$n"
+			else
+				first_pass off "$n"
+				first_pass on "$n"
+			fi
+		done
+	done
+	# Per round, on/off of wall and CPU seconds; medians per N.
+	"$PYTHON" - "$WORK/results.txt" <<'EOF2'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f and f[0] == "round":
+        rnd = f[1]
+    elif f and f[0] in ("rules-on", "rules-off"):
+        runs.setdefault((int(f[1]), rnd), {})[f[0]] = [float(x) for x in f[2:]]
+print("| N | wall s on | wall s off | wall on/off | CPU s on | CPU s off | CPU on/off | points | alerts on |")
+print("|---|---|---|---|---|---|---|---|---|")
+for n in sorted({k[0] for k in runs}):
+    rs = [v for k, v in runs.items() if k[0] == n and len(v) == 2]
+    med = lambda xs: statistics.median(xs)
+    rw = [v["rules-on"][0] / v["rules-off"][0] for v in rs]
+    rc = [v["rules-on"][1] / v["rules-off"][1] for v in rs]
+    print("| %d | %.2f | %.2f | %.3f [%.3f-%.3f] | %.2f | %.2f | %.3f [%.3f-%.3f] | %d | %d |" % (
+        n, med([v["rules-on"][0] for v in rs]), med([v["rules-off"][0] for v in rs]),
+        med(rw), min(rw), max(rw), med([v["rules-on"][1] for v in rs]),
+        med([v["rules-off"][1] for v in rs]), med(rc), min(rc), max(rc),
+        rs[0]["rules-on"][2], rs[0]["rules-on"][3]))
+EOF2
+}
+
 main() {
 	local n r iv scen
 	need_tools
@@ -422,6 +510,12 @@ main() {
 	: >"$WORK/results.txt"
 	log "work directory $WORK"
 	machine
+	if [ "${RULES_AB:-0}" != 0 ]; then
+		fixtures
+		start_nginx
+		rules_ab | tee "$WORK/results.md"
+		return
+	fi
 	build_curlmulti
 	fixtures
 	start_nginx

@@ -94,12 +94,14 @@ MODULES = {
     "clock": mod("pure"),
     "jobname": mod("pure"),
     "logreq": mod("pure"),
+    "rule": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
+    "rules": mod("ingest", PURE_SYS | UV, ["ingest", "store", "pure"]),
     # sources: the interface knows no concrete source; the registry does.
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
@@ -124,6 +126,7 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_open.c": "store",
     "store_query.c": "store",
+    "store_alerts.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",
@@ -138,6 +141,7 @@ FILES = {
     "source_openai_cycle.c": "source_openai",
     "source_openai_discover.c": "source_openai",
     "source_openai_events.c": "source_openai",
+    "source_openai_act.c": "source_openai",
     "source_openai_internal.h": "source_openai",
     "schema.h": "store",  # generated from sql/*.sql
 }

@@ -54,6 +54,9 @@ struct cmds_ctx {
 
 typedef void (*cmds_handler)(struct cmds_ctx *ctx, struct cmds_reply *r);
 
+static void cmds_status_alerts(cJSON *res);
+static void cmds_job_best(struct cmds *c, int64_t job_id, cJSON *job);
+
 struct cmds_cmd {
 	const char *name;
 	bool mutating;
@@ -179,6 +182,7 @@ cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
 	cJSON_AddItemToObject(res, "deliveries_pending",
 	                      cJSON_DetachItemFromObject(counts, "deliveries_pending"));
 	cJSON_Delete(counts);
+	cmds_status_alerts(res);
 	r->result = res;
 }
 
@@ -210,6 +214,8 @@ cmds_job(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = store_query_job(ctx->c->host.store, job_id, &rc);
 	if (r->result == NULL)
 		cmds_fail_store(r, ctx->c, rc);
+	else
+		cmds_job_best(ctx->c, job_id, r->result);
 }
 
 /* The "metric" argument: a string or a list of strings; NULL for all. */
@@ -380,6 +386,60 @@ cmds_alerts(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = store_query_alerts(ctx->c->host.store, all, &rc);
 	if (r->result == NULL)
 		cmds_fail_store(r, ctx->c, rc);
+}
+
+/* ---- rules: ack, and what status and job add ---- */
+
+static void
+cmds_ack(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct store *st = ctx->c->host.store;
+	int64_t id;
+	int rc;
+
+	if (cmds_arg_error(r, proto_arg_int(ctx->args, "alert", -1, &id), "alert", "an integer"))
+		return;
+	if (id < 1) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xstrdup("argument \"alert\" must be an alert id"));
+		return;
+	}
+	if (store_in_transaction(st)) {
+		cmds_fail(r, PROTO_E_BUSY, xstrdup("the database is busy; try again"));
+		return;
+	}
+	if ((rc = store_begin(st)) < 0 || (rc = store_alert_ack(st, id)) < 0 ||
+	    (rc = store_commit(st)) < 0) {
+		store_rollback(st);
+		if (rc == -ENOENT)
+			cmds_fail(r, PROTO_E_NOT_FOUND, xasprintf("no alert %lld", (long long)id));
+		else
+			cmds_fail_store(r, ctx->c, rc);
+		return;
+	}
+	r->result = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r->result, "alert", (double)id);
+	cJSON_AddBoolToObject(r->result, "acked", true);
+}
+
+/* status: "alerts": {"firing": N} beside the older flat count. */
+static void
+cmds_status_alerts(cJSON *res)
+{
+	cJSON *n = cJSON_GetObjectItemCaseSensitive(res, "alerts_firing");
+	cJSON *o = cJSON_AddObjectToObject(res, "alerts");
+
+	cJSON_AddNumberToObject(o, "firing", cJSON_IsNumber(n) ? n->valuedouble : 0);
+}
+
+/* job: "best_checkpoint" (null when the job has no validation loss). */
+static void
+cmds_job_best(struct cmds *c, int64_t job_id, cJSON *job)
+{
+	int rc;
+	cJSON *best = store_best_checkpoint(c->host.store, job_id, &rc);
+
+	cJSON_AddItemToObject(job, "best_checkpoint", best ? best : cJSON_CreateNull());
 }
 
 static void
@@ -866,7 +926,7 @@ static const struct cmds_cmd cmds_table[] = {
         {"events", false, cmds_events},
         {"alerts", false, cmds_alerts},
         {"watch", false, NULL},
-        {"ack", true, NULL},
+        {"ack", true, cmds_ack},
         {"track", true, cmds_track},
         {"untrack", true, cmds_untrack},
         {"forget", true, NULL},

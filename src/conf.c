@@ -258,6 +258,22 @@ conf_build_rule(struct conf_parser *p, const struct conf_section *sec, struct co
 		               "must differ from metric");
 }
 
+/* action = cancel|pause acts through an openai source: with none
+ * configured it could never be carried out. */
+static void
+conf_check_actions(struct conf_parser *p, const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->nsources; i++)
+		if (conf->sources[i].type == CONF_SOURCE_OPENAI)
+			return;
+	for (size_t i = 0; i < conf->nrules; i++)
+		if (conf->rules[i].action != CONF_ACTION_NONE)
+			conf_error(
+			        p, conf->rules[i].line,
+			        "[rule %s] action: needs a source of type openai (none is configured)",
+			        conf->rules[i].name);
+}
+
 static void
 conf_build_hook(struct conf_parser *p, const struct conf_section *sec, struct conf_hook *h)
 {
@@ -309,6 +325,7 @@ conf_build(struct conf_parser *p)
 		else if (sec->kind == CONF_KIND_HOOK)
 			conf_build_hook(p, sec, &conf->hooks[conf->nhooks++]);
 	}
+	conf_check_actions(p, conf);
 	return conf;
 }
 

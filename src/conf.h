@@ -36,6 +36,8 @@ enum conf_rule_type {
 enum conf_threshold_mode { CONF_THRESHOLD_REL, CONF_THRESHOLD_ABS };
 enum conf_op { CONF_OP_LT, CONF_OP_LE, CONF_OP_GT, CONF_OP_GE };
 enum conf_action { CONF_ACTION_NONE, CONF_ACTION_CANCEL, CONF_ACTION_PAUSE };
+/* Which way is better: auto decides from the metric's name (rule.h). */
+enum conf_mode { CONF_MODE_AUTO, CONF_MODE_MIN, CONF_MODE_MAX };
 
 struct conf_source {
 	char *name; /* the NAME of [source NAME] */
@@ -78,6 +80,7 @@ struct conf_rule {
 	double value; /* NAN when unset */
 	char *jobs;   /* glob over job names; default "*" */
 	enum conf_action action;
+	enum conf_mode mode;
 };
 
 struct conf_hook {

@@ -52,6 +52,12 @@ static const struct conf_name conf_formats[] = {
         {"alertmanager", CONF_FORMAT_ALERTMANAGER},
         {NULL, 0},
 };
+static const struct conf_name conf_modes[] = {
+        {"auto", CONF_MODE_AUTO},
+        {"min", CONF_MODE_MIN},
+        {"max", CONF_MODE_MAX},
+        {NULL, 0},
+};
 static const struct conf_name conf_threshold_modes[] = {
         {"rel", CONF_THRESHOLD_REL},
         {"abs", CONF_THRESHOLD_ABS},
@@ -108,6 +114,7 @@ static const struct conf_key conf_source_keys[] = {
 #define CONF_R_METRIC \
 	(CONF_R(NAN) | CONF_R(DIVERGENCE) | CONF_R(SPIKE) | CONF_R(PLATEAU) | CONF_R(THRESHOLD))
 #define CONF_R_IMPROVE (CONF_R(DIVERGENCE) | CONF_R(PLATEAU))
+#define CONF_R_MODE    (CONF_R(DIVERGENCE) | CONF_R(PLATEAU) | CONF_R(SPIKE))
 static const struct conf_key conf_rule_keys[] = {
         {"type", CONF_V_TYPE, 0, CONF_ALL, 0, 0, conf_rule_types},
         {"enabled", CONF_V_BOOL, CONF_RUL(enabled), CONF_ALL, 0, 0, NULL},
@@ -126,6 +133,7 @@ static const struct conf_key conf_rule_keys[] = {
         {"value", CONF_V_DOUBLE, CONF_RUL(value), CONF_R(THRESHOLD), CONF_DOUBLE_ANY, 0, NULL},
         {"jobs", CONF_V_GLOB, CONF_RUL(jobs), CONF_ALL, 0, 0, NULL},
         {"action", CONF_V_ENUM, CONF_RUL(action), CONF_ALL, 0, 0, conf_actions},
+        {"mode", CONF_V_ENUM, CONF_RUL(mode), CONF_R_MODE, 0, 0, conf_modes},
         {NULL, 0, 0, 0, 0, 0, NULL},
 };
 

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "rules.h"
 #include "sdnotify.h"
 #include "source.h"
 #include "sources.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct conf *conf;       /* owned; replaced whole on a successful reload */
 	struct store *store;     /* owned */
 	struct ingest *ingest;   /* owned: the one write path */
+	struct rules *rules;     /* owned: the rules engine (a txn observer) */
 	struct http *http;       /* owned: the one HTTP engine */
 	struct control *control; /* owned */
 	struct cmds *cmds;       /* owned */
@@ -286,6 +288,50 @@ daemon_apply_sources(struct daemon *d, struct conf *next)
 	d->nsources = len;
 }
 
+/* ---- rules: actions reach the job's source ---- */
+
+struct daemon_act {
+	struct daemon *d;
+	int64_t alert_id;
+};
+
+static void
+daemon_act_done_cb(void *data, int rc, const char *result)
+{
+	struct daemon_act *a = data;
+
+	/* Stopping: the answer is unknown, the alert stays 'sent' (rules.h). */
+	if (!a->d->stopping)
+		rules_action_done(a->d->rules, a->alert_id, rc, result);
+	free(a);
+}
+
+static void
+daemon_rules_act(void *data, int64_t alert_id, int64_t job_id, const char *action)
+{
+	struct daemon *d = data;
+	struct store_job_brief b;
+	struct source *s = NULL;
+	struct daemon_act *a;
+	char *err = NULL;
+
+	if (store_job_brief(d->store, job_id, &b) == 0)
+		s = daemon_find_source(d, b.source);
+	if (s == NULL || s->ops->act == NULL) {
+		err = xasprintf("source %s cannot %s jobs", b.source ? b.source : "?", action);
+		rules_action_done(d->rules, alert_id, -ENOTSUP, err);
+	} else {
+		a = xcalloc(1, sizeof(*a));
+		*a = (struct daemon_act){d, alert_id};
+		if (s->ops->act(s, job_id, action, daemon_act_done_cb, a, &err) < 0) {
+			rules_action_done(d->rules, alert_id, -EIO, err ? err : "refused");
+			free(a);
+		}
+	}
+	free(err);
+	store_job_brief_clear(&b);
+}
+
 /* ---- reload ---- */
 
 static void
@@ -333,6 +379,7 @@ daemon_reload(struct daemon *d, char ***errors_out)
 		http_set_debug(d->http, log_get_level() >= LOG_LEVEL_DEBUG);
 	}
 	daemon_apply_sources(d, next);
+	rules_set_conf(d->rules, next);
 	/* Off the loop; the socket's group follows in daemon_admin_done_cb. */
 	if (next->admin_group || d->conf->admin_group)
 		admin_resolve(d->admin, next->admin_group, daemon_admin_done_cb, d);
@@ -441,6 +488,7 @@ daemon_stop(struct daemon *d)
 	for (size_t i = 0; i < d->nsources; i++)
 		d->sources[i]->ops->destroy(d->sources[i]);
 	d->nsources = 0;
+	rules_free(d->rules);
 	http_free(d->http);
 	d->http = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -554,6 +602,8 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 	d->ingest = ingest_new(d->store, &clock_system);
 	if (daemon_open_control(d, err) < 0)
 		goto fail;
+	/* Before the notifier: its txn observer must see the alerts' events. */
+	d->rules = rules_new(loop, d->ingest, d->store, &clock_system, conf, daemon_rules_act, d);
 	d->http = http_new(loop);
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		http_set_debug(d->http, 1);
@@ -586,6 +636,7 @@ daemon_run(struct daemon *d)
 		if ((d->sources[d->nsources] = daemon_start_source(d, &d->conf->sources[i])))
 			d->nsources++;
 	daemon_setup_loop(d);
+	rules_start(d->rules);
 	summary = daemon_summary(d);
 	log_info("ftmond %s ready: database %s, socket %s; %s", PACKAGE_VERSION, d->conf->database,
 	         d->conf->socket, summary);

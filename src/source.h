@@ -35,6 +35,10 @@ struct source_env {
  * inside track itself): rc 0 and the stored job id, or a negative errno
  * and why (borrowed for the call). */
 typedef void (*source_track_done)(void *data, int rc, int64_t job_id, const char *why);
+/* The answer to an act request, called once on the loop: rc 0 (the API
+ * accepted it) or a negative errno, and what the API said (borrowed).
+ * A source destroyed first calls it with -ECANCELED. */
+typedef void (*source_act_done)(void *data, int rc, const char *result);
 
 /* ---- push: the `log` command (logreq.h has the request) ---- */
 struct logreq;
@@ -94,6 +98,12 @@ struct source_ops {
 	/* The client that made the requests with data has gone: done will not
 	 * be called for them (their points are still stored). */
 	void (*log_cancel)(struct source *src, void *data);
+	/* rules: act on a job ("cancel" or "pause") once, with the source's
+	 * retries for transient failures; done(data, ...) follows.  0, or
+	 * -errno with *err (malloc'd) when refused at once (done is then not
+	 * called).  May be NULL: the source cannot act on its jobs. */
+	int (*act)(struct source *src, int64_t job_id, const char *action, source_act_done done,
+	           void *data, char **err);
 };
 
 struct source {

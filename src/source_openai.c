@@ -352,7 +352,7 @@ soai_start(struct source *src, char **err)
 	return 0;
 }
 
-static int
+int
 soai_poll_now(struct source *src, int64_t job_id)
 {
 	struct soai_src *s = (struct soai_src *)src;
@@ -740,6 +740,7 @@ soai_destroy(struct source *src)
 		soai_probe_cancel(p);
 		done(data, -ECANCELED, 0, "the source was stopped or reconfigured; try again");
 	}
+	soai_act_destroy_all(s);
 	if (s->discover_req)
 		http_request_cancel(s->discover_req);
 	s->discover_req = NULL;
@@ -779,6 +780,7 @@ static const struct source_ops soai_ops = {
         .resync = soai_resync,
         .status = soai_status,
         .destroy = soai_destroy,
+        .act = soai_act,
 };
 
 struct source *
@@ -794,6 +796,7 @@ source_openai_new(const struct conf_source *cs, const struct source_env *env, ch
 	s->env = env;
 	s->in = env->ingest;
 	LIST_INIT(&s->probes);
+	LIST_INIT(&s->acts);
 	workq_init(&s->queue, cs->max_connections);
 	retry_hold_init(&s->hold, SOAI_OUTAGE_STREAK, SOAI_OUTAGE_CAP_MS);
 	if (soai_setup_auth(s, &kerr) < 0) {

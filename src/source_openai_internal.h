@@ -115,6 +115,7 @@ struct soai_watch {
 };
 
 struct soai_probe; /* a pending track request: source_openai.c */
+struct soai_act;   /* a pending act request: source_openai_act.c */
 
 #define SOAI_REFUSED_LOGGED 256
 
@@ -139,6 +140,7 @@ struct soai_src {
 	char *key_error; /* why there is no usable key, or NULL */
 	struct http_request *discover_req;
 	LIST_HEAD(, soai_probe) probes;
+	LIST_HEAD(, soai_act) acts;
 	char *discover_after;
 	unsigned discover_pages;
 	int64_t last_poll;
@@ -276,5 +278,15 @@ void soai_discover_schedule(struct soai_src *s, uint64_t delay);
 /* Fetch the next page of the job list (the first when s->discover_after is
  * NULL), or reschedule while the source is held, refused or has no key. */
 void soai_discover_start(struct soai_src *s);
+
+/* ---- act (source_openai_act.c) ---- */
+
+/* The `act` op (source.h). */
+int soai_act(struct source *src, int64_t job_id, const char *action, source_act_done done,
+             void *data, char **err);
+/* Destroying: cancel every act request, answering -ECANCELED. */
+void soai_act_destroy_all(struct soai_src *s);
+/* poll_now, for an act that succeeded. */
+int soai_poll_now(struct source *src, int64_t job_id);
 
 #endif

@@ -158,4 +158,63 @@ cJSON *store_query_alerts(struct store *st, bool all, int *rc);
  * "untracked": n, "alerts_firing": n, "deliveries_pending": n}. */
 cJSON *store_query_counts(struct store *st, int *rc);
 
+/* ---- rules and alerts (store_alerts.c): writes need a transaction ---- */
+
+/* A job's identity and status (each malloc'd; clear frees them). */
+struct store_job_brief {
+	char *source, *external_id, *status;
+};
+void store_job_brief_clear(struct store_job_brief *b);
+/* 0, or -ENOENT. */
+int store_job_brief(struct store *st, int64_t job_id, struct store_job_brief *out);
+/* The rules' saved state of a job (JSON text, see sql/002-rules.sql):
+ * 1 and *text (malloc'd), or 0 when none. */
+int store_rule_state_get(struct store *st, int64_t job_id, char **text);
+/* Save it, with now as when the job last brought points (the stale rule's
+ * clock). */
+int store_rule_state_put(struct store *st, int64_t job_id, const char *text, int64_t now);
+
+/* A firing alert of a job (rule and metric malloc'd). */
+struct store_alert_open {
+	int64_t id;
+	char *rule, *metric;
+};
+/* The job's firing alerts; free with store_alerts_open_free. */
+int store_alerts_firing(struct store *st, int64_t job_id, struct store_alert_open **out, size_t *n);
+void store_alerts_open_free(struct store_alert_open *a, size_t n);
+
+struct store_alert_new {
+	int64_t job_id;
+	const char *rule, *metric, *message;
+	double value;                /* NaN and infinities are stored as NULL */
+	int64_t step;                /* -1: none */
+	const char *action;          /* "cancel", "pause" or NULL */
+	const char *best_checkpoint; /* JSON text or NULL */
+	int64_t now;
+};
+/* A new firing alert (action_state 'pending' when it has an action). */
+int store_alert_fire(struct store *st, const struct store_alert_new *a, int64_t *alert_id);
+int store_alert_resolve(struct store *st, int64_t alert_id, int64_t now);
+/* 1 when acked now, 0 when it already was, -ENOENT. */
+int store_alert_ack(struct store *st, int64_t alert_id);
+int store_alert_set_action(struct store *st, int64_t alert_id, const char *state,
+                           const char *result);
+/* Alerts whose action is in state (e.g. 'pending'), in id order, with
+ * their job ids and actions ("cancel"/"pause", malloc'd). */
+struct store_alert_action {
+	int64_t id, job_id;
+	char *action;
+};
+int store_alerts_with_action(struct store *st, const char *state, struct store_alert_action **out,
+                             size_t *n);
+void store_alert_actions_free(struct store_alert_action *a, size_t n);
+/* Running, tracked jobs with no new point since before (or, never having
+ * had one, discovered before it) and no firing alert of rule. */
+int store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t **ids, size_t *n);
+/* The job's best checkpoint so far: {"step", "metric", "value",
+ * "checkpoint"} from the lowest full_valid_loss, else valid_loss
+ * ("checkpoint" is the API's model name of the checkpoint at that step,
+ * or null).  NULL with *rc 0 when the job has neither metric. */
+cJSON *store_best_checkpoint(struct store *st, int64_t job_id, int *rc);
+
 #endif

@@ -52,6 +52,10 @@ struct store_pending {
 	double value;
 };
 
+/* Statements other files of the module prepare on first use (one slot
+ * each, store_alerts.c), kept until the connection goes. */
+#define STORE_LAZY_MAX 24
+
 struct store {
 	sqlite3 *db; /* NULL after a reopen failed: every call fails until one succeeds */
 	char *path;
@@ -60,6 +64,7 @@ struct store {
 	 * "not an error" before the caller gets to read it. */
 	char errmsg[512];
 	sqlite3_stmt *stmt[ST__COUNT];
+	sqlite3_stmt *lazy[STORE_LAZY_MAX];
 	struct {
 		char *name;
 		int64_t id;
@@ -69,6 +74,9 @@ struct store {
 	size_t npending;
 };
 
+/* The statement of slot, prepared from sql on first use; reset it after
+ * use.  NULL with *rc (a negative errno) when it cannot be prepared. */
+sqlite3_stmt *store_lazy(struct store *st, int slot, const char *sql, int *rc);
 /* The connection (borrowed). */
 sqlite3 *store_db(struct store *st);
 /* Map an SQLite result code to 0 or a negative errno. */

@@ -153,11 +153,36 @@ store_disconnect(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
 	}
+	for (int i = 0; i < STORE_LAZY_MAX; i++) {
+		sqlite3_finalize(st->lazy[i]);
+		st->lazy[i] = NULL;
+	}
 	for (size_t i = 0; i < st->nmetrics; i++)
 		free(st->metrics[i].name);
 	st->nmetrics = 0;
 	sqlite3_close(st->db);
 	st->db = NULL;
+}
+
+sqlite3_stmt *
+store_lazy(struct store *st, int slot, const char *sql, int *rc)
+{
+	int r;
+
+	*rc = 0;
+	if (st->db == NULL) { /* a reopen failed (store_reopen) */
+		*rc = store_rc(st, SQLITE_CANTOPEN);
+		return NULL;
+	}
+	if (st->lazy[slot] == NULL) {
+		r = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->lazy[slot],
+		                       NULL);
+		if (r != SQLITE_OK) {
+			*rc = store_rc(st, r);
+			return NULL;
+		}
+	}
+	return st->lazy[slot];
 }
 
 /* Open st->path: pragmas, a write probe, migrations, statements. */

@@ -76,6 +76,12 @@ store_query_prepare(struct store *st, const char *sql, int *rc)
 	return s;
 }
 
+/* An alert as `alerts` and `job` show it (rules: action outcome, best
+ * checkpoint as JSON text, inlined after the query). */
+#define STORE_ALERT_COLUMNS                                                           \
+	"id, source || '/' || job AS job, rule, metric, state, value, step, message," \
+	" fired_at, resolved_at, acked, action, action_state, action_result, best_checkpoint"
+
 #define STORE_JOB_COLUMNS                                               \
 	"j.source || '/' || j.external_id AS name, j.source AS source," \
 	" j.external_id AS id, j.status AS status, j.model AS model,"   \
@@ -219,13 +225,12 @@ store_query_job(struct store *st, int64_t job_id, int *rc)
 	cJSON_AddItemToObject(job, "checkpoints", extra);
 	extra = store_query_job_extra(
 	        st, job_id,
-	        "SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
-	        " fired_at, resolved_at, acked, action FROM alerts WHERE job_id = ?1 ORDER BY id",
-	        rc);
+	        "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE job_id = ?1 ORDER BY id", rc);
 	if (extra == NULL) {
 		cJSON_Delete(job);
 		return NULL;
 	}
+	store_query_inline_json(extra, "best_checkpoint");
 	cJSON_AddItemToObject(job, "alerts", extra);
 	return job;
 fail:
@@ -392,16 +397,19 @@ store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc)
 cJSON *
 store_query_alerts(struct store *st, bool all, int *rc)
 {
-	sqlite3_stmt *s = store_query_prepare(
-	        st,
-	        "SELECT id, source || '/' || job AS job, rule, metric, state, value, step, message,"
-	        " fired_at, resolved_at, acked, action FROM alerts"
-	        " WHERE ?1 OR state = 'firing' ORDER BY id",
-	        rc);
+	cJSON *arr;
+	sqlite3_stmt *s =
+	        store_query_prepare(st,
+	                            "SELECT " STORE_ALERT_COLUMNS
+	                            " FROM alerts WHERE ?1 OR state = 'firing' ORDER BY id",
+	                            rc);
 	if (*rc < 0)
 		return NULL;
 	sqlite3_bind_int(s, 1, all);
-	return store_query_rows(st, s, rc);
+	arr = store_query_rows(st, s, rc);
+	if (arr)
+		store_query_inline_json(arr, "best_checkpoint");
+	return arr;
 }
 
 /* Run a single-integer query. */

@@ -801,9 +801,28 @@ test_equal(void)
 	conf_free(NULL);
 }
 
+/* rules: mode, and an action that no source could carry out. */
+static void
+test_rule_mode_action(void)
+{
+	struct conf *conf;
+
+	test_bad("[rule spike]\nmode = up\n", 2,
+	         "[rule spike] mode: invalid value 'up' (use auto, min, max)");
+	test_bad("[rule nan]\nmode = max\n", 2, "[rule nan] mode: does not apply to type nan");
+	test_bad("[rule divergence]\naction = cancel\n", 1,
+	         "[rule divergence] action: needs a source of type openai");
+	conf = test_good(OPENAI "[rule divergence]\naction = cancel\nmode = max\n",
+	                 "action with an openai source, mode = max");
+	ok(conf && conf->rules[1].mode == CONF_MODE_MAX && conf->rules[0].mode == CONF_MODE_AUTO,
+	   "mode: set where given, auto by default");
+	conf_free(conf);
+}
+
 int
 main(void)
 {
+	test_rule_mode_action();
 	test_sections();
 	test_keys();
 	test_enums();
