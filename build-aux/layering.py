@@ -89,6 +89,8 @@ MODULES = {
     "base64": mod("pure"),
     "workq": mod("pure"),
     "clock": mod("pure"),
+    "jobname": mod("pure"),
+    "metricline": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),

@@ -3,7 +3,8 @@
  * CI run (and the sanitizer build) throws tens of thousands of damaged
  * inputs at the parsers that face the outside world: the OpenAI wire format
  * (through the libFuzzer target in tests/fuzz/fuzz_openai.c), the config
- * parser and the control protocol.  Passing means: no crash, no sanitizer
+ * parser, the control protocol and the JSONL line parser.  Passing means:
+ * no crash, no sanitizer
  * report, no leak.  Deeper coverage-guided runs use the libFuzzer build.
  */
 #include "config.h"
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "metricline.h"
 #include "proto.h"
 #include "tap.h"
 
@@ -89,39 +91,63 @@ mutate(const char *seed, size_t len, size_t *out_len)
 }
 
 static const char *const wire_seeds[] = {
-	"{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
-	"\"created_at\":1692661014,\"finished_at\":1692661190,\"fine_tuned_model\":\"ft:x\","
-	"\"result_files\":[\"file-abc123\"],\"status\":\"succeeded\",\"error\":{},"
-	"\"trained_tokens\":5768,\"estimated_finish\":0}",
-	"{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-1\","
-	"\"created_at\":1693582679,\"level\":\"info\",\"message\":\"Step 300/300\","
-	"\"data\":{\"step\":300,\"train_loss\":0.149,\"valid_loss\":NaN,\"total_steps\":300,"
-	"\"train_mean_token_accuracy\":1},\"type\":\"metrics\"},{\"id\":\"ftevent-0\","
-	"\"created_at\":1,\"level\":\"info\",\"message\":\"hi\",\"data\":null,\"type\":\"message\"}],"
-	"\"has_more\":true}",
-	"{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_1\","
-	"\"created_at\":1712211699,\"fine_tuned_model_checkpoint\":\"ft:x:ckpt-step-88\","
-	"\"metrics\":{\"step\":88.0,\"train_loss\":0.478},\"step_number\":88}],\"first_id\":null,"
-	"\"has_more\":false}",
-	"step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
-	"1,1.52347,0.0,,\n2,1.4,0.5,1.6,0.4\n3,nan,1,\"2.0\",0.5\r\n",
-	"c3RlcCx0cmFpbl9sb3NzCjEsMC41CjIsMC40Cg==",
+        "{\"object\":\"fine_tuning.job\",\"id\":\"ftjob-abc123\",\"model\":\"davinci-002\","
+        "\"created_at\":1692661014,\"finished_at\":1692661190,\"fine_tuned_model\":\"ft:x\","
+        "\"result_files\":[\"file-abc123\"],\"status\":\"succeeded\",\"error\":{},"
+        "\"trained_tokens\":5768,\"estimated_finish\":0}",
+        "{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-1\","
+        "\"created_at\":1693582679,\"level\":\"info\",\"message\":\"Step 300/300\","
+        "\"data\":{\"step\":300,\"train_loss\":0.149,\"valid_loss\":NaN,\"total_steps\":300,"
+        "\"train_mean_token_accuracy\":1},\"type\":\"metrics\"},{\"id\":\"ftevent-0\","
+        "\"created_at\":1,\"level\":\"info\",\"message\":\"hi\",\"data\":null,\"type\":\"message\"}],"
+        "\"has_more\":true}",
+        "{\"object\":\"list\",\"data\":[{\"object\":\"fine_tuning.job.checkpoint\",\"id\":\"ftckpt_1\","
+        "\"created_at\":1712211699,\"fine_tuned_model_checkpoint\":\"ft:x:ckpt-step-88\","
+        "\"metrics\":{\"step\":88.0,\"train_loss\":0.478},\"step_number\":88}],\"first_id\":null,"
+        "\"has_more\":false}",
+        "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
+        "1,1.52347,0.0,,\n2,1.4,0.5,1.6,0.4\n3,nan,1,\"2.0\",0.5\r\n",
+        "c3RlcCx0cmFpbl9sb3NzCjEsMC41CjIsMC40Cg==",
 };
 
 static const char *const conf_seed =
-	"[daemon]\ndatabase = /var/lib/ftmon/ftmon.db\nsocket = /run/ftmon/ftmon.sock\n"
-	"retention = 30 ; days\n[source openai]\ntype = openai\napi_key_env = K\n"
-	"poll_interval = 30s\nauth = api-key\napi_version = 2024-10-21\n"
-	"[source lab]\ntype = jsonl\npath = /srv/train/*/metrics.jsonl\n"
-	"[rule overfit]\ntype = divergence\npatience = 3\nmin_delta = 0.01\n"
-	"[rule acc]\ntype = threshold\nmetric = valid_mean_token_accuracy\nop = >=\nvalue = 0.9\n"
-	"[hook team]\ntype = webhook\nurl = https://hooks.example.org/x\nformat = slack\n"
-	"events = job.finished alert.fired\n"
-	"[hook script]\ntype = exec\ncommand = /bin/notify --channel 'ml team' \"a\\\"b\"\n";
+        "[daemon]\ndatabase = /var/lib/ftmon/ftmon.db\nsocket = /run/ftmon/ftmon.sock\n"
+        "retention = 30 ; days\n[source openai]\ntype = openai\napi_key_env = K\n"
+        "poll_interval = 30s\nauth = api-key\napi_version = 2024-10-21\n"
+        "[source lab]\ntype = jsonl\npath = /srv/train/*/metrics.jsonl\n"
+        "[rule overfit]\ntype = divergence\npatience = 3\nmin_delta = 0.01\n"
+        "[rule acc]\ntype = threshold\nmetric = valid_mean_token_accuracy\nop = >=\nvalue = 0.9\n"
+        "[hook team]\ntype = webhook\nurl = https://hooks.example.org/x\nformat = slack\n"
+        "events = job.finished alert.fired\n"
+        "[hook script]\ntype = exec\ncommand = /bin/notify --channel 'ml team' \"a\\\"b\"\n";
 
 static const char *const proto_seed =
-	"{\"id\":7,\"cmd\":\"metrics\",\"args\":{\"job\":\"ftjob-x\",\"metric\":[\"a\",\"b\"],"
-	"\"since\":10,\"points\":100,\"all\":true},\"v\":1}";
+        "{\"id\":7,\"cmd\":\"metrics\",\"args\":{\"job\":\"ftjob-x\",\"metric\":[\"a\",\"b\"],"
+        "\"since\":10,\"points\":100,\"all\":true},\"v\":1}";
+
+static const char *const line_seed =
+        "{\"step\": 120, \"train_loss\": 1.93, \"eval\": {\"loss\": NaN, \"acc\": {\"top1\": "
+        "-Infinity}}, \"epoch\": 0.5, \"status\": \"running\", \"job\": \"r\u00e9n 1\", "
+        "\"note\": \"a \\\" } [\", \"arr\": [1, {\"x\": 2}], \"big\": 1e999}";
+
+/* The line parser on damaged lines: a result, a reason for a bad line,
+ * and names that hold no control character for a good one. */
+static bool
+mutate_metricline(struct metricline *ml, const char *in, size_t n)
+{
+	const char *why = NULL;
+	int rc = metricline_parse(ml, in, n, &why);
+
+	if (rc == METRICLINE_BAD)
+		return why != NULL && ml->nmetrics == 0;
+	if (rc != METRICLINE_OK)
+		return rc == METRICLINE_BLANK;
+	for (size_t i = 0; i < ml->nmetrics; i++)
+		for (const char *c = ml->metrics[i].name; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return false;
+	return !ml->has_step || (ml->step >= 0 && ml->step <= METRICLINE_MAX_STEP);
+}
 
 int
 main(void)
@@ -160,5 +186,17 @@ main(void)
 		free(in);
 	}
 	ok(1, "control protocol parser survives %d mutations", iterations * 4);
+	{
+		struct metricline ml = METRICLINE_INIT;
+		int sane = 0;
+		for (int i = 0; i < iterations * 4; i++) {
+			char *in = mutate(line_seed, strlen(line_seed), &n);
+			sane += mutate_metricline(&ml, in, n);
+			free(in);
+		}
+		metricline_free(&ml);
+		is_int(sane, iterations * 4,
+		       "JSONL line parser survives %d mutations, each result sane", iterations * 4);
+	}
 	return tap_done();
 }
