@@ -4,8 +4,7 @@
  * inputs at the parsers that face the outside world: the OpenAI wire format
  * (through the libFuzzer target in tests/fuzz/fuzz_openai.c), the config
  * parser, the control protocol and the JSONL line parser.  Passing means:
- * no crash, no sanitizer
- * report, no leak.  Deeper coverage-guided runs use the libFuzzer build.
+ * no crash, no sanitizer report, no leak.  Deeper coverage-guided runs use the libFuzzer build.
  */
 #include "config.h"
 
