@@ -120,6 +120,7 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_open.c": "store",
     "store_query.c": "store",
+    "store_files.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",
