@@ -57,7 +57,7 @@ PURE_SYS = LIBC | CJSON
 ANY_SYS = None  # no restriction
 
 # Concrete sources: only the registry (`sources`) may name them.
-CONCRETE_SOURCES = ["source_openai"]
+CONCRETE_SOURCES = ["source_openai", "source_jsonl"]
 
 
 def mod(layer, sys_headers=PURE_SYS, deps=None):
@@ -100,6 +100,7 @@ MODULES = {
     # sources: the interface knows no concrete source; the registry does.
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
+    "source_jsonl": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
@@ -136,6 +137,8 @@ FILES = {
     "source_openai_discover.c": "source_openai",
     "source_openai_events.c": "source_openai",
     "source_openai_internal.h": "source_openai",
+    "source_jsonl_file.c": "source_jsonl",
+    "source_jsonl_internal.h": "source_jsonl",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "source.h"
+#include "source_jsonl.h"
 #include "source_openai.h"
 #include "sources.h"
 #include "util.h"
@@ -68,7 +69,7 @@ static const struct {
 	int (*check)(const struct conf_source *cs, bool starting, char **err); /* may be NULL */
 } sources_table[] = {
         {CONF_SOURCE_OPENAI, source_openai_new, source_openai_check},
-        {CONF_SOURCE_JSONL, sources_inactive_new, NULL},
+        {CONF_SOURCE_JSONL, source_jsonl_new, NULL},
         {CONF_SOURCE_PUSH, sources_inactive_new, NULL},
 };
 
