@@ -427,6 +427,9 @@ sjl_file_json(const struct sjl_file *f)
 	cJSON_AddNumberToObject(o, "offset", (double)f->pos.offset);
 	cJSON_AddNumberToObject(o, "line", (double)f->pos.line);
 	cJSON_AddBoolToObject(o, "open", f->fd >= 0);
+	/* Bytes of a last line waiting for its newline (seen, not stored). */
+	cJSON_AddNumberToObject(o, "partial",
+	                        f->stalled_at >= 0 ? (double)(f->stalled_at - f->pos.offset) : 0);
 	if (f->error)
 		cJSON_AddStringToObject(o, "error", f->error);
 	else

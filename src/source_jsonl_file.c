@@ -523,6 +523,11 @@ sjl_file_decide(struct sjl_file *f)
 	if (sjl_file_moved_out(f)) {
 		sjl_file_close_fd(f);
 		f->again |= f->path_exists;
+		if (!f->path_exists && !f->seen) { /* deleted, gone from the glob */
+			f->busy = false;
+			sjl_file_remove(f);
+			return;
+		}
 	}
 	sjl_file_done(f);
 }
