@@ -226,8 +226,239 @@ metricline_ends_at_close(const char *s, size_t len)
 	return i < len && metricline_blank(s + i + 1, len - i - 1);
 }
 
-int
-metricline_parse(struct metricline *ml, const char *line, size_t len, const char **why)
+/* ---- the fast path ----
+ *
+ * Training scripts write the same simple shape line after line: an object
+ * of plain keys and numbers, maybe nested, maybe a status.  Reading that
+ * by hand costs a fraction of a cJSON tree (a node allocation and a
+ * locale lookup per value), which the loop would otherwise spend once per
+ * line.  The fast path accepts only what it is sure of -- strict JSON
+ * numbers, keys and strings without escapes or control bytes, the bare
+ * NaN/Infinity/-Infinity tokens, acceptable step, status and job values --
+ * and gives up on anything else, which the cJSON path then reads.  Its
+ * results for what it accepts are the cJSON path's (test_mutate compares
+ * the two on every damaged line).
+ */
+
+struct metricline_fast {
+	const char *p, *end;
+	struct metricline *ml;
+	struct metricline_path path;
+	size_t status_at, job_at;
+};
+
+static void
+metricline_fast_ws(struct metricline_fast *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' || *f->p == '\r'))
+		f->p++;
+}
+
+/* A string without escapes or control bytes: [*s, *s + *n). */
+static bool
+metricline_fast_string(struct metricline_fast *f, const char **s, size_t *n)
+{
+	const char *q = ++f->p;
+
+	while (q < f->end && *q != '"') {
+		if (*q == '\\' || (unsigned char)*q < 0x20 || *q == 0x7f)
+			return false;
+		q++;
+	}
+	if (q == f->end)
+		return false;
+	*s = f->p;
+	*n = (size_t)(q - f->p);
+	f->p = q + 1;
+	return true;
+}
+
+static bool
+metricline_fast_digits(const char **q, const char *end)
+{
+	const char *start = *q;
+
+	while (*q < end && **q >= '0' && **q <= '9')
+		(*q)++;
+	return *q > start;
+}
+
+/* A number in strict JSON grammar, or a bare non-finite token. */
+static bool
+metricline_fast_number(struct metricline_fast *f, double *v)
+{
+	static const struct {
+		const char *tok;
+		size_t len;
+		double v;
+	} toks[] = {{"NaN", 3, NAN}, {"Infinity", 8, INFINITY}, {"-Infinity", 9, -INFINITY}};
+	const char *q = f->p;
+	char num[64];
+
+	for (size_t i = 0; i < sizeof(toks) / sizeof(toks[0]); i++)
+		if ((size_t)(f->end - q) >= toks[i].len &&
+		    memcmp(q, toks[i].tok, toks[i].len) == 0) {
+			f->p += toks[i].len;
+			*v = toks[i].v;
+			return true;
+		}
+	if (q < f->end && *q == '-')
+		q++;
+	if (q < f->end && *q == '0')
+		q++;
+	else if (!metricline_fast_digits(&q, f->end))
+		return false;
+	if (q < f->end && *q == '.' && (q++, !metricline_fast_digits(&q, f->end)))
+		return false;
+	if (q < f->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < f->end && (*q == '+' || *q == '-'))
+			q++;
+		if (!metricline_fast_digits(&q, f->end))
+			return false;
+	}
+	if ((size_t)(q - f->p) >= 48) /* cJSON reads at most 63 characters */
+		return false;
+	memcpy(num, f->p, (size_t)(q - f->p));
+	num[q - f->p] = '\0';
+	*v = strtod(num, NULL);
+	f->p = q;
+	return true;
+}
+
+static bool metricline_fast_object(struct metricline_fast *f, unsigned depth);
+
+/* A "status" or "job" value at the top: an acceptable name, copied. */
+static bool
+metricline_fast_name(struct metricline_fast *f, size_t *at)
+{
+	const char *s;
+	size_t n, off;
+
+	if (f->p == f->end || *f->p != '"' || !metricline_fast_string(f, &s, &n))
+		return false;
+	off = metricline_put(f->ml, s, n);
+	if (jobname_check(f->ml->text + off) != NULL)
+		return false;
+	*at = off;
+	return true;
+}
+
+static bool
+metricline_fast_step(struct metricline_fast *f)
+{
+	double d;
+
+	if (f->p == f->end || !(*f->p == '-' || (*f->p >= '0' && *f->p <= '9')) ||
+	    !metricline_fast_number(f, &d))
+		return false;
+	if (!(d >= 0 && d <= (double)METRICLINE_MAX_STEP) || floor(d) != d)
+		return false;
+	f->ml->step = (int64_t)d;
+	f->ml->has_step = true;
+	return true;
+}
+
+/* One member's value, its key k[0..kn) already read. */
+static bool
+metricline_fast_value(struct metricline_fast *f, const char *k, size_t kn, unsigned depth)
+{
+	size_t saved = f->path.len;
+	const char *s;
+	size_t n;
+	double v;
+	bool ok;
+
+	if (depth == 1 && kn == 4 && memcmp(k, "step", 4) == 0)
+		return metricline_fast_step(f);
+	if (depth == 1 && kn == 6 && memcmp(k, "status", 6) == 0)
+		return metricline_fast_name(f, &f->status_at);
+	if (depth == 1 && kn == 3 && memcmp(k, "job", 3) == 0)
+		return metricline_fast_name(f, &f->job_at);
+	if (f->p == f->end)
+		return false;
+	switch (*f->p) {
+	case '"':
+		return metricline_fast_string(f, &s, &n);
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *w = *f->p == 't' ? "true" : *f->p == 'f' ? "false" : "null";
+		size_t wn = strlen(w);
+		if ((size_t)(f->end - f->p) < wn || memcmp(f->p, w, wn) != 0)
+			return false;
+		f->p += wn;
+		return true;
+	}
+	}
+	if (kn == 0 || !utf8_valid(k, kn) ||
+	    f->path.len + (f->path.len > 0) + kn > METRICLINE_MAX_NAME)
+		return false;
+	if (f->path.len > 0)
+		f->path.name[f->path.len++] = '/';
+	memcpy(f->path.name + f->path.len, k, kn);
+	f->path.len += kn;
+	if (*f->p == '{')
+		ok = metricline_fast_object(f, depth + 1);
+	else
+		ok = metricline_fast_number(f, &v) && metricline_add(f->ml, &f->path, v) == NULL;
+	f->path.len = saved;
+	return ok;
+}
+
+static bool
+metricline_fast_object(struct metricline_fast *f, unsigned depth)
+{
+	const char *k;
+	size_t kn;
+
+	if (depth >= METRICLINE_MAX_DEPTH || f->p == f->end || *f->p != '{')
+		return false;
+	f->p++;
+	metricline_fast_ws(f);
+	if (f->p < f->end && *f->p == '}')
+		return f->p++, true;
+	for (;;) {
+		if (f->p == f->end || *f->p != '"' || !metricline_fast_string(f, &k, &kn))
+			return false;
+		metricline_fast_ws(f);
+		if (f->p == f->end || *f->p++ != ':')
+			return false;
+		metricline_fast_ws(f);
+		if (!metricline_fast_value(f, k, kn, depth))
+			return false;
+		metricline_fast_ws(f);
+		if (f->p == f->end)
+			return false;
+		if (*f->p == '}')
+			return f->p++, true;
+		if (*f->p++ != ',')
+			return false;
+		metricline_fast_ws(f);
+	}
+}
+
+/* True when the fast path read the whole line (ml filled, offsets set). */
+static bool
+metricline_fast(struct metricline *ml, const char *line, size_t len, size_t *status_at,
+                size_t *job_at)
+{
+	struct metricline_fast f = {line, line + len, ml, {.len = 0}, SIZE_MAX, SIZE_MAX};
+
+	metricline_fast_ws(&f);
+	if (!metricline_fast_object(&f, 1))
+		return false;
+	metricline_fast_ws(&f);
+	if (f.p != f.end)
+		return false;
+	*status_at = f.status_at;
+	*job_at = f.job_at;
+	return true;
+}
+
+static int
+metricline_parse_with(struct metricline *ml, const char *line, size_t len, const char **why,
+                      bool fast)
 {
 	size_t status_at = SIZE_MAX, job_at = SIZE_MAX;
 	cJSON *root;
@@ -241,6 +472,9 @@ metricline_parse(struct metricline *ml, const char *line, size_t len, const char
 	}
 	if (metricline_blank(line, len))
 		return METRICLINE_BLANK;
+	if (fast && metricline_fast(ml, line, len, &status_at, &job_at))
+		goto done;
+	metricline_reset(ml);
 	if (!metricline_ends_at_close(line, len)) {
 		*why = "not JSON";
 		return METRICLINE_BAD;
@@ -257,11 +491,24 @@ metricline_parse(struct metricline *ml, const char *line, size_t len, const char
 		metricline_reset(ml);
 		return METRICLINE_BAD;
 	}
+done:
 	for (size_t i = 0; i < ml->nmetrics; i++)
 		ml->metrics[i].name = ml->text + (uintptr_t)ml->metrics[i].name;
 	ml->status = status_at == SIZE_MAX ? NULL : ml->text + status_at;
 	ml->job = job_at == SIZE_MAX ? NULL : ml->text + job_at;
 	return METRICLINE_OK;
+}
+
+int
+metricline_parse(struct metricline *ml, const char *line, size_t len, const char **why)
+{
+	return metricline_parse_with(ml, line, len, why, true);
+}
+
+int
+metricline_parse_slow(struct metricline *ml, const char *line, size_t len, const char **why)
+{
+	return metricline_parse_with(ml, line, len, why, false);
 }
 
 void

@@ -443,9 +443,17 @@ sjl_read_cb(uv_fs_t *req)
 		s->last_read = clock_now(s->env->clock);
 		free(f->error);
 		f->error = NULL;
-		f->again |= rc > 0; /* moved: look for more (after the files waiting) */
 		if (rc > 0)
 			f->stalled_at = -1;
+		if (rc > 0 && (size_t)n == cap) {
+			/* A full buffer: more is there.  Read on (after the files
+			 * waiting for a reader) without a stat in between: each trip
+			 * through the thread pool costs a wake-up on a busy machine. */
+			sjl_slot_release(f);
+			sjl_file_want_read(f);
+			return;
+		}
+		f->again |= rc > 0; /* moved: look again, the file may have changed */
 	}
 	sjl_slot_release(f);
 	sjl_file_done(f);
