@@ -82,6 +82,23 @@ wait_until 15 status_says 'control character'
 ok $? "a run directory with a control character is refused in status"
 is "$(sql "SELECT count(*) FROM jobs WHERE external_id LIKE 'bad%'")" "0" "and no job is made"
 
+# Reload: an unchanged section keeps the running source (its counters go
+# on); a changed one starts a new source that resumes at the stored
+# offsets, reading no line again.
+srcstat() { jget "$(ctl --json status)" "j['sources'][0]['$1']"; }
+lines_before=$(srcstat lines)
+check "reload with the section unchanged" ctl reload
+is "$(srcstat lines)" "$lines_before" "keeps the running source"
+write_config "[source lab]
+type = jsonl
+path = $RUNS/*/metrics.jsonl
+rescan = 2s"
+check "reload with the section changed" ctl reload
+run1_checked() { [ "$(filestat "$f" offset)" = "$(stat -c %s "$f")" ]; }
+wait_until 15 run1_checked
+ok $? "the new source finds run1's stored offset"
+is "$(srcstat lines)" "0" "and reads none of its lines again"
+
 check "ftmond -t accepts the jsonl config" "$FTMOND" -t -c "$CONF"
 stop_daemon
 is "$DAEMON_STATUS" "0" "ftmond stops cleanly"
