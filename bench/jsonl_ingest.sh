@@ -125,14 +125,22 @@ PY
 		'BEGIN { printf "ftmond %d %.3f %.0f %d %s\n", r, b - a, r / (b - a), h, c }'
 }
 
+# cputime CMD...: run CMD and append the CPU seconds it used (user +
+# system, from /usr/bin/time) to its one output line.
+cputime() {
+	local out
+	out=$(/usr/bin/time -f '%U %S' -o "$WORK/cpu.txt" "$@")
+	echo "$out $(awk '{ printf "%.3f", $1 + $2 }' "$WORK/cpu.txt")"
+}
+
 run_python() {
 	rm -f "$WORK/py.db"*
-	"$PYTHON" "$HERE/jsonl_python.py" "$WORK/py.db" "$FILE"
+	cputime "$PYTHON" "$HERE/jsonl_python.py" "$WORK/py.db" "$FILE"
 }
 
 run_ceiling() {
 	rm -f "$WORK/c.db"*
-	"$WORK/sqlite_ceiling" "$WORK/c.db" "$LINES" 3 10000
+	cputime "$WORK/sqlite_ceiling" "$WORK/c.db" "$LINES" 3 10000
 }
 
 RES=$WORK/results.txt
@@ -148,10 +156,11 @@ done
 "$PYTHON" - "$RES" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-# r ftmond ROWS S RATE HWM CPU python ROWS S RATE ceiling ROWS S RATE
+# r ftmond ROWS S RATE HWM CPU python ROWS S RATE CPU ceiling ROWS S RATE CPU
 f = [float(x[4]) for x in rows]; h = [int(x[5]) for x in rows]
 fc = [float(x[2]) / float(x[6]) for x in rows]
-p = [float(x[10]) for x in rows]; c = [float(x[14]) for x in rows]
+p = [float(x[10]) for x in rows]; pc = [float(x[8]) / float(x[11]) for x in rows]
+c = [float(x[15]) for x in rows]; cc = [float(x[13]) / float(x[16]) for x in rows]
 def m(v, fmt="%.0f"):
     return (fmt + " [" + fmt + "-" + fmt + "]") % (statistics.median(v), min(v), max(v))
 print("| measure | median [min-max] |")
@@ -160,7 +169,11 @@ print("| ftmond points/s (start to stored) | %s |" % m(f))
 print("| ftmond points per CPU-second | %s |" % m(fc))
 print("| Python ingester points/s | %s |" % m(p))
 print("| C SQLite ceiling rows/s | %s |" % m(c))
+print("| Python points per CPU-second | %s |" % m(pc))
+print("| C ceiling rows per CPU-second | %s |" % m(cc))
 print("| ftmond / ceiling (per round) | %s |" % m([a / b for a, b in zip(f, c)], "%.2f"))
+print("| ftmond / ceiling, per CPU-second (per round) | %s |" % m([a / b for a, b in zip(fc, cc)], "%.2f"))
+print("| ftmond / Python, per CPU-second (per round) | %s |" % m([a / b for a, b in zip(fc, pc)], "%.2f"))
 print("| ftmond / Python (per round) | %s |" % m([a / b for a, b in zip(f, p)], "%.2f"))
 print("| Python / ceiling (per round) | %s |" % m([a / b for a, b in zip(p, c)], "%.2f"))
 print("| ftmond peak RSS (VmHWM) KiB | %s |" % m(h))

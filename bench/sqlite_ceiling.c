@@ -77,7 +77,8 @@ main(int argc, char **argv)
 			must(sqlite3_step(ins), db, "insert");
 			sqlite3_reset(ins);
 			if (++rows % batch == 0) {
-				must(sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL), db, "commit");
+				must(sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL), db,
+				     "commit");
 			}
 		}
 	}
