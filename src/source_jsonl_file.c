@@ -387,7 +387,6 @@ sjl_slot_release(struct sjl_file *f)
 static int
 sjl_file_take(struct sjl_file *f, const char *data, size_t n, int64_t base, size_t cap)
 {
-	struct sjl_slot *slot = &f->src->slots[f->slot];
 	const char *nl;
 	size_t start = 0;
 	bool long_first = false;
@@ -408,13 +407,14 @@ sjl_file_take(struct sjl_file *f, const char *data, size_t n, int64_t base, size
 			return 0;
 		}
 		if (cap < SJL_LINEBUF) {
-			slot->buf = xrealloc(slot->buf, slot->cap = SJL_LINEBUF);
+			f->big = true; /* read it again whole, into the large buffer */
 			return 1;
 		}
 		f->skip_from = base + (int64_t)n;
 		return 1;
 	}
 	f->skip_from = 0;
+	f->big = false;
 	return sjl_step_run(f, data + start, (size_t)(nl - data) - start, base + (nl - data),
 	                    long_first) < 0
 	               ? -EIO
@@ -469,8 +469,8 @@ sjl_file_read(struct sjl_file *f, int slot_index)
 
 	slot->used = true;
 	f->slot = slot_index;
-	if (slot->buf == NULL)
-		slot->buf = xmalloc(slot->cap = SJL_CHUNK);
+	if (slot->buf == NULL || (f->big && slot->cap < SJL_LINEBUF))
+		slot->buf = xrealloc(slot->buf, slot->cap = f->big ? SJL_LINEBUF : SJL_CHUNK);
 	b = uv_buf_init(slot->buf, (unsigned)slot->cap);
 	if ((rc = uv_fs_read(f->src->env->loop, &f->req, f->fd, &b, 1, off, sjl_read_cb)) < 0) {
 		sjl_file_set_error(f, "read", rc);

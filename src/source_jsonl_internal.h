@@ -64,6 +64,7 @@ struct sjl_file {
 	int64_t stalled_at;   /* size at which the last read found no whole line; -1 */
 	int64_t skip_from;    /* > 0: skipping an over-long line, read from here */
 	int slot;             /* reader slot, -1 */
+	bool big;             /* the next line is longer than SJL_CHUNK: read SJL_LINEBUF */
 	uv_fs_event_t ev;
 	bool ev_open; /* ev initialised and not yet closed */
 	bool removing;

@@ -74,6 +74,24 @@ is "$(sql "SELECT count(*) FROM jobs WHERE external_id = 'run2'")" "0" \
 	"and no job is made from the path"
 check "ftmonctl shows it by name" ctl --json show 'lab/sweep a=1 $(b) "c"'
 
+# Long lines: one of 300 KB (more than a read) is stored, one of 2 MB
+# (over the 1 MiB limit) is a bad line, and the lines around them land.
+mkdir -p "$RUNS/long"
+"$PYTHON3" -c '
+import json, sys
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"step": 1, "a": 1}) + "\n")
+    f.write(json.dumps({"step": 2, "note": "x" * 300000, "b": 2}) + "\n")
+    f.write(json.dumps({"step": 3, "note": "y" * 2000000, "c": 3}) + "\n")
+    f.write(json.dumps({"step": 4, "d": 4}) + "\n")' "$RUNS/long/metrics.jsonl"
+wait_until 15 has_points long 3
+ok $? "a 300 KB line is stored, and the lines after a 2 MB one"
+is "$(sql "SELECT group_concat(metric || step) FROM (SELECT metric, step FROM metric_points WHERE job = 'long' ORDER BY step)")" \
+	"a1,b2,d4" "exactly the lines within 1 MiB"
+show=$(ctl --json show lab/long)
+is "$(jget "$show" 'j["last_bad_line"]["reason"] + " " + str(j["last_bad_line"]["line"])')" \
+	"line longer than 1 MiB 3" "the 2 MB line is bad line 3"
+
 # A file name that is no job name is refused, visibly, not followed.
 mkdir -p "$RUNS/$(printf 'bad\001name')"
 echo '{"step": 1, "x": 1}' >"$RUNS/$(printf 'bad\001name')/metrics.jsonl"
