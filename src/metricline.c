@@ -283,6 +283,50 @@ metricline_fast_digits(const char **q, const char *end)
 	return *q > start;
 }
 
+/* The value of the valid JSON number [s, end) without strtod when that is
+ * exact (Clinger's fast path): its digits as an integer m <= 2^53 and a
+ * power of ten 10^|e| <= 10^22, both exact doubles, so the one
+ * multiplication or division rounds correctly, as strtod does.  Python's
+ * repr of a loss (0.6230334079604861) mostly fits. */
+static bool
+metricline_fast_exact(const char *s, const char *end, double *v)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	uint64_t m = 0;
+	int e = 0, x = 0, xsign = 1;
+	bool neg = *s == '-', frac = false;
+
+	for (s += neg; s < end && *s != 'e' && *s != 'E'; s++) {
+		if (*s == '.') {
+			frac = true;
+			continue;
+		}
+		if (m > (UINT64_C(1) << 53) / 10)
+			return false;
+		m = m * 10 + (uint64_t)(*s - '0');
+		e -= frac;
+	}
+	if (m > (UINT64_C(1) << 53))
+		return false;
+	if (s < end) { /* the exponent: [eE][+-]?digits */
+		s++;
+		if (*s == '+' || *s == '-')
+			xsign = *s++ == '-' ? -1 : 1;
+		for (; s < end; s++)
+			if ((x = x * 10 + (*s - '0')) > 400)
+				return false;
+	}
+	e += xsign * x;
+	if (e < -22 || e > 22)
+		return false;
+	*v = e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
+	if (neg)
+		*v = -*v;
+	return true;
+}
+
 /* A number in strict JSON grammar, or a bare non-finite token. */
 static bool
 metricline_fast_number(struct metricline_fast *f, double *v)
@@ -319,9 +363,11 @@ metricline_fast_number(struct metricline_fast *f, double *v)
 	}
 	if ((size_t)(q - f->p) >= 48) /* cJSON reads at most 63 characters */
 		return false;
-	memcpy(num, f->p, (size_t)(q - f->p));
-	num[q - f->p] = '\0';
-	*v = strtod(num, NULL);
+	if (!metricline_fast_exact(f->p, q, v)) {
+		memcpy(num, f->p, (size_t)(q - f->p));
+		num[q - f->p] = '\0';
+		*v = strtod(num, NULL);
+	}
 	f->p = q;
 	return true;
 }

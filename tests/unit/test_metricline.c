@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +266,49 @@ test_bad(void)
 	free(line);
 }
 
+/* Every number the fast path reads without strtod is strtod's double, bit
+ * for bit: random doubles written at 1 to 17 significant digits (%.17g is
+ * how Python's repr round-trips), fixed and exponent forms. */
+static void
+test_exact_numbers(void)
+{
+	uint64_t r = 0x243f6a8885a308d3ULL;
+	int bad = 0, n = 0;
+	char num[64], line[96];
+	const char *why;
+
+	for (int i = 0; i < 200000; i++) {
+		double d, want;
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		memcpy(&d, &r, sizeof(d));
+		if (!isfinite(d))
+			continue;
+		if (i % 3 == 0) /* the range losses live in */
+			d = (double)(r >> 11) / (double)(1ULL << 53) * pow(10, (int)(r % 9) - 4);
+		snprintf(num, sizeof(num), i % 2 ? "%.*g" : "%.*e", 1 + (int)(r % 17), d);
+		snprintf(line, sizeof(line), "{\"x\": %s}", num);
+		want = strtod(num, NULL);
+		if (parse(line, &why) != METRICLINE_OK || ml.nmetrics != 1 ||
+		    memcmp(&ml.metrics[0].value, &want, sizeof(want)) != 0) {
+			if (bad++ < 3)
+				TAP_DIAG("%s: got %.17g, strtod %.17g", num,
+				         ml.nmetrics ? ml.metrics[0].value : NAN, want);
+		}
+		n++;
+	}
+	is_int(bad, 0, "%d random numbers read exactly as strtod reads them", n);
+	is_int(parse("{\"a\": 0.6230334079604861, \"b\": -0, \"c\": 1E+22, \"d\": 1e23,"
+	             " \"e\": 9007199254740993, \"f\": 0.000001}",
+	             &why),
+	       METRICLINE_OK, "edges of the exact path");
+	ok(ml.metrics[0].value == 0.6230334079604861, "a Python repr");
+	ok(ml.metrics[1].value == 0 && signbit(ml.metrics[1].value), "-0 is negative zero");
+	ok(ml.metrics[2].value == 1e22 && ml.metrics[3].value == 1e23,
+	   "1e22 exact, 1e23 by strtod");
+	ok(ml.metrics[4].value == 9007199254740992.0, "2^53+1 rounds as strtod does");
+	ok(ml.metrics[5].value == 1e-6, "0.000001");
+}
+
 int
 main(void)
 {
@@ -273,6 +318,7 @@ main(void)
 	test_step();
 	test_names();
 	test_bad();
+	test_exact_numbers();
 	metricline_free(&ml);
 	return tap_done();
 }
