@@ -57,7 +57,7 @@ PURE_SYS = LIBC | CJSON
 ANY_SYS = None  # no restriction
 
 # Concrete sources: only the registry (`sources`) may name them.
-CONCRETE_SOURCES = ["source_openai", "source_push"]
+CONCRETE_SOURCES = ["source_openai", "source_jsonl", "source_push"]
 
 
 def mod(layer, sys_headers=PURE_SYS, deps=None):
@@ -95,6 +95,7 @@ MODULES = {
     "jobname": mod("pure"),
     "logreq": mod("pure"),
     "rule": mod("pure"),
+    "metricline": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
@@ -106,6 +107,7 @@ MODULES = {
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
     "source_push": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
+    "source_jsonl": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
@@ -127,6 +129,7 @@ FILES = {
     "store_open.c": "store",
     "store_query.c": "store",
     "store_alerts.c": "store",
+    "store_files.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",
@@ -143,6 +146,8 @@ FILES = {
     "source_openai_events.c": "source_openai",
     "source_openai_act.c": "source_openai",
     "source_openai_internal.h": "source_openai",
+    "source_jsonl_file.c": "source_jsonl",
+    "source_jsonl_internal.h": "source_jsonl",
     "schema.h": "store",  # generated from sql/*.sql
 }
 GENERATED = {"schema.h"}

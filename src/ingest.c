@@ -511,3 +511,37 @@ ingest_status_final(const char *status)
 	       (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
 	        strcmp(status, "cancelled") == 0);
 }
+
+/* ---- jsonl ---- */
+
+int
+ingest_file_pos(struct ingest *in, const char *source, const char *path,
+                const struct store_file_pos *pos)
+{
+	struct ingest_text t = {0};
+	struct store_file_pos clean = *pos;
+	int rc;
+
+	if (!in->open)
+		return -EINVAL;
+	clean.job = (char *)ingest_text(&t, pos->job);
+	rc = store_file_put(in->st, ingest_text(&t, source), ingest_text(&t, path), &clean,
+	                    clock_now(in->clk));
+	ingest_text_free(&t);
+	return rc;
+}
+
+int
+ingest_bad_line(struct ingest *in, int64_t job_id, int64_t line, const char *reason)
+{
+	struct ingest_text t = {0};
+	int rc;
+
+	if (!in->open)
+		return -EINVAL;
+	rc = store_job_bad_line(in->st, job_id, line, ingest_text(&t, reason), clock_now(in->clk));
+	if (rc >= 0)
+		ingest_note_job(in, job_id);
+	ingest_text_free(&t);
+	return rc;
+}

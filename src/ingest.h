@@ -126,4 +126,13 @@ int ingest_tracked(struct ingest *in, int64_t job_id, bool tracked);
 /* succeeded, failed, cancelled: the final statuses of every source. */
 bool ingest_status_final(const char *status);
 
+/* ---- jsonl: a file's resume state, bad lines ---- */
+
+/* Where (source, path) was read up to (store.h), in the step that stored
+ * what those bytes held. */
+int ingest_file_pos(struct ingest *in, const char *source, const char *path,
+                    const struct store_file_pos *pos);
+/* Count a bad line of a job (its number in the file, a reason). */
+int ingest_bad_line(struct ingest *in, int64_t job_id, int64_t line, const char *reason);
+
 #endif

@@ -216,5 +216,26 @@ int store_jobs_quiet(struct store *st, const char *rule, int64_t before, int64_t
  * ("checkpoint" is the API's model name of the checkpoint at that step,
  * or null).  NULL with *rc 0 when the job has neither metric. */
 cJSON *store_best_checkpoint(struct store *st, int64_t job_id, int *rc);
+/* ---- jsonl files and bad lines (store_files.c) ---- */
+
+/* Where a followed file was read up to (sql/003-jsonl.sql). */
+struct store_file_pos {
+	int64_t dev, ino;   /* the file's identity when it was read */
+	int64_t generation; /* 1 for the first; +1 each truncation or replacement */
+	int64_t offset;     /* bytes after the last whole line taken */
+	int64_t line;       /* lines taken in this generation */
+	int64_t last_step;  /* the step a line without one follows; -1: none */
+	char *job;          /* the last "job" key read, NULL: named by the glob.  Owned
+	            * after store_file_get (free it), borrowed by store_file_put. */
+};
+/* 0 and *pos, or -ENOENT when (source, path) was never stored. */
+int store_file_get(struct store *st, const char *source, const char *path,
+                   struct store_file_pos *pos);
+/* Insert or replace the row of (source, path); needs a transaction. */
+int store_file_put(struct store *st, const char *source, const char *path,
+                   const struct store_file_pos *pos, int64_t now);
+/* Count one bad line of a job, which becomes its last (line from 1). */
+int store_job_bad_line(struct store *st, int64_t job_id, int64_t line, const char *reason,
+                       int64_t now);
 
 #endif

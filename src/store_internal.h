@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 struct store;
@@ -85,5 +86,9 @@ int store_rc(struct store *st, int rc);
 int store_rc_map(int rc);
 /* Keep msg as the message of the last failure (copied). */
 void store_note_error(struct store *st, const char *msg);
+
+/* store_files.c: add {"bad_lines": n, "last_bad_line": {"line", "reason",
+ * "at"} or null} to a job object of store_query_job. */
+int store_query_bad_lines(struct store *st, int64_t job_id, cJSON *job);
 
 #endif

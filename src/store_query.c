@@ -232,6 +232,10 @@ store_query_job(struct store *st, int64_t job_id, int *rc)
 	}
 	store_query_inline_json(extra, "best_checkpoint");
 	cJSON_AddItemToObject(job, "alerts", extra);
+	if ((*rc = store_query_bad_lines(st, job_id, job)) < 0) {
+		cJSON_Delete(job);
+		return NULL;
+	}
 	return job;
 fail:
 	cJSON_Delete(arr);

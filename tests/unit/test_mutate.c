@@ -3,8 +3,9 @@
  * CI run (and the sanitizer build) throws tens of thousands of damaged
  * inputs at the parsers that face the outside world: the OpenAI wire format
  * (through the libFuzzer target in tests/fuzz/fuzz_openai.c), the config
- * parser, the control protocol and the `log` request.  Passing means: no crash, no sanitizer
- * report, no leak.  Deeper coverage-guided runs use the libFuzzer build.
+ * parser, the control protocol, the `log` request and the JSONL line parser.
+ * Passing means: no crash, no sanitizer report, no leak.  Deeper
+ * coverage-guided runs use the libFuzzer build.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "conf.h"
 #include "logreq.h"
+#include "metricline.h"
 #include "proto.h"
 #include "tap.h"
 
@@ -128,6 +130,77 @@ static const char *const log_seed =
         "{\"id\":8,\"cmd\":\"log\",\"args\":{\"job\":\"push/r\u00e9\",\"points\":[{\"step\":1,"
         "\"metrics\":{\"loss\":1.5e-3,\"acc\":\"NaN\"}},{\"metrics\":{\"eval/loss\":\"-inf\"}}],"
         "\"status\":\"succeeded\"}}";
+static const char *const line_seeds[] = {
+        "{\"step\": 120, \"train_loss\": 1.93, \"eval\": {\"loss\": NaN, \"acc\": {\"top1\": "
+        "-Infinity}}, \"epoch\": 0.5, \"status\": \"running\", \"job\": \"r\u00e9n 1\", "
+        "\"note\": \"a \\\" } [\", \"arr\": [1, {\"x\": 2}], \"big\": 1e999}",
+        /* the plain shape the fast path reads */
+        "{\"step\": 7, \"train_loss\": 0.6230334079604861, \"eval\": {\"loss\": NaN, "
+        "\"acc\": -1.5e-3}, \"epoch\": 0.7, \"lr\": Infinity, \"ok\": true, \"n\": null, "
+        "\"status\": \"running\", \"job\": \"run 1\", \"x\": -0, \"y\": 1E+2}",
+};
+
+static struct metricline mutate_ref = METRICLINE_INIT;
+
+/* The fast path's result is the cJSON path's, field by field. */
+static bool
+mutate_metricline_same(const struct metricline *a, int ra, const char *wa,
+                       const struct metricline *b, int rb, const char *wb)
+{
+	if (ra != rb || (ra == METRICLINE_BAD && strcmp(wa, wb) != 0))
+		return false;
+	if (ra != METRICLINE_OK)
+		return true;
+	if (a->has_step != b->has_step || a->step != b->step || a->nmetrics != b->nmetrics)
+		return false;
+	if ((a->status == NULL) != (b->status == NULL) || (a->job == NULL) != (b->job == NULL))
+		return false;
+	if ((a->status && strcmp(a->status, b->status)) || (a->job && strcmp(a->job, b->job)))
+		return false;
+	for (size_t i = 0; i < a->nmetrics; i++) {
+		double x = a->metrics[i].value, y = b->metrics[i].value;
+		if (strcmp(a->metrics[i].name, b->metrics[i].name) != 0 ||
+		    !(x == y || (x != x && y != y)))
+			return false;
+	}
+	return true;
+}
+
+/* The line parser on damaged lines: a result, a reason for a bad line,
+ * names that hold no control character for a good one, and the same
+ * answer from the fast path as from the cJSON path. */
+static bool
+mutate_metricline(struct metricline *ml, const char *in, size_t n)
+{
+	const char *why = NULL, *rwhy = NULL;
+	int rc = metricline_parse(ml, in, n, &why);
+	int rrc = metricline_parse_slow(&mutate_ref, in, n, &rwhy);
+
+	if (!mutate_metricline_same(ml, rc, why, &mutate_ref, rrc, rwhy)) {
+		TAP_DIAG("fast %d (%s) and cJSON %d (%s) differ on %.*s", rc, why ? why : "-", rrc,
+		         rwhy ? rwhy : "-", (int)n, in);
+		return false;
+	}
+
+	if (rc == METRICLINE_BAD) {
+		if (why != NULL && ml->nmetrics == 0)
+			return true;
+		TAP_DIAG("a bad line with %zu metrics: %.*s", ml->nmetrics, (int)n, in);
+		return false;
+	}
+	if (rc != METRICLINE_OK)
+		return rc == METRICLINE_BLANK;
+	for (size_t i = 0; i < ml->nmetrics; i++)
+		for (const char *c = ml->metrics[i].name; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				TAP_DIAG("a control character in a metric name: %.*s", (int)n, in);
+				return false;
+			}
+	if (!ml->has_step || (ml->step >= 0 && ml->step <= METRICLINE_MAX_STEP))
+		return true;
+	TAP_DIAG("step %lld out of range: %.*s", (long long)ml->step, (int)n, in);
+	return false;
+}
 
 int
 main(void)
@@ -179,5 +252,20 @@ main(void)
 		free(in);
 	}
 	ok(1, "log request parser survives %d mutations", iterations);
+	for (size_t k = 0; k < sizeof(line_seeds) / sizeof(line_seeds[0]); k++) {
+		struct metricline ml = METRICLINE_INIT;
+		int sane = 0;
+		for (int i = 0; i < iterations * 4; i++) {
+			char *in = mutate(line_seeds[k], strlen(line_seeds[k]), &n);
+			sane += mutate_metricline(&ml, in, n);
+			free(in);
+		}
+		metricline_free(&ml);
+		is_int(sane, iterations * 4,
+		       "JSONL line seed %zu: %d mutations, each result sane and the fast path's"
+		       " the same as cJSON's",
+		       k, iterations * 4);
+	}
+	metricline_free(&mutate_ref);
 	return tap_done();
 }

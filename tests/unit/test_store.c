@@ -601,6 +601,53 @@ out:
 	free(other);
 }
 
+/* The jsonl source's resume state and bad lines (store_files.c). */
+static void
+test_jsonl_files(struct store *st, int64_t job)
+{
+	struct store_file_pos pos = {10, 20, 2, 4096, 37, 36, (char *)"sweep 1"}, got = {0};
+	int rc;
+	cJSON *j;
+
+	is_int(store_file_put(st, "lab", "/r/a.jsonl", &pos, 5), -EINVAL,
+	       "a file position needs a transaction");
+	is_int(store_file_get(st, "lab", "/r/a.jsonl", &got), -ENOENT, "an unknown file: -ENOENT");
+	j = store_query_job(st, job, &rc);
+	ok(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bad_lines")) == 0 &&
+	           cJSON_IsNull(cJSON_GetObjectItem(j, "last_bad_line")),
+	   "a job without bad lines: bad_lines 0, last_bad_line null");
+	cJSON_Delete(j);
+	store_begin(st);
+	is_int(store_file_put(st, "lab", "/r/a.jsonl", &pos, 5), 0, "a file position is stored");
+	pos.job = NULL;
+	pos.last_step = -1;
+	is_int(store_file_put(st, "lab", "/r/b.jsonl", &pos, 5), 0, "and another without job");
+	is_int(store_job_bad_line(st, job, 3, "not JSON", 7), 0, "a bad line is counted");
+	is_int(store_job_bad_line(st, job, 9, "step is not an integer in 0..2^53-1", 8), 0,
+	       "and a second");
+	store_commit(st);
+	is_int(store_file_get(st, "lab", "/r/a.jsonl", &got), 0, "the position reads back");
+	ok(got.dev == 10 && got.ino == 20 && got.generation == 2 && got.offset == 4096 &&
+	           got.line == 37 && got.last_step == 36,
+	   "  identity, generation, offset, line and implicit step");
+	is_str(got.job, "sweep 1", "  and the \"job\" key");
+	free(got.job);
+	is_int(store_file_get(st, "lab", "/r/b.jsonl", &got), 0, "the other reads back");
+	ok(got.job == NULL && got.last_step == -1, "  with no job and no step");
+	is_int(store_file_get(st, "other", "/r/a.jsonl", &got), -ENOENT,
+	       "positions are per source");
+	j = store_query_job(st, job, &rc);
+	is_int(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bad_lines")), 2,
+	       "the job reply counts its bad lines");
+	is_int(cJSON_GetNumberValue(
+	               cJSON_GetObjectItem(cJSON_GetObjectItem(j, "last_bad_line"), "line")),
+	       9, "  the last one's line");
+	is_str(cJSON_GetStringValue(
+	               cJSON_GetObjectItem(cJSON_GetObjectItem(j, "last_bad_line"), "reason")),
+	       "step is not an integer in 0..2^53-1", "  and its reason");
+	cJSON_Delete(j);
+}
+
 int
 main(void)
 {
@@ -624,6 +671,7 @@ main(void)
 	test_job_state(st, job);
 	test_rollback(st, job);
 	test_errmsg_kept(st, job);
+	test_jsonl_files(st, job);
 	store_close(st);
 	test_file_checks();
 	return tap_done();
