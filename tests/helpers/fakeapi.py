@@ -1227,8 +1227,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path == "/_fake" or path.startswith("/_fake/"):
                 status, out = self.control(app, path, body)
-                self.send(status, out)
                 app.write_log(self.command, target, status)
+                self.send(status, out)
             else:
                 self.api(app, target, path, query)
         except (BrokenPipeError, ConnectionResetError):
@@ -1295,12 +1295,12 @@ class Handler(BaseHTTPRequestHandler):
                 out, ctype = fb.encode(), "text/plain"
             else:
                 out, ctype = dumps(fb), "application/json"
-            self.send(status, out, ctype, fault["headers"])
             self.finish_api(app, target, status, kind)
+            self.send(status, out, ctype, fault["headers"])
             return
         if kind == "endless_events":
-            self.send(200, app.flood_page(fault["per_page"]))
             self.finish_api(app, target, 200, kind)
+            self.send(200, app.flood_page(fault["per_page"]))
             return
         if kind == "slow":
             time.sleep(fault["delay_s"])
@@ -1313,8 +1313,12 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             status, out = e.status, dumps(e.body)
         if kind == "malformed":
-            self.send(200, out[:len(out) // 2] + b"<<garbage", ctype)
             status = 200
+        # Logged before the answer leaves: a test that has its answer (or
+        # ftmonctl's, which follows it) finds the request in the log.
+        self.finish_api(app, target, status, kind)
+        if kind == "malformed":
+            self.send(200, out[:len(out) // 2] + b"<<garbage", ctype)
         elif kind == "truncated":
             self.close_connection = True
             half = out[:len(out) // 2]
@@ -1326,7 +1330,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send(status, out, ctype, self.reflected_headers())
         else:
             self.send(status, out, ctype)
-        self.finish_api(app, target, status, kind)
 
     def reflected_headers(self):
         out = {}

@@ -10,8 +10,8 @@ write_config "socket_mode = 0666
 type = push"
 start_daemon
 
-# run-report: train_loss 2.0 -> 1.0 over steps 0..100, valid_loss 1.25
-# every 10 steps with a NaN at 50, train_accuracy 0.5 -> 0.9, two
+# run-report: train_loss 2.0 -> 1.0 over steps 0..100, valid_loss 1.3
+# every 10 steps with a NaN at 50 and its best, 1.25, at 80, train_accuracy 0.5 -> 0.9, two
 # checkpoints (the best: step 80), a spike alert at step 30.
 sql "INSERT INTO jobs (source, external_id, status, model, fine_tuned_model, discovered_at,
 	updated_at, created_at, finished_at, last_step, total_steps)
@@ -23,7 +23,7 @@ INSERT INTO metric_names (name) VALUES ('train_loss'), ('valid_loss'), ('train_a
 WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 100)
 INSERT INTO points SELECT 1, 1, i, 2.0 - i / 100.0, 0 FROM s;
 WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 10 FROM s WHERE i < 100)
-INSERT INTO points SELECT 1, 2, i, CASE WHEN i = 50 THEN NULL ELSE 1.25 END, 0 FROM s;
+INSERT INTO points SELECT 1, 2, i, CASE WHEN i = 50 THEN NULL WHEN i = 80 THEN 1.25 ELSE 1.3 END, 0 FROM s;
 WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 100)
 INSERT INTO points SELECT 1, 3, i, 0.5 + 0.004 * i, 0 FROM s;
 INSERT INTO latest_metrics SELECT job_id, metric_id, step, value FROM points p
@@ -46,7 +46,7 @@ ok "$(grep -Eqi 'https?:|url\(|@import|<link|<img|<iframe|<object' "$out"; [ $? 
 like "$(cat "$out")" 'run-&lt;b&gt;x&lt;/b&gt;' "a hostile job name is escaped"
 ok "$(grep -q '<b>x</b>\|<i>jumped' "$out"; [ $? -ne 0 ]; echo $?)" "no markup from the daemon's text"
 is "$(grep -c '<svg ' "$out")" "2" "two charts: loss and accuracy (the other job has no points)"
-like "$(cat "$out")" 'ftckpt-80 at step 80, valid_loss 1.25' "the best checkpoint in the summary"
+like "$(cat "$out")" 'ft:m:ckpt-step-80 at step 80, valid_loss 1.25' "the best checkpoint in the summary (the daemon's best_checkpoint)"
 like "$(cat "$out")" '<td class="firing">firing</td>' "the alert listed as firing"
 ls "$T"/report.html.tmp* >/dev/null 2>&1
 ok "$([ $? -ne 0 ]; echo $?)" "no temporary file left behind"
@@ -86,7 +86,7 @@ else
 {"area_fill": "#f4f7fb", "charts": [
  {"x": [0, 100], "y": [1, 2],
   "curves": [{"color": "#1f77b4", "points": [[10, 1.9], [60, 1.4], [90, 1.1]]},
-             {"color": "#d62728", "points": [[20, 1.25], [90, 1.25]]}],
+             {"color": "#d62728", "points": [[20, 1.3], [90, 1.3]]}],
   "rings": [{"color": "#111111", "at": [80, 1.25]}, {"color": "#b00020", "at": [30, 1.7]}]},
  {"x": [0, 100], "y": [0.5, 0.9],
   "curves": [{"color": "#1f77b4", "points": [[25, 0.6], [75, 0.8]]}]}]}

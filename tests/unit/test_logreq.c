@@ -174,8 +174,8 @@ test_parse_refused(void)
 	char *big, *json;
 
 	refused("{\"step\":1,\"metrics\":{\"a\":1}}", "\"job\" is required");
-	refused("{\"job\":\"\",\"metrics\":{\"a\":1}}", "must not be empty");
-	refused("{\"job\":\"a\\u0001b\",\"metrics\":{\"a\":1}}", "control characters");
+	refused("{\"job\":\"\",\"metrics\":{\"a\":1}}", "job name is empty");
+	refused("{\"job\":\"a\\u0001b\",\"metrics\":{\"a\":1}}", "job name holds a control character");
 	refused("{\"job\":\"r\"}", "nothing to log");
 	refused("{\"job\":\"r\",\"step\":1}", "\"step\" needs \"metrics\"");
 	refused("{\"job\":\"r\",\"step\":-1,\"metrics\":{\"a\":1}}", "\"step\" must be");
