@@ -89,16 +89,22 @@ MODULES = {
     "base64": mod("pure"),
     "workq": mod("pure"),
     "clock": mod("pure"),
+    "payload": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
+    # hookexec: one exec hook run with uv_spawn (no shell).
+    "hookexec": mod("infra", PURE_SYS | UV, PURE_ONLY),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
     # sources: the interface knows no concrete source; the registry does.
     "source": mod("sources", PURE_SYS, ["pure", "clock"]),
     "source_openai": mod("sources", PURE_SYS | UV, ["source", "ingest", "http", "store", "pure"]),
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
+    # notifier: deliveries written in ingest's transaction, sent by exec
+    # (hookexec) or webhook (http); a peer of the sources.
+    "notifier": mod("sources", PURE_SYS | UV, ["ingest", "store", "http", "hookexec", "pure"]),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
     # admin: who may mutate, from a peer's credentials (control.h).
@@ -118,6 +124,7 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 FILES = {
     "store_open.c": "store",
     "store_query.c": "store",
+    "store_deliveries.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",
