@@ -363,6 +363,16 @@ payload_am_severity(const struct payload_event *ev)
 	return "info";
 }
 
+/* A label value: one line (Alertmanager shows them in titles). */
+static void
+payload_add_line(cJSON *o, const char *name, const char *s)
+{
+	char *c = payload_clean(s, PAYLOAD_MAX_FIELD, 1);
+
+	cJSON_AddStringToObject(o, name, c);
+	free(c);
+}
+
 static cJSON *
 payload_am_labels(const struct payload_event *ev)
 {
@@ -374,10 +384,10 @@ payload_am_labels(const struct payload_event *ev)
 		alertname = xasprintf("ftmon_%s", payload_or(rule, "alert"));
 	else
 		alertname = xasprintf("ftmon_job_%s", ev->type + strlen("job."));
-	payload_add_str(l, "alertname", alertname);
-	cJSON_AddStringToObject(l, "job", name);
-	payload_add_str(l, "source", payload_or(ev->job.source, "?"));
-	payload_add_str(l, "rule", payload_or(rule, "?"));
+	payload_add_line(l, "alertname", alertname);
+	payload_add_line(l, "job", name);
+	payload_add_line(l, "source", payload_or(ev->job.source, "?"));
+	payload_add_line(l, "rule", payload_or(rule, "?"));
 	cJSON_AddStringToObject(l, "severity", payload_am_severity(ev));
 	free(alertname);
 	free(name);
