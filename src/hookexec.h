@@ -15,6 +15,9 @@
  * so nothing else of the daemon opens a descriptor in that window; the
  * fork happens inside it, so the child starts with the lowered limit.
  *
+ * A hook that does not read its stdin makes the write fail with EPIPE:
+ * the process must ignore SIGPIPE (ftmond does).
+ *
  * Ownership: argv, envp and input are copied or used only during
  * hookexec_start.  The run is owned by the module until its callback
  * returns (or hookexec_cancel); the result is valid during the call.
