@@ -188,6 +188,7 @@ daemon_db_resync(struct daemon *d)
 	for (size_t i = 0; i < d->nsources; i++)
 		if (d->sources[i]->ops->resync)
 			d->sources[i]->ops->resync(d->sources[i]);
+	notifier_resync(d->notifier);
 }
 
 /* A database deleted while open takes every later write with it, and the

@@ -69,6 +69,7 @@ struct notifier_attempt {
 	const char *state; /* the outcome */
 	char *error;
 	int64_t next_at;
+	unsigned gen; /* the database generation its row belongs to */
 };
 
 struct notifier {
@@ -82,6 +83,7 @@ struct notifier {
 	int64_t mark;         /* highest events id handled (committed) */
 	int64_t pending_mark; /* the same in the open step */
 	bool wrote;           /* the open step wrote deliveries */
+	unsigned gen;         /* bumped when the database file is replaced */
 	uv_timer_t pass_timer, flush_timer;
 	int open;
 };
@@ -435,6 +437,8 @@ notifier_write_outcomes(struct notifier *n)
 		return rc;
 	TAILQ_FOREACH(a, &n->outcomes, done)
 	{
+		if (a->gen != n->gen)
+			continue; /* its row was in the file that was replaced */
 		rc = store_delivery_set(n->store, a->rowid, a->state, a->attempts,
 		                        strcmp(a->state, "delivered") == 0 ? NULL : a->error,
 		                        a->next_at, now);
@@ -565,7 +569,8 @@ notifier_start(struct notifier *n, struct notifier_hook *h, const struct store_d
 	                               .h = h,
 	                               .rowid = d->rowid,
 	                               .attempts = d->attempts,
-	                               .event_id = xstrdup(d->event_id)};
+	                               .event_id = xstrdup(d->event_id),
+	                               .gen = n->gen};
 	TAILQ_INSERT_TAIL(&h->attempts, a, link);
 	h->inflight++;
 	if (d->alert_id > 0 && store_alert_row_get(n->store, d->alert_id, &al) == 0) {
@@ -658,6 +663,17 @@ notifier_new(uv_loop_t *loop, struct ingest *in, struct store *st, struct http *
 	ingest_observe_commit(in, notifier_commit_cb, n);
 	notifier_reload(n, conf);
 	return n;
+}
+
+void
+notifier_resync(struct notifier *n)
+{
+	int64_t id;
+
+	n->gen++;
+	if (store_events_max_id(n->store, &id) == 0)
+		n->mark = n->pending_mark = id;
+	notifier_schedule_pass(n, 0);
 }
 
 void

@@ -52,6 +52,9 @@ struct notifier *notifier_new(uv_loop_t *loop, struct ingest *in, struct store *
                               char **err);
 /* Use the hooks of conf from now on. */
 void notifier_reload(struct notifier *n, const struct conf *conf);
+/* The database file was replaced (store_reopen): its events ids start
+ * again, so the mark goes back to its highest id. */
+void notifier_resync(struct notifier *n);
 /* Cancel attempts in flight (they stay pending), write the outcomes that
  * are known, unregister, close the handles (the loop must run afterwards
  * for their close callbacks).  NULL is fine. */
