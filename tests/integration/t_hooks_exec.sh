@@ -47,7 +47,7 @@ command = $T/record.sh '\$(touch $T/work/pwned1)' \"\`touch $T/work/pwned2\`\" ;
 type = exec
 command = $T/hang.sh
 events = job.finished
-timeout = 1s
+timeout = 3s
 [hook bad]
 type = exec
 command = /bin/false
@@ -73,6 +73,16 @@ sql "INSERT INTO jobs (id, source, external_id, status, discovered_at, updated_a
 	(1000, 'alert.fired', '{\"alert_id\":500,\"rule\":\"nan\",\"metric\":\"train_loss\",\"step\":10}', $now),
 	(1000, 'alert.fired', '{\"alert_id\":501,\"rule\":\"spike\",\"metric\":\"train_loss\",\"step\":11}', $now);"
 fake POST /_fake/jobs '{"id": "ftjob-x2", "total_steps": 20, "steps_per_second": 20}' >/dev/null
+# The hanging hook (3 s timeout) holds up no other hook.
+wait_until 20 test -s "$T/hang.child"
+ok $? "the hanging hook hangs"
+child=$(cat "$T/hang.child" 2>/dev/null)
+rec_fin_while_hanging() {
+	kill -0 "$child" &&
+		[ "$(sql "SELECT count(*) FROM deliveries WHERE hook = 'rec' AND event = 'job.finished' AND state = 'delivered'")" -ge 1 ]
+}
+check "while it hangs, the other hook's job.finished delivery is done" \
+	wait_until 20 rec_fin_while_hanging
 wait_until 30 jobs_complete_in_db 2
 ok $? "the jobs complete"
 rec_done() {
@@ -123,13 +133,12 @@ hang_done() {
 }
 wait_until 30 hang_done
 ok $? "the hanging hook's deliveries end delivered"
-child=$(cat "$T/hang.child" 2>/dev/null)
 like "$child" '^[0-9]+$' "the hanging hook started a child ($child)"
 gone() { ! kill -0 "$1" 2>/dev/null; }
 wait_until 10 gone "$child"
 ok $? "its child was killed with it"
 is "$(sql "SELECT max(attempts) FROM deliveries WHERE hook = 'hang'")" "2" "retried once"
-like "$(grep 'hook hang' "$T/ftmond.log")" "timed out after 1000 ms; process group killed" \
+like "$(grep 'hook hang' "$T/ftmond.log")" "timed out after 3000 ms; process group killed" \
 	"the timeout is logged"
 
 # The failing hook: failed after max_attempts, in status.
