@@ -31,6 +31,8 @@ static const char conf_text[] = "[daemon]\n"
                                 "events = job.finished alert.fired\n"
                                 "[hook all]\ntype = exec\ncommand = /bin/true\n"
                                 "[hook bad]\ntype = exec\ncommand = /bin/false\n"
+                                "events = job.discovered\nmax_attempts = 1\n"
+                                "[hook gone]\ntype = exec\ncommand = /nonexistent/hook\n"
                                 "events = job.discovered\nmax_attempts = 1\n";
 
 /* Stands in for the rules engine: an alert and its event in the step. */
@@ -154,9 +156,13 @@ main(void)
 	ok(run_until(loop, st,
 	             "SELECT count(*) = 2 FROM deliveries WHERE hook = 'bad' AND state = 'failed'"),
 	   "exit 1 with max_attempts = 1: failed");
+	ok(run_until(loop, st,
+	             "SELECT count(*) = 2 FROM deliveries WHERE hook = 'gone' AND state = 'failed' "
+	             "AND last_error LIKE 'cannot run /nonexistent/hook: %'"),
+	   "a command that cannot be spawned: failed, with the reason");
 	status = cJSON_CreateObject();
 	notifier_describe(n, status);
-	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(status, "hooks")), 3, "status: three hooks");
+	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(status, "hooks")), 4, "status: four hooks");
 	cJSON_Delete(status);
 
 	/* Reload without "all": it leaves status; a new event skips it. */
