@@ -490,7 +490,9 @@ notifier_exec_done_cb(const struct hookexec_result *r, void *data)
 		         r->pid, out);
 	}
 	if (r->error)
-		err = xasprintf("cannot run %s: %s", a->h->argv[0], r->error);
+		err = xasprintf("cannot run %s: %s",
+		                a->h->argv ? a->h->argv[0] : "the command", /* reloaded */
+		                r->error);
 	else if (r->timed_out)
 		err = xasprintf("timed out after %" PRIu64 " ms; process group killed",
 		                a->h->timeout_ms);
