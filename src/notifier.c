@@ -30,12 +30,13 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define NOTIFIER_EVENT_BATCH    256 /* events rows read per query */
-#define NOTIFIER_RETRY_CAP_MS   3600000
-#define NOTIFIER_KILL_GRACE_MS  2000 /* SIGTERM, then SIGKILL this much later */
-#define NOTIFIER_MAX_HEADERS    8    /* lines of a headers_file */
-#define NOTIFIER_FLUSH_RETRY_MS 1000
-#define NOTIFIER_LOG_OUTPUT     512 /* bytes of a hook's output in one log line */
+#define NOTIFIER_EVENT_BATCH       256 /* events rows read per query */
+#define NOTIFIER_RETRY_CAP_MS      3600000
+#define NOTIFIER_KILL_GRACE_MS     2000 /* SIGTERM, then SIGKILL this much later */
+#define NOTIFIER_MAX_HEADERS       8    /* lines of a headers_file */
+#define NOTIFIER_FLUSH_RETRY_MS    1000
+#define NOTIFIER_LOG_OUTPUT        512  /* bytes of a hook's output in one log line */
+#define NOTIFIER_SLACK_INTERVAL_MS 1000 /* between two starts of a slack hook */
 
 struct notifier_attempt;
 
@@ -48,10 +49,11 @@ struct notifier_hook {
 	enum conf_hook_format format;
 	uint64_t timeout_ms;
 	unsigned max_attempts, concurrency;
-	char **headers;      /* from headers_file; values never logged */
-	char *headers_error; /* why headers_file could not be read */
-	unsigned inflight;   /* started, outcome not yet committed */
-	bool retired;        /* gone from the configuration */
+	char **headers;       /* from headers_file; values never logged */
+	char *headers_error;  /* why headers_file could not be read */
+	unsigned inflight;    /* started, outcome not yet committed */
+	bool retired;         /* gone from the configuration */
+	uint64_t paced_until; /* slack: no start before (monotonic ms) */
 	TAILQ_HEAD(, notifier_attempt) attempts;
 };
 
@@ -595,28 +597,50 @@ notifier_start(struct notifier *n, struct notifier_hook *h, const struct store_d
 		notifier_webhook_start(a, d->payload);
 }
 
-/* Start what hook h may start now; *wake: the earliest later due time. */
+/* Slack allows about one message a second per webhook URL (more gets 429
+ * with Retry-After): a slack hook starts one delivery at a time, a second
+ * apart, whatever its concurrency. */
+static unsigned
+notifier_slots(struct notifier_hook *h, uint64_t now_ms, uint64_t *delay_ms)
+{
+	if (h->format != CONF_FORMAT_SLACK)
+		return h->concurrency;
+	if (now_ms < h->paced_until) {
+		if (h->paced_until - now_ms < *delay_ms)
+			*delay_ms = h->paced_until - now_ms;
+		return 0;
+	}
+	return 1;
+}
+
+/* Start what hook h may start now; *delay_ms: when to look again. */
 static void
-notifier_pass_hook(struct notifier *n, struct notifier_hook *h, int64_t now, int64_t *wake)
+notifier_pass_hook(struct notifier *n, struct notifier_hook *h, int64_t now, uint64_t now_ms,
+                   uint64_t *delay_ms)
 {
 	struct store_delivery *v;
 	size_t cnt;
 	int64_t at;
+	unsigned slots = notifier_slots(h, now_ms, delay_ms);
 	int rc;
 
-	if (h->inflight < h->concurrency) {
-		rc = store_deliveries_due(n->store, h->name, now, h->concurrency + h->inflight, &v,
-		                          &cnt);
+	if (h->inflight < slots) {
+		rc = store_deliveries_due(n->store, h->name, now, slots + h->inflight, &v, &cnt);
 		if (rc < 0)
 			log_err("hook %s: cannot read deliveries: %s", h->name,
 			        store_errmsg(n->store));
-		for (size_t i = 0; i < cnt && h->inflight < h->concurrency; i++)
-			if (!notifier_in_flight(h, v[i].rowid))
-				notifier_start(n, h, &v[i]);
+		for (size_t i = 0; i < cnt && h->inflight < slots; i++) {
+			if (notifier_in_flight(h, v[i].rowid))
+				continue;
+			notifier_start(n, h, &v[i]);
+			if (h->format == CONF_FORMAT_SLACK)
+				h->paced_until = now_ms + NOTIFIER_SLACK_INTERVAL_MS;
+		}
 		store_deliveries_free(v, cnt);
 	}
-	if (store_delivery_next(n->store, h->name, &at) == 1 && at > now && at < *wake)
-		*wake = at;
+	if (store_delivery_next(n->store, h->name, &at) == 1 && at > now &&
+	    (uint64_t)(at - now) * 1000 < *delay_ms)
+		*delay_ms = (uint64_t)(at - now) * 1000;
 }
 
 static void
@@ -624,15 +648,16 @@ notifier_pass_cb(uv_timer_t *t)
 {
 	struct notifier *n = t->data;
 	struct notifier_hook *h, *next;
-	int64_t now = clock_now(n->clk), wake = INT64_MAX;
+	int64_t now = clock_now(n->clk);
+	uint64_t now_ms = clock_monotonic_ms(n->clk), delay = UINT64_MAX;
 
 	for (h = LIST_FIRST(&n->hooks); h != NULL; h = next) {
 		next = LIST_NEXT(h, link);
 		if (!h->retired)
-			notifier_pass_hook(n, h, now, &wake);
+			notifier_pass_hook(n, h, now, now_ms, &delay);
 	}
-	if (wake != INT64_MAX)
-		uv_timer_start(&n->pass_timer, notifier_pass_cb, (uint64_t)(wake - now) * 1000, 0);
+	if (delay != UINT64_MAX)
+		uv_timer_start(&n->pass_timer, notifier_pass_cb, delay, 0);
 }
 
 static void

@@ -15,7 +15,8 @@
  * Sending: a commit observer wakes the dispatcher.  Per hook it reads at
  * most `concurrency` due pending rows (oldest first, indexed) and starts
  * them (hookexec.h for exec, the http engine for webhooks); one hook's
- * slots never wait for another's.  Each outcome is written in an ingest
+ * slots never wait for another's.  A slack hook starts one at a time, a
+ * second apart (Slack's rate limit per webhook URL).  Each outcome is written in an ingest
  * step of its own (several per loop turn together): delivered; or pending
  * again at now + retry_delay_ms (retry.h: exponential backoff with jitter,
  * a webhook's Retry-After winning); or failed after max_attempts.  Rows
