@@ -14,6 +14,9 @@
  * uv_spawn call and restored right after.  The loop is single-threaded,
  * so nothing else of the daemon opens a descriptor in that window; the
  * fork happens inside it, so the child starts with the lowered limit.
+ * The cost: while the daemon holds more than 1024 descriptors, uv_spawn
+ * cannot make the child's pipes (EMFILE, the attempt fails and is
+ * retried later).
  *
  * A hook that does not read its stdin makes the write fail with EPIPE:
  * the process must ignore SIGPIPE (ftmond does).
