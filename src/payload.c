@@ -330,7 +330,9 @@ payload_slack(const struct payload_event *ev)
 {
 	cJSON *o = cJSON_CreateObject(), *att = cJSON_AddArrayToObject(o, "attachments");
 	cJSON *a = cJSON_CreateObject(), *fields;
-	char *sum = payload_summary(ev), *text = payload_slack_escape(sum);
+	char *sum = payload_summary(ev), *esc = payload_slack_escape(sum);
+	/* Escapes grow the line: cut again, under Discord's 2000. */
+	char *text = payload_clean(esc, PAYLOAD_MAX_LINE, 1);
 	char *name = payload_job_name(&ev->job);
 
 	cJSON_AddStringToObject(o, "text", text);
@@ -343,6 +345,7 @@ payload_slack(const struct payload_event *ev)
 		payload_slack_field(fields, "Rule", ev->alert->rule);
 	cJSON_AddItemToArray(att, a);
 	free(sum);
+	free(esc);
 	free(text);
 	free(name);
 	return o;

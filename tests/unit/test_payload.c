@@ -200,6 +200,20 @@ test_huge(void)
 		   format_names[f]);
 		free(s);
 	}
+	for (size_t i = 0; i < big; i++)
+		name[i] = "&<>"[i % 3]; /* each grows fivefold in Slack's escapes */
+	s = payload_build(&ev, CONF_FORMAT_SLACK);
+	{
+		cJSON *j = cJSON_Parse(s);
+		const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(j, "text"));
+		ok(text && strlen(text) <= PAYLOAD_MAX_LINE + 3,
+		   "slack: text stays under %d bytes after escaping (%zu)", PAYLOAD_MAX_LINE + 3,
+		   text ? strlen(text) : 0);
+		cJSON_Delete(j);
+	}
+	free(s);
+	for (size_t i = 0; i < big; i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);
 	s = payload_clean(name, 5, 0);
 	is_str(s, "\xc3\xa9\xc3\xa9...", "a cut never splits a character");
 	free(s);
