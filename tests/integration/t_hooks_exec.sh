@@ -69,7 +69,10 @@ start_daemon
 # event is above the notifier's mark, picked up by the next step.
 now=$(date +%s)
 # Two alerts of it as the rules engine writes them (contract 3), one acked.
-sql "INSERT INTO jobs (id, source, external_id, status, discovered_at, updated_at, tracked)
+# One transaction, waiting for the daemon's write lock (sql() would fail
+# with "database is locked" if a step holds it).
+sqlite3 -batch -cmd ".timeout 10000" "$DB" "BEGIN IMMEDIATE;
+	INSERT INTO jobs (id, source, external_id, status, discovered_at, updated_at, tracked)
 	VALUES (1000, 'seed', '\$(touch $T/work/pwned)', 'running', $now, $now, 0);
 	INSERT INTO events (job_id, type, data, created_at)
 	VALUES (1000, 'job.discovered', '{\"status\":\"running\"}', $now);
@@ -78,7 +81,8 @@ sql "INSERT INTO jobs (id, source, external_id, status, discovered_at, updated_a
 	       (501, 1000, 'seed', 'x', 'spike', 'train_loss', 'firing', 11, 'spike', $now, 1);
 	INSERT INTO events (job_id, type, data, created_at) VALUES
 	(1000, 'alert.fired', '{\"alert_id\":500,\"rule\":\"nan\",\"metric\":\"train_loss\",\"step\":10}', $now),
-	(1000, 'alert.fired', '{\"alert_id\":501,\"rule\":\"spike\",\"metric\":\"train_loss\",\"step\":11}', $now);"
+	(1000, 'alert.fired', '{\"alert_id\":501,\"rule\":\"spike\",\"metric\":\"train_loss\",\"step\":11}', $now);
+	COMMIT;" || bail "cannot seed the database"
 fake POST /_fake/jobs '{"id": "ftjob-x2", "total_steps": 20, "steps_per_second": 20}' >/dev/null
 # The hanging hook (3 s timeout) holds up no other hook.
 wait_until 20 test -s "$T/hang.child"
