@@ -48,6 +48,7 @@ start_daemon -v
 
 wait_until 20 recv_count_ge 3
 ok $? "the receiver is being called (and refusing)"
+date +%s.%N >>"$T/cuts" # attempts cut off here were never answered to ftmond
 stop_daemon
 is "$DAEMON_STATUS" "0" "SIGTERM in the middle of deliveries exits 0"
 pending=$(sql "SELECT count(*) FROM deliveries WHERE state = 'pending'")
@@ -55,6 +56,7 @@ like "$pending" '^[1-9]' "deliveries are still pending at the stop ($pending)"
 start_daemon -v
 wait_until 20 recv_count_ge $(($(recv_count) + 3))
 ok $? "after the restart the pending deliveries are attempted again"
+date +%s.%N >>"$T/cuts"
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
@@ -69,7 +71,14 @@ like "$nev" '^([89]|[1-9][0-9]+)$' "the jobs made their events ($nev: discovered
 is "$(sql "SELECT count(*) FROM deliveries WHERE hook = 'web'")" "$nev" "one delivery row per event"
 is "$(sql "SELECT count(DISTINCT event_id) FROM deliveries WHERE hook = 'web'")" "$nev" \
 	"each event id once"
-is "$(sql "SELECT min(attempts) FROM deliveries")" "3" "each was refused twice, then accepted"
+is "$(recv_py 'a = {}
+for r in recs: a.setdefault(r["key"], []).append(r["status"])
+print(sum(1 for v in a.values() if v[:2] != [503, 503] or 200 not in v))')" "0" \
+	"the receiver refused each event twice, then accepted it"
+# An attempt cut off by the stop or the kill reached the receiver but was
+# never recorded: at most one per row.
+is "$(sql "SELECT min(attempts) >= 2 AND max(attempts) = 3 FROM deliveries")" "1" \
+	"each row records its three attempts (or two, when the first was cut off)"
 ids=$(sql "SELECT event_id FROM deliveries ORDER BY event_id" | tr '\n' ' ')
 is "$(recv_py 'print(" ".join(sorted({r["key"] for r in recs if r["status"] == 200})))') " "$ids" \
 	"the receiver accepted exactly the stored event ids"
@@ -81,16 +90,20 @@ is "$(recv_py 'print(sum(1 for r in recs if r["body"] and json.loads(r["body"])[
 is "$(recv_py 'print(len({r["ctype"] for r in recs}), recs[0]["ctype"])')" "1 application/json" \
 	"Content-Type: application/json"
 # Retry-After: 1: no attempt came less than 1 s after a refusal of its event.
+# (Pairs around a restart do not count: the refusal may never have reached
+# ftmond.)
 gap=$(recv_py '
+cuts = [float(l) for l in open("'"$T/cuts"'")]
 last, gaps = {}, []
 for r in recs:
     k = r["key"]
     if k in last and last[k]["status"] != 200:
-        gaps.append(r["t"] - last[k]["t"])
+        if not any(last[k]["t"] < c < r["t"] for c in cuts):
+            gaps.append(r["t"] - last[k]["t"])
     last[k] = r
-print("%.3f" % min(gaps))')
-diag "shortest gap after a refusal: $gap s"
-like "$gap" '^([1-9]|[1-9][0-9])\.' "Retry-After: 1 is honoured, across the restarts too"
+print("%.3f %d" % (min(gaps), len(gaps)))')
+diag "shortest gap after a refusal, in s, and how many gaps: $gap"
+like "$gap" '^([1-9]|[1-9][0-9])\.[0-9]+ [1-9]' "Retry-After: 1 is honoured, across the restarts too"
 is "$(recv_py 'print(sum(1 for r in recs if r["auth"] != "Bearer '"$TOKEN"'"))')" "0" \
 	"headers_file: every request carried the bearer token"
 is "$(grep -c "$TOKEN" "$T/ftmond.log")" "0" "the token is nowhere in the debug log"
