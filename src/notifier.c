@@ -86,6 +86,7 @@ struct notifier {
 	int64_t pending_mark; /* the same in the open step */
 	bool wrote;           /* the open step wrote deliveries */
 	unsigned gen;         /* bumped when the database file is replaced */
+	bool observing;       /* registered on ingest (some hook is configured) */
 	uv_timer_t pass_timer, flush_timer;
 	int open;
 };
@@ -198,6 +199,30 @@ notifier_find_hook(struct notifier *n, const char *name)
 	return NULL;
 }
 
+static int notifier_txn_cb(void *data, struct store *st, const struct ingest_batch *b);
+static void notifier_commit_cb(void *data, const struct ingest_batch *b);
+
+/* Observe ingest only while some hook is configured: without hooks a step
+ * costs nothing here.  The first hook starts at the newest event. */
+static void
+notifier_observe(struct notifier *n, bool on)
+{
+	int64_t id;
+
+	if (on == n->observing)
+		return;
+	n->observing = on;
+	if (!on) {
+		ingest_unobserve_txn(n->ingest, notifier_txn_cb, n);
+		ingest_unobserve_commit(n->ingest, notifier_commit_cb, n);
+		return;
+	}
+	if (store_events_max_id(n->store, &id) == 0)
+		n->mark = n->pending_mark = id;
+	ingest_observe_txn(n->ingest, notifier_txn_cb, n);
+	ingest_observe_commit(n->ingest, notifier_commit_cb, n);
+}
+
 void
 notifier_reload(struct notifier *n, const struct conf *conf)
 {
@@ -218,6 +243,7 @@ notifier_reload(struct notifier *n, const struct conf *conf)
 		next = LIST_NEXT(h, link);
 		notifier_hook_maybe_free(h);
 	}
+	notifier_observe(n, conf->nhooks > 0);
 	notifier_schedule_pass(n, 0);
 }
 
@@ -686,8 +712,6 @@ notifier_new(uv_loop_t *loop, struct ingest *in, struct store *st, struct http *
 	uv_timer_init(loop, &n->flush_timer);
 	n->pass_timer.data = n->flush_timer.data = n;
 	n->open = 2;
-	ingest_observe_txn(in, notifier_txn_cb, n);
-	ingest_observe_commit(in, notifier_commit_cb, n);
 	notifier_reload(n, conf);
 	return n;
 }
@@ -759,8 +783,7 @@ notifier_free(struct notifier *n)
 	if (notifier_write_outcomes(n) < 0)
 		log_warn("hooks: delivery outcomes not recorded at stop: %s; they are sent again",
 		         ingest_errmsg(n->ingest));
-	ingest_unobserve_txn(n->ingest, notifier_txn_cb, n);
-	ingest_unobserve_commit(n->ingest, notifier_commit_cb, n);
+	notifier_observe(n, false);
 	while ((h = LIST_FIRST(&n->hooks)) != NULL) {
 		while ((a = TAILQ_FIRST(&h->attempts)) != NULL) {
 			TAILQ_REMOVE(&h->attempts, a, link);

@@ -10,7 +10,9 @@
  * with the payload in the hook's format, in that same transaction.  The
  * mark moves when the step commits (a rolled-back step is seen again).
  * It starts at the highest events id at notifier_new: events stored
- * before the notifier existed are not delivered.
+ * before the notifier existed are not delivered.  With no [hook] it does
+ * not observe at all (a step costs nothing here); a reload that adds the
+ * first hook starts at the highest events id of that moment.
  *
  * Sending: a commit observer wakes the dispatcher.  Per hook it reads at
  * most `concurrency` due pending rows (oldest first, indexed) and starts
