@@ -96,10 +96,13 @@ MODULES = {
     "logreq": mod("pure"),
     "rule": mod("pure"),
     "metricline": mod("pure"),
+    "payload": mod("pure"),
     # infra: one foreign library each, built on pure modules only.
     "store": mod("infra", PURE_SYS | SQLITE, PURE_ONLY),
     "http": mod("infra", PURE_SYS | CURL | UV, PURE_ONLY),
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
+    # hookexec: one exec hook run with uv_spawn (no shell).
+    "hookexec": mod("infra", PURE_SYS | UV, PURE_ONLY),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
     "rules": mod("ingest", PURE_SYS | UV, ["ingest", "store", "pure"]),
@@ -109,6 +112,9 @@ MODULES = {
     "source_push": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
     "source_jsonl": mod("sources", PURE_SYS | UV, ["source", "ingest", "store", "pure"]),
     "sources": mod("sources", PURE_SYS | UV, ["source", "pure"] + CONCRETE_SOURCES),
+    # notifier: deliveries written in ingest's transaction, sent by exec
+    # (hookexec) or webhook (http); a peer of the sources.
+    "notifier": mod("sources", PURE_SYS | UV, ["ingest", "store", "http", "hookexec", "pure"]),
     # control: the transport knows no command; the table knows no daemon.
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
     # admin: who may mutate, from a peer's credentials (control.h).
@@ -130,6 +136,7 @@ FILES = {
     "store_query.c": "store",
     "store_alerts.c": "store",
     "store_files.c": "store",
+    "store_deliveries.c": "store",
     "store_internal.h": "store",
     "conf_ini.c": "conf",
     "conf_value.c": "conf",

@@ -430,6 +430,7 @@ conf_free(struct conf *conf)
 		free(h->command);
 		shellwords_free(h->argv);
 		free(h->url);
+		free(h->headers_file);
 	}
 	free(conf->hooks);
 	free(conf);

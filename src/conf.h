@@ -92,6 +92,7 @@ struct conf_hook {
 	char **argv;   /* exec: command split like a shell would, NULL-terminated */
 	char *url;     /* webhook */
 	enum conf_hook_format format;
+	char *headers_file; /* webhook: "Name: value" lines; NULL when unset */
 	uint64_t timeout_ms;
 	unsigned max_attempts;
 	unsigned concurrency;

@@ -144,6 +144,7 @@ static const struct conf_key conf_hook_keys[] = {
         {"command", CONF_V_COMMAND, CONF_HK(command), CONF_EXEC, 0, 0, NULL},
         {"url", CONF_V_URL, CONF_HK(url), CONF_WEBHOOK, 0, 0, NULL},
         {"format", CONF_V_ENUM, CONF_HK(format), CONF_WEBHOOK, 0, 0, conf_formats},
+        {"headers_file", CONF_V_PATH, CONF_HK(headers_file), CONF_WEBHOOK, 0, 0, NULL},
         {"timeout", CONF_V_DURATION, CONF_HK(timeout_ms), CONF_ALL, 1, 0, NULL},
         {"max_attempts", CONF_V_UINT, CONF_HK(max_attempts), CONF_ALL, 1, 1000, NULL},
         {"concurrency", CONF_V_UINT, CONF_HK(concurrency), CONF_ALL, 1, 64, NULL},

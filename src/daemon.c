@@ -20,6 +20,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "notifier.h"
 #include "rules.h"
 #include "sdnotify.h"
 #include "source.h"
@@ -60,6 +61,8 @@ struct daemon {
 	uint64_t db_check_ms;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t watchdog, status_timer, db_check;
+
+	struct notifier *notifier; /* owned: hook deliveries */
 };
 
 /* ---- configuration ---- */
@@ -187,6 +190,7 @@ daemon_db_resync(struct daemon *d)
 	for (size_t i = 0; i < d->nsources; i++)
 		if (d->sources[i]->ops->resync)
 			d->sources[i]->ops->resync(d->sources[i]);
+	notifier_resync(d->notifier);
 }
 
 /* A database deleted while open takes every later write with it, and the
@@ -380,6 +384,7 @@ daemon_reload(struct daemon *d, char ***errors_out)
 	}
 	daemon_apply_sources(d, next);
 	rules_set_conf(d->rules, next);
+	notifier_reload(d->notifier, next);
 	/* Off the loop; the socket's group follows in daemon_admin_done_cb. */
 	if (next->admin_group || d->conf->admin_group)
 		admin_resolve(d->admin, next->admin_group, daemon_admin_done_cb, d);
@@ -448,6 +453,7 @@ daemon_host_describe(void *data, cJSON *res)
 		cJSON_AddNullToObject(db, "error_at");
 	}
 	cJSON_AddNumberToObject(res, "clients", (double)control_nclients(d->control));
+	notifier_describe(d->notifier, res);
 }
 
 /* Root, the daemon's own user, and members of admin_group may mutate:
@@ -488,7 +494,10 @@ daemon_stop(struct daemon *d)
 	for (size_t i = 0; i < d->nsources; i++)
 		d->sources[i]->ops->destroy(d->sources[i]);
 	d->nsources = 0;
+	notifier_free(d->notifier);
+	d->notifier = NULL;
 	rules_free(d->rules);
+	d->rules = NULL;
 	http_free(d->http);
 	d->http = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -608,6 +617,11 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		http_set_debug(d->http, 1);
 	d->env = (struct source_env){loop, d->ingest, d->store, d->http, &clock_system};
+	/* After the rules engine's observer: its alert events get deliveries
+	 * in the same transaction (notifier.h). */
+	d->notifier = notifier_new(loop, d->ingest, d->store, d->http, &clock_system, conf, err);
+	if (d->notifier == NULL)
+		goto fail;
 	return d;
 fail:
 	cmds_free(d->cmds);

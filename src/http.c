@@ -35,7 +35,7 @@
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
 #define HTTP_READ_BUFFER        (64L * 1024)
-#define HTTP_MAX_SECRETS        4
+#define HTTP_MAX_SECRETS        20
 
 /* Header names whose values are credentials, in both directions. */
 static const char *const http_secret_headers[] = {
@@ -458,11 +458,11 @@ http_easy_policy(CURL *e, struct http *http)
  * they appear: the whole value and, after a scheme ("Bearer KEY"), the
  * token alone. */
 static void
-http_request_add_secrets(struct http_request *req, const char *h)
+http_request_add_secrets(struct http_request *req, const char *h, bool always)
 {
 	const char *colon = strchr(h, ':'), *v, *sp;
 
-	if (colon == NULL || !http_is_secret_header(h, (size_t)(colon - h)))
+	if (colon == NULL || (!always && !http_is_secret_header(h, (size_t)(colon - h))))
 		return;
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
@@ -489,7 +489,15 @@ http_easy_setup(struct http_request *req, const struct http_request_opts *opts, 
 			return -1;
 		req->headers = l;
 		if (req->http->debug)
-			http_request_add_secrets(req, *h);
+			http_request_add_secrets(req, *h, false);
+	}
+	for (const char *const *h = opts->secret_headers; h && *h; h++) {
+		struct curl_slist *l = curl_slist_append(req->headers, *h);
+		if (l == NULL)
+			return -1;
+		req->headers = l;
+		if (req->http->debug)
+			http_request_add_secrets(req, *h, true);
 	}
 	if (timeout > LONG_MAX)
 		timeout = LONG_MAX;

@@ -26,7 +26,10 @@ struct http_request_opts {
 	const char *method; /* "GET" (default when NULL) or "POST" */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings, NULL-terminated; copied */
-	const char *body;           /* request body for POST, may be NULL; copied */
+	/* More headers whose values are credentials whatever their names (a
+	 * webhook's headers_file): sent like headers, redacted in debug lines. */
+	const char *const *secret_headers;
+	const char *body; /* request body for POST, may be NULL; copied */
 	size_t body_len;
 	uint64_t timeout_ms; /* whole transfer; 0 = 30s */
 	size_t max_body;     /* response cap; 0 = HTTP_MAX_BODY */

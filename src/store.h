@@ -237,5 +237,69 @@ int store_file_put(struct store *st, const char *source, const char *path,
 /* Count one bad line of a job, which becomes its last (line from 1). */
 int store_job_bad_line(struct store *st, int64_t job_id, int64_t line, const char *reason,
                        int64_t now);
+/* ---- hooks: events to deliver, delivery rows (the notifier) ---- */
+
+/* An events row of a type hooks receive (job.discovered, job.status,
+ * job.finished, alert.fired, alert.resolved). */
+struct store_hook_event {
+	int64_t id, job_id, created_at;
+	char *type; /* owned */
+	char *data; /* owned, may be NULL */
+};
+/* Such rows with id > after, in id order, at most limit; the caller frees
+ * them with store_hook_events_free.  *max_id: the highest id of any type
+ * looked at (so the caller's mark passes message events too). */
+int store_hook_events_after(struct store *st, int64_t after, size_t limit,
+                            struct store_hook_event **out, size_t *n, int64_t *max_id);
+void store_hook_events_free(struct store_hook_event *v, size_t n);
+/* The highest events id (0 when none). */
+int store_events_max_id(struct store *st, int64_t *id);
+
+/* A job as a payload shows it; every string owned (NULL when unset). */
+struct store_job_row {
+	char *source, *external_id, *status, *model, *fine_tuned_model;
+	int64_t last_step, total_steps; /* -1 when unset */
+	char **metric_names;            /* latest value of each metric */
+	double *metric_values;          /* NaN for a stored NaN */
+	size_t nmetrics;
+};
+/* 0, -ENOENT, or a database error. */
+int store_job_row_get(struct store *st, int64_t job_id, struct store_job_row *out);
+void store_job_row_clear(struct store_job_row *r);
+
+struct store_alert_row {
+	int64_t id;
+	char *rule, *metric, *state, *message; /* owned, may be NULL */
+	double value;                          /* NaN when NULL */
+	int64_t step, fired_at, resolved_at;   /* -1 when NULL */
+	bool acked;
+};
+int store_alert_row_get(struct store *st, int64_t alert_id, struct store_alert_row *out);
+void store_alert_row_clear(struct store_alert_row *r);
+
+/* A pending delivery (in a transaction); alert_id 0 for job events.
+ * Returns 1 inserted, 0 when (event_id, hook) was there. */
+int store_delivery_insert(struct store *st, const char *event_id, const char *hook,
+                          const char *event, const char *payload, int64_t alert_id, int64_t now);
+struct store_delivery {
+	int64_t rowid;
+	char *event_id, *event, *payload; /* owned */
+	unsigned attempts;
+	int64_t alert_id; /* 0: none */
+};
+/* A hook's pending rows due at now, oldest first, at most limit. */
+int store_deliveries_due(struct store *st, const char *hook, int64_t now, size_t limit,
+                         struct store_delivery **out, size_t *n);
+void store_deliveries_free(struct store_delivery *v, size_t n);
+/* The earliest next_attempt_at of a hook's pending rows: 1 and *at, or 0
+ * when it has none. */
+int store_delivery_next(struct store *st, const char *hook, int64_t *at);
+/* Record an attempt (in a transaction): state "pending" (with next_at),
+ * "delivered" or "failed"; last_error may be NULL. */
+int store_delivery_set(struct store *st, int64_t rowid, const char *state, unsigned attempts,
+                       const char *last_error, int64_t next_at, int64_t now);
+/* {"pending", "failed", "delivered", "skipped", "last_error"} of a hook
+ * (skipped: failed rows whose last_error starts "skipped:"). */
+cJSON *store_query_hook(struct store *st, const char *hook, int *rc);
 
 #endif

@@ -245,6 +245,8 @@ test_applies(void)
 	         "[hook h] format: does not apply to type exec");
 	test_bad("[hook w]\ntype = webhook\nurl = https://h.example/\ncommand = x\n", 4,
 	         "[hook w] command: does not apply to type webhook");
+	test_bad("[hook h]\ntype = exec\ncommand = /bin/true\nheaders_file = /etc/h\n", 4,
+	         "[hook h] headers_file: does not apply to type exec");
 	test_bad("[rule overfit]\ntype = divergence\nop = <\n", 3,
 	         "[rule overfit] op: does not apply to type divergence");
 	test_bad("[rule stale]\nmetric = loss\n", 2,
@@ -354,6 +356,7 @@ static const char *const test_full_text =
         "timeout = 10s\n"
         "max_attempts = 3\n"
         "concurrency = 2\n"
+        "headers_file = /etc/ftmon/team.headers\n"
         "[hook script]\n"
         "type = exec\n"
         "command = /etc/ftmon/hooks/notify --channel 'ml team' \"a b\"\n"
@@ -445,6 +448,8 @@ test_full_hooks(const struct conf *c)
 	is_int(w->timeout_ms, 10000, "full: hook timeout");
 	is_int(w->max_attempts, 3, "full: max_attempts");
 	is_int(w->concurrency, 2, "full: concurrency");
+	is_str(w->headers_file, "/etc/ftmon/team.headers", "full: headers_file");
+	ok(x->headers_file == NULL, "full: no headers_file by default");
 	is_int(x->type, CONF_HOOK_EXEC, "full: exec");
 	is_str(x->command, "/etc/ftmon/hooks/notify --channel 'ml team' \"a b\"",
 	       "full: command as written");

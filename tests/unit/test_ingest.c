@@ -300,6 +300,50 @@ test_text(struct store *st, struct ingest *in)
 	             "cursor repaired");
 }
 
+/* Contract 4: txn observers run in registration order, so one registered
+ * after the rules engine sees the events rules wrote in the same step. */
+struct order {
+	int *log, *n;
+	int me;
+	bool write;          /* write an event (as rules does) */
+	int64_t events_seen; /* events rows visible when called */
+};
+
+static int
+order_cb(void *data, struct store *st, const struct ingest_batch *b)
+{
+	struct order *o = data;
+	int64_t job_id = b->njobs ? b->job_ids[0] : 0;
+
+	o->log[(*o->n)++] = o->me;
+	o->events_seen = sql_int(st, "SELECT count(*) FROM events WHERE type = 'alert.fired'");
+	if (o->write && job_id)
+		return store_insert_event(st, job_id, NULL, "alert.fired", NULL, NULL,
+		                          "{\"alert_id\":1}", fake_now, NULL) < 0
+		               ? -EIO
+		               : 0;
+	return 0;
+}
+
+static void
+test_observer_order(struct store *st, struct ingest *in)
+{
+	int log[4], n = 0;
+	int64_t job_id;
+	struct order rules = {log, &n, 1, true, 0}, notifier = {log, &n, 2, false, 0};
+
+	ingest_observe_txn(in, order_cb, &rules);
+	ingest_observe_txn(in, order_cb, &notifier);
+	ingest_begin(in);
+	ingest_job(in, "src", "order-job", "running", &job_id);
+	is_int(ingest_commit(in), 0, "a step with two txn observers commits");
+	is_int(n, 2, "both ran once");
+	ok(log[0] == 1 && log[1] == 2, "in registration order");
+	is_int(notifier.events_seen, 1, "the second sees the event the first wrote in the step");
+	ingest_unobserve_txn(in, order_cb, &rules);
+	ingest_unobserve_txn(in, order_cb, &notifier);
+}
+
 int
 main(void)
 {
@@ -314,6 +358,7 @@ main(void)
 	in = ingest_new(st, &fake_clock);
 	test_events(st, in);
 	test_observers(st, in);
+	test_observer_order(st, in);
 	test_text(st, in);
 	ok(ingest_status_final("succeeded") && ingest_status_final("failed") &&
 	           ingest_status_final("cancelled") && !ingest_status_final("running") &&
