@@ -15,6 +15,7 @@
 #include "source.h"
 #include "store.h"
 #include "util.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 struct cmds {
@@ -533,6 +534,102 @@ cmds_poll(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = cmds_job_result(ctx->c, job_id);
 }
 
+/* ---- live: watch and forget ---- */
+
+/* Stream committed points and events of one job or all (watch.h). */
+static void
+cmds_watch(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	const char *spec;
+	int64_t job_id = 0;
+	cJSON *name = NULL;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "job", &spec), "job", "a string"))
+		return;
+	if (ctx->c->host.watch == NULL) {
+		cmds_fail(r, PROTO_E_NOT_IMPLEMENTED, xstrdup("this daemon does not stream"));
+		return;
+	}
+	if (spec != NULL) {
+		if (!cmds_job_arg(ctx, r, &job_id))
+			return;
+		name = cmds_job_result(ctx->c, job_id);
+	}
+	watch_add(ctx->c->host.watch, ctx->cl, ctx->id, job_id,
+	          name ? cJSON_GetStringValue(cJSON_GetObjectItem(name, "job")) : NULL);
+	cJSON_Delete(name);
+	r->held = true;
+}
+
+/* Whether job (a `job` result) is still being polled: tracked and not
+ * finished.  Forgetting it would leave the source writing to a job that
+ * no longer exists. */
+static bool
+cmds_forget_live(const cJSON *job)
+{
+	const cJSON *tracked = cJSON_GetObjectItem(job, "tracked");
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItem(job, "status"));
+
+	if (!cJSON_IsTrue(tracked))
+		return false;
+	return status == NULL ||
+	       (strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
+	        strcmp(status, "cancelled") != 0);
+}
+
+/* Untrack (when the job's source still polls it), then delete the job and
+ * its rows in one transaction. */
+static void
+cmds_forget(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct store *st = ctx->c->host.store;
+	int64_t job_id;
+	bool force;
+	int rc;
+	cJSON *job, *res;
+
+	if (cmds_arg_error(r, proto_arg_bool(ctx->args, "force", false, &force), "force",
+	                   "a boolean") ||
+	    !cmds_job_arg(ctx, r, &job_id))
+		return;
+	if ((job = store_query_job(st, job_id, &rc)) == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return;
+	}
+	res = cmds_job_result(ctx->c, job_id);
+	if (cmds_forget_live(job) && !force) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xasprintf("%s is %s and tracked: untrack it first, or use force",
+		                    cJSON_GetStringValue(cJSON_GetObjectItem(res, "job")),
+		                    cJSON_GetStringValue(cJSON_GetObjectItem(job, "status"))));
+		goto out;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(job, "tracked"))) {
+		struct source *s = cmds_source_find(
+		        ctx->c, cJSON_GetStringValue(cJSON_GetObjectItem(job, "source")));
+		if (s != NULL && s->ops->untrack != NULL && (rc = s->ops->untrack(s, job_id)) < 0) {
+			cmds_fail_store(r, ctx->c, rc);
+			goto out;
+		}
+	}
+	if (store_in_transaction(st)) {
+		cmds_fail(r, PROTO_E_BUSY, xstrdup("the database is busy, try again"));
+		goto out;
+	}
+	if ((rc = store_begin(st)) < 0 || (rc = store_job_delete(st, job_id)) < 0 ||
+	    (rc = store_commit(st)) < 0) {
+		store_rollback(st);
+		cmds_fail_store(r, ctx->c, rc);
+		goto out;
+	}
+	cJSON_AddBoolToObject(res, "forgotten", true);
+	r->result = res;
+	res = NULL;
+out:
+	cJSON_Delete(res);
+	cJSON_Delete(job);
+}
+
 static const struct cmds_cmd cmds_table[] = {
         {"ping", false, cmds_ping},
         {"status", false, cmds_status},
@@ -541,11 +638,11 @@ static const struct cmds_cmd cmds_table[] = {
         {"metrics", false, cmds_metrics},
         {"events", false, cmds_events},
         {"alerts", false, cmds_alerts},
-        {"watch", false, NULL},
+        {"watch", false, cmds_watch},
         {"ack", true, NULL},
         {"track", true, cmds_track},
         {"untrack", true, cmds_untrack},
-        {"forget", true, NULL},
+        {"forget", true, cmds_forget},
         {"poll", true, cmds_poll},
         {"reload", true, cmds_reload},
         {"log", true, NULL},

@@ -517,3 +517,72 @@ store_job_resolve(struct store *st, const char *spec, int64_t *job_id, char **wh
 	                       " ORDER BY id",
 	                       spec, NULL, job_id, why);
 }
+
+/* ---- live: watch streams ---- */
+
+cJSON *
+store_query_events_by_id(struct store *st, const int64_t *ids, size_t n, int *rc)
+{
+	sqlite3_stmt *s = store_query_prepare(
+	        st,
+	        "SELECT e.id AS id, e.job_id AS job_id, j.source || '/' || j.external_id AS job,"
+	        " e.created_at AS time, e.type AS type, e.level AS level, e.message AS message,"
+	        " e.data AS data FROM events e JOIN jobs j ON j.id = e.job_id WHERE e.id = ?1",
+	        rc);
+	cJSON *arr;
+	int r = SQLITE_DONE;
+
+	if (*rc < 0)
+		return NULL;
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			cJSON *o = cJSON_CreateObject();
+			for (int c = 0; c < sqlite3_column_count(s); c++)
+				store_query_add_column(o, sqlite3_column_name(s, c), s, c);
+			cJSON_AddItemToArray(arr, o);
+			r = sqlite3_step(s);
+		}
+		sqlite3_reset(s);
+		if (r != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		*rc = store_rc(st, r);
+		return NULL;
+	}
+	store_query_inline_json(arr, "data");
+	*rc = 0;
+	return arr;
+}
+
+cJSON *
+store_query_job_brief(struct store *st, int64_t job_id, int *rc)
+{
+	sqlite3_stmt *s = store_query_prepare(
+	        st,
+	        "SELECT source || '/' || external_id AS job, status, last_step AS step,"
+	        " total_steps, estimated_finish, tracked FROM jobs WHERE id = ?1",
+	        rc);
+	cJSON *arr, *job;
+
+	if (*rc < 0)
+		return NULL;
+	sqlite3_bind_int64(s, 1, job_id);
+	if ((arr = store_query_rows(st, s, rc)) == NULL)
+		return NULL;
+	job = cJSON_DetachItemFromArray(arr, 0);
+	cJSON_Delete(arr);
+	if (job == NULL) {
+		*rc = -ENOENT;
+		return NULL;
+	}
+	cJSON *tracked = cJSON_GetObjectItem(job, "tracked");
+	if (cJSON_IsNumber(tracked))
+		cJSON_ReplaceItemInObject(job, "tracked",
+		                          cJSON_CreateBool(tracked->valuedouble != 0));
+	return job;
+}
