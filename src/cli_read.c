@@ -18,6 +18,53 @@
 #include "proto.h"
 #include "util.h"
 
+/* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
+static int
+cli_read_term_width(void)
+{
+	struct winsize ws;
+	uint64_t cols;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
+		return (int)cols;
+	return 80;
+}
+
+/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org)
+ * or TERM is dumb. */
+static bool
+cli_read_use_color(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (nc != NULL && *nc != '\0')
+		return false;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+static bool
+cli_read_use_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+/* How tables may draw on this stdout (cli_views.h). */
+static struct cli_views_opts
+cli_read_opts(void)
+{
+	struct cli_views_opts o = {
+	        .width = (size_t)cli_read_term_width(),
+	        .color = cli_read_use_color(),
+	        .utf8 = cli_read_use_utf8(),
+	};
+	return o;
+}
+
 static int
 cli_read_render_pong(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
@@ -36,7 +83,9 @@ cli_read_ping(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_status(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_status(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_read_opts();
+
+	cli_views_status(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -49,7 +98,9 @@ cli_read_status(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_jobs(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_jobs(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_read_opts();
+
+	cli_views_jobs(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -66,10 +117,37 @@ cli_read_jobs(struct cli *c, struct cli_args *a)
 	return cli_call(c, "jobs", args, cli_read_render_jobs, a);
 }
 
+/* The job's curves for its sparklines: a second, small request (a few
+ * dozen points per metric); without them `show` still shows the rest. */
+static cJSON *
+cli_read_show_series(struct cli *c, const char *name, const struct cli_views_opts *o)
+{
+	struct cli_conn conn = CLI_CONN_INIT;
+	cJSON *args, *root = NULL, *series = NULL;
+	const cJSON *result;
+
+	if (!o->utf8)
+		return NULL;
+	conn.socket = c->conn.socket;
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "job", name);
+	cJSON_AddNumberToObject(args, "points", 48);
+	if (cli_conn_call(&conn, "metrics", args, true, &root, &result) == CLI_EXIT_OK)
+		series = cJSON_Duplicate(result, true);
+	cJSON_Delete(root);
+	cli_conn_close(&conn);
+	return series;
+}
+
 static int
 cli_read_render_show(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_show(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_read_opts();
+	const char *name = cli_json_str(r, "name");
+	cJSON *series = cli_read_show_series(c, name ? name : a->pos[0], &o);
+
+	cli_views_show(r, series, c->now, &o, &c->out.text);
+	cJSON_Delete(series);
 	return CLI_EXIT_OK;
 }
 
@@ -126,41 +204,6 @@ cli_read_metrics(struct cli *c, struct cli_args *a)
 	                cli_read_render_metrics, a);
 }
 
-/* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
-static int
-cli_read_term_width(void)
-{
-	struct winsize ws;
-	uint64_t cols;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
-		return (int)cols;
-	return 80;
-}
-
-/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org)
- * or TERM is dumb. */
-static bool
-cli_read_use_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (nc != NULL && *nc != '\0')
-		return false;
-	if (term != NULL && strcmp(term, "dumb") == 0)
-		return false;
-	return isatty(STDOUT_FILENO) == 1;
-}
-
-static bool
-cli_read_use_utf8(void)
-{
-	const char *cs = nl_langinfo(CODESET);
-	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
-}
-
 static int
 cli_read_render_plot(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
@@ -199,7 +242,9 @@ cli_read_plot(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_events(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_events(r, a->pos[0], &c->out.text);
+	struct cli_views_opts o = cli_read_opts();
+
+	cli_views_events(r, a->pos[0], c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -217,7 +262,9 @@ cli_read_events(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_alerts(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_alerts(r, a->all, c->now, &c->out.text);
+	struct cli_views_opts o = cli_read_opts();
+
+	cli_views_alerts(r, a->all, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
