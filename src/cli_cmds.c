@@ -10,6 +10,7 @@
 #include "cli_cmds.h"
 #include "cli_mutate.h"
 #include "cli_read.h"
+#include "cli_watch.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -167,7 +168,7 @@ static const struct cli_cmd cli_cmds_table[] = {
          "Print one line per new event or metric point, of JOB or of every job,\n"
          "until the daemon closes the connection or Ctrl-C.  With --json each\n"
          "line is one JSON object.\n",
-         cli_cmds_opts_none, 0, 1, cli_read_watch},
+         cli_cmds_opts_none, 0, 1, cli_watch_run},
 };
 
 void

@@ -4,13 +4,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli_out.h"
 #include "render.h"
+#include "util.h"
 #include "xmalloc.h"
 
 int
@@ -72,6 +77,32 @@ cli_out_json(struct cli_out *o, const char *reply, size_t len, const cJSON *v)
 	buf_puts(&o->text, "\n");
 	cJSON_free(text);
 	return cli_out_flush(o);
+}
+
+bool
+cli_out_is_terminal(void)
+{
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+struct cli_views_opts
+cli_out_views_opts(void)
+{
+	struct cli_views_opts o = {.width = 80};
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	const char *cs = nl_langinfo(CODESET);
+	struct winsize ws;
+	uint64_t cols;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		o.width = ws.ws_col;
+	else if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
+		o.width = (size_t)cols;
+	/* no-color.org: set and not empty means no colour. */
+	o.color = cli_out_is_terminal() && (nc == NULL || *nc == '\0') &&
+	          (term == NULL || strcmp(term, "dumb") != 0);
+	o.utf8 = cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+	return o;
 }
 
 void

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "cli_views.h"
 
 /* Exit status of ftmonctl (see the man page). */
 enum {
@@ -50,6 +51,12 @@ int cli_out_flush(struct cli_out *o);
  * reply line, borrowed) is copied verbatim when it can be found, since
  * re-encoding would print 2.0 as 2; v (borrowed) is the fallback. */
 int cli_out_json(struct cli_out *o, const char *reply, size_t len, const cJSON *v);
+
+/* How views may draw on this stdout: its terminal's width (else $COLUMNS,
+ * else 80), colour only on a terminal without NO_COLOR or TERM=dumb, UTF-8
+ * when the locale's codeset is. */
+struct cli_views_opts cli_out_views_opts(void);
+bool cli_out_is_terminal(void);
 
 /* Free the buffer; o can be reused after CLI_OUT_INIT. */
 void cli_out_free(struct cli_out *o);

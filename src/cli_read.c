@@ -1,5 +1,5 @@
 /*
- * cli_read: ping, status, jobs, show, metrics, plot, events, alerts, watch.
+ * cli_read: ping, status, jobs, show, metrics, plot, events, alerts.
  */
 #include "config.h"
 
@@ -17,53 +17,6 @@
 #include "cli_views.h"
 #include "proto.h"
 #include "util.h"
-
-/* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
-static int
-cli_read_term_width(void)
-{
-	struct winsize ws;
-	uint64_t cols;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
-		return (int)cols;
-	return 80;
-}
-
-/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org)
- * or TERM is dumb. */
-static bool
-cli_read_use_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (nc != NULL && *nc != '\0')
-		return false;
-	if (term != NULL && strcmp(term, "dumb") == 0)
-		return false;
-	return isatty(STDOUT_FILENO) == 1;
-}
-
-static bool
-cli_read_use_utf8(void)
-{
-	const char *cs = nl_langinfo(CODESET);
-	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
-}
-
-/* How tables may draw on this stdout (cli_views.h). */
-static struct cli_views_opts
-cli_read_opts(void)
-{
-	struct cli_views_opts o = {
-	        .width = (size_t)cli_read_term_width(),
-	        .color = cli_read_use_color(),
-	        .utf8 = cli_read_use_utf8(),
-	};
-	return o;
-}
 
 static int
 cli_read_render_pong(struct cli *c, const struct cli_args *a, const cJSON *r)
@@ -83,7 +36,7 @@ cli_read_ping(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_status(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	struct cli_views_opts o = cli_read_opts();
+	struct cli_views_opts o = cli_out_views_opts();
 
 	cli_views_status(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
@@ -98,7 +51,7 @@ cli_read_status(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_jobs(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	struct cli_views_opts o = cli_read_opts();
+	struct cli_views_opts o = cli_out_views_opts();
 
 	cli_views_jobs(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
@@ -142,7 +95,7 @@ cli_read_show_series(struct cli *c, const char *name, const struct cli_views_opt
 static int
 cli_read_render_show(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	struct cli_views_opts o = cli_read_opts();
+	struct cli_views_opts o = cli_out_views_opts();
 	const char *name = cli_json_str(r, "name");
 	cJSON *series = cli_read_show_series(c, name ? name : a->pos[0], &o);
 
@@ -204,6 +157,41 @@ cli_read_metrics(struct cli *c, struct cli_args *a)
 	                cli_read_render_metrics, a);
 }
 
+/* Columns of the terminal stdout is on, else $COLUMNS, else 80. */
+static int
+cli_read_term_width(void)
+{
+	struct winsize ws;
+	uint64_t cols;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (util_parse_uint(getenv("COLUMNS"), 10000, &cols) == 0 && cols > 0)
+		return (int)cols;
+	return 80;
+}
+
+/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org)
+ * or TERM is dumb. */
+static bool
+cli_read_use_color(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (nc != NULL && *nc != '\0')
+		return false;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+static bool
+cli_read_use_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
 static int
 cli_read_render_plot(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
@@ -242,7 +230,7 @@ cli_read_plot(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_events(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	struct cli_views_opts o = cli_read_opts();
+	struct cli_views_opts o = cli_out_views_opts();
 
 	cli_views_events(r, a->pos[0], c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
@@ -262,7 +250,7 @@ cli_read_events(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_alerts(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	struct cli_views_opts o = cli_read_opts();
+	struct cli_views_opts o = cli_out_views_opts();
 
 	cli_views_alerts(r, a->all, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
@@ -275,89 +263,4 @@ cli_read_alerts(struct cli *c, struct cli_args *a)
 
 	cJSON_AddBoolToObject(args, "all", a->all);
 	return cli_call(c, "alerts", args, cli_read_render_alerts, a);
-}
-
-/* ---- watch ---- */
-
-/*
- * Handle one line of a watch stream.  A protocol reply (it has "ok") is
- * either the daemon refusing, the acknowledgement of the request, or an
- * event wrapped as a result; any other object is an event.  Returns 0 to go
- * on or an exit status.
- */
-static int
-cli_read_watch_line(struct cli *c, const char *text, size_t len)
-{
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	const cJSON *ev = root, *payload;
-	bool ok;
-	int rc = CLI_EXIT_OK;
-
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return cli_fail(CLI_EXIT_UNREACHABLE, "malformed line from the daemon");
-	}
-	if (cli_json_get(root, "ok") != NULL) {
-		cJSON_Delete(root);
-		if (proto_parse_reply(text, len, &root, &ok, &payload) < 0)
-			return cli_fail(CLI_EXIT_UNREACHABLE, "malformed reply from the daemon");
-		if (!ok) {
-			rc = cli_conn_refused(payload);
-			cJSON_Delete(root);
-			return rc;
-		}
-		ev = payload;
-		/* The acknowledgement carries no event: nothing to show. */
-		if (!cJSON_IsObject(ev) ||
-		    (cli_json_get(ev, "event") == NULL && cli_json_get(ev, "type") == NULL)) {
-			cJSON_Delete(root);
-			return CLI_EXIT_OK;
-		}
-	}
-	if (c->out.json && ev != root) {
-		/* An event wrapped as a result: print the result alone. */
-		rc = cli_out_json(&c->out, text, len, ev);
-		cJSON_Delete(root);
-		return rc;
-	}
-	if (c->out.json) {
-		buf_append(&c->out.text, text, len);
-		buf_puts(&c->out.text, "\n");
-	} else {
-		cli_views_watch(ev, util_now(), &c->out.text);
-	}
-	cJSON_Delete(root);
-	return cli_out_flush(&c->out);
-}
-
-int
-cli_read_watch(struct cli *c, struct cli_args *a)
-{
-	cJSON *args = cJSON_CreateObject();
-	char *line;
-	size_t len;
-	int rc;
-
-	cli_conn_catch_signals();
-	if (a->npos > 0)
-		cJSON_AddStringToObject(args, "job", a->pos[0]);
-	line = proto_build_request(1, "watch", args);
-	rc = cli_conn_open(&c->conn, false);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_conn_send(&c->conn, line);
-	free(line);
-	for (bool first = true; rc == CLI_EXIT_OK && !cli_conn_interrupted() && !c->out.stdout_gone;
-	     first = false) {
-		rc = cli_conn_read_line(&c->conn, &len);
-		if (rc == 1 && first && !cli_conn_interrupted())
-			return cli_fail(CLI_EXIT_UNREACHABLE,
-			                "the daemon closed the connection without replying");
-		if (rc == 1)
-			return CLI_EXIT_OK;
-		if (rc != 0)
-			return rc;
-		rc = cli_read_watch_line(c, c->conn.in.data, len);
-		buf_consume(&c->conn.in, len + 1);
-	}
-	return rc;
 }

@@ -251,8 +251,9 @@ cli_views_hooks(const cJSON *r, struct render_table *kv, const struct cli_views_
 	if (!cJSON_IsArray(hooks) || cJSON_GetArraySize(hooks) == 0) {
 		render_table_row(kv);
 		render_table_cell(kv, "deliveries:");
-		render_table_cellf(kv, "%s pending",
-		                   cli_json_fmt(cli_json_get(r, "deliveries_pending"), b, sizeof(b)));
+		render_table_cellf(
+		        kv, "%s pending",
+		        cli_json_fmt(cli_json_get(r, "deliveries_pending"), b, sizeof(b)));
 		return;
 	}
 	cJSON_ArrayForEach (h, hooks) {
@@ -444,8 +445,8 @@ cli_views_eta(const cJSON *job, int64_t now, char *buf, size_t size)
 void
 cli_views_jobs(const cJSON *r, int64_t now, const struct cli_views_opts *o, struct buf *out)
 {
-	static const char *const hdr[] = {"NAME",       "STATUS",     "STEP",   "DONE", "ETA",
-	                                  "TRAIN_LOSS", "VALID_LOSS", "UPDATED"};
+	static const char *const hdr[] = {"NAME", "STATUS",     "STEP",       "DONE",
+	                                  "ETA",  "TRAIN_LOSS", "VALID_LOSS", "UPDATED"};
 	struct render_table *t;
 	const cJSON *job;
 	char b[128];
@@ -461,6 +462,11 @@ cli_views_jobs(const cJSON *r, int64_t now, const struct cli_views_opts *o, stru
 	/* DONE is right-aligned: percentages line up. */
 	render_table_fit(t, o->width, o->utf8);
 	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
+	/* Narrower still: the age, then the validation loss, then the ETA
+	 * go; the name, status and progress stay. */
+	render_table_shrink(t, 7, 0, RENDER_DROP);
+	render_table_shrink(t, 6, 0, RENDER_DROP);
+	render_table_shrink(t, 4, 0, RENDER_DROP);
 	cJSON_ArrayForEach (job, r) {
 		const cJSON *m = cli_json_get(job, "metrics"),
 		            *up = cli_json_get(job, "updated_at");
@@ -560,9 +566,10 @@ cli_views_best(const cJSON *job, struct render_table *kv)
 	}
 	render_table_row(kv);
 	render_table_cell(kv, "best checkpoint:");
-	render_table_cellf(kv, "step %s: %s=%s%s%s%s", cli_json_fmt(cli_json_get(b, "step"), s, sizeof(s)),
-	                   metric ? metric : "?", render_number(value, v, sizeof(v)), id ? " (" : "",
-	                   id ? id : "", id ? ")" : "");
+	render_table_cellf(kv, "step %s: %s=%s%s%s%s",
+	                   cli_json_fmt(cli_json_get(b, "step"), s, sizeof(s)),
+	                   metric ? metric : "?", render_number(value, v, sizeof(v)),
+	                   id ? " (" : "", id ? id : "", id ? ")" : "");
 }
 
 /* Local runs: lines of the metrics file that could not be read. */
@@ -578,7 +585,8 @@ cli_views_bad_lines(const cJSON *job, struct render_table *kv)
 	render_table_cell(kv, "bad lines:");
 	if (n > 0 && cli_json_num(last, "line", &line))
 		render_table_cellf(kv, "%.0f (last: line %.0f: %s)", n, line,
-		                   cli_json_str(last, "reason") ? cli_json_str(last, "reason") : "?");
+		                   cli_json_str(last, "reason") ? cli_json_str(last, "reason")
+		                                                : "?");
 	else
 		render_table_cellf(kv, "%.0f", n);
 }
@@ -624,10 +632,9 @@ cli_views_show_fields(const cJSON *job, int64_t now, const struct cli_views_opts
 		render_table_row(kv);
 		render_table_cell(kv, fields[i].label);
 		if (strcmp(fields[i].key, "status") == 0)
-			cli_views_status_cell(kv, text,
-			                      cli_views_untracked(job) ? NULL
-			                                               : cli_json_str(job, "status"),
-			                      o);
+			cli_views_status_cell(
+			        kv, text,
+			        cli_views_untracked(job) ? NULL : cli_json_str(job, "status"), o);
 		else
 			render_table_cell(kv, text);
 	}
@@ -674,7 +681,9 @@ cli_views_sparkline(const cJSON *points, size_t width, struct buf *out)
 		}
 	}
 	for (size_t c = 0; finite >= 2 && c < cols; c++) {
-		int level = isnan(v[c]) ? -1 : hi > lo ? (int)((v[c] - lo) / (hi - lo) * 7 + 0.5) : 3;
+		int level = isnan(v[c]) ? -1
+		            : hi > lo   ? (int)((v[c] - lo) / (hi - lo) * 7 + 0.5)
+		                        : 3;
 		if (level < 0)
 			buf_puts(out, " ");
 		else /* U+2581 LOWER ONE EIGHTH BLOCK .. U+2588 FULL BLOCK */
@@ -795,8 +804,8 @@ cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now,
 }
 
 void
-cli_views_show(const cJSON *job, const cJSON *series, int64_t now,
-               const struct cli_views_opts *o, struct buf *out)
+cli_views_show(const cJSON *job, const cJSON *series, int64_t now, const struct cli_views_opts *o,
+               struct buf *out)
 {
 	const cJSON *alerts = cli_json_get(job, "alerts");
 
@@ -836,14 +845,16 @@ cli_views_events(const cJSON *r, const char *job, int64_t now, const struct cli_
 		render_table_row(t);
 		if (cJSON_IsNumber(time)) {
 			render_table_cell(t, cli_views_clock(time->valuedouble, now, b, sizeof(b)));
-			render_table_cell(t, cli_views_time(time, now, CLI_VIEWS_REL, b, sizeof(b)));
+			render_table_cell(t,
+			                  cli_views_time(time, now, CLI_VIEWS_REL, b, sizeof(b)));
 		} else {
 			render_table_cell(t, cli_json_fmt(time, b, sizeof(b)));
 			render_table_cell(t, "-");
 		}
 		render_table_cell(t, cli_json_fmt(cli_json_get(ev, "type"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(ev, "level"), b, sizeof(b)));
-		if (o->color && level && (strcmp(level, "error") == 0 || strcmp(level, "warn") == 0))
+		if (o->color && level &&
+		    (strcmp(level, "error") == 0 || strcmp(level, "warn") == 0))
 			render_table_color(t, strcmp(level, "error") == 0 ? 31 : 33);
 		render_table_cell(t, cli_json_str(ev, "message"));
 	}
@@ -871,7 +882,7 @@ cli_views_watch_rest(const cJSON *ev, struct buf *line)
 	cJSON_ArrayForEach (it, ev) {
 		const char *k = it->string ? it->string : "";
 		if (strcmp(k, "time") == 0 || strcmp(k, "event") == 0 || strcmp(k, "type") == 0 ||
-		    strcmp(k, "job") == 0 || strcmp(k, "id") == 0)
+		    strcmp(k, "job") == 0 || strcmp(k, "id") == 0 || cJSON_IsNull(it))
 			continue;
 		if (cJSON_IsObject(it))
 			cli_json_pairs(it, line); /* metrics, alert: flatten */

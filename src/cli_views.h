@@ -32,8 +32,7 @@ struct cli_views_opts {
  * health with the moment it began ("down since 10:42:07Z", "backing off
  * until 10:43:00Z"), last poll, stored jobs, requests, errors, and the last
  * error with its time. */
-void cli_views_status(const cJSON *r, int64_t now, const struct cli_views_opts *o,
-                      struct buf *out);
+void cli_views_status(const cJSON *r, int64_t now, const struct cli_views_opts *o, struct buf *out);
 
 /* `jobs`: one row per job, with its progress (percent of total_steps) and
  * the time it is expected to finish.  A job the daemon no longer polls
@@ -53,8 +52,8 @@ void cli_views_show(const cJSON *job, const cJSON *series, int64_t now,
 
 /* `events` of job (the name the user gave, borrowed, for "no events"):
  * the time on now's day (or the date) and how long ago. */
-void cli_views_events(const cJSON *r, const char *job, int64_t now,
-                      const struct cli_views_opts *o, struct buf *out);
+void cli_views_events(const cJSON *r, const char *job, int64_t now, const struct cli_views_opts *o,
+                      struct buf *out);
 
 /* `alerts`; all says whether resolved alerts were asked for. */
 void cli_views_alerts(const cJSON *r, bool all, int64_t now, const struct cli_views_opts *o,

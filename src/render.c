@@ -441,6 +441,9 @@ render_wrap_part(const char *s, size_t width, const char **next)
 	return brk;
 }
 
+/* The width of a column left out (RENDER_DROP). */
+#define RENDER_DROPPED SIZE_MAX
+
 /* One physical line: the cells' texts (already cut) with the widths. */
 static void
 render_table_emit(const struct render_table *t, const char *const *texts, const int *colors,
@@ -449,15 +452,20 @@ render_table_emit(const struct render_table *t, const char *const *texts, const 
 	size_t last = 0;
 
 	/* Trailing empty cells print nothing, so no line ends in blanks. */
+	bool first = true;
+
 	for (size_t c = 0; c < t->ncols; c++)
-		if (texts[c] != NULL && texts[c][0] != '\0')
+		if (texts[c] != NULL && texts[c][0] != '\0' && widths[c] != RENDER_DROPPED)
 			last = c + 1;
 	for (size_t c = 0; c < last; c++) {
 		const char *s = texts[c] ? texts[c] : "";
 		size_t w = render_width(s), pad = widths[c] > w ? widths[c] - w : 0;
 
-		if (c > 0)
+		if (widths[c] == RENDER_DROPPED)
+			continue;
+		if (!first)
 			buf_puts(out, "  ");
+		first = false;
 		if (t->align[c] == RENDER_RIGHT)
 			buf_printf(out, "%*s", (int)pad, "");
 		if (colors && colors[c])
@@ -482,7 +490,7 @@ render_table_line(const struct render_table *t, char *const *cells, const int *c
 	for (size_t c = 0; c < t->ncols; c++) {
 		const char *s = cells[c] ? cells[c] : "";
 		int how = render_table_how(t, c);
-		if (render_width(s) <= widths[c] || how < 0)
+		if (render_width(s) <= widths[c] || how < 0 || how == RENDER_DROP)
 			texts[c] = xstrdup(s);
 		else if (how == RENDER_CUT_MIDDLE)
 			texts[c] = render_cut_middle(s, widths[c], t->utf8);
@@ -544,6 +552,11 @@ render_table_widths(const struct render_table *t, size_t *widths)
 		size_t c = t->shrink[i].col, min = t->shrink[i].min;
 		size_t give;
 
+		if (t->shrink[i].how == RENDER_DROP) {
+			total -= widths[c] + 2;
+			widths[c] = RENDER_DROPPED;
+			continue;
+		}
 		/* Headers are never cut: they say what the column is. */
 		if (t->headers != NULL && render_width(t->headers[c]) > min)
 			min = render_width(t->headers[c]);

@@ -90,13 +90,15 @@ void render_table_color(struct render_table *t, int code);
  * render_table_shrink names a column that may give up room down to min
  * columns, in the order they are tried.  A CUT_MIDDLE cell keeps its start
  * and end (names), CUT_END its start (messages), WRAP goes on over as many
- * lines as it needs, broken at spaces, with the other cells blank there.
+ * lines as it needs, broken at spaces, with the other cells blank there;
+ * a DROP column is left out whole (min is ignored).
  * Columns never named keep their width (the status column is never cut);
  * when the table cannot fit even so, it is printed wider than width. */
 enum render_shrink {
 	RENDER_CUT_MIDDLE,
 	RENDER_CUT_END,
 	RENDER_WRAP,
+	RENDER_DROP,
 };
 void render_table_fit(struct render_table *t, size_t width, bool utf8);
 void render_table_shrink(struct render_table *t, size_t col, size_t min, enum render_shrink how);
