@@ -116,8 +116,12 @@ cli_board_fields(struct cli_board_job *j, const cJSON *o)
 	cJSON_ArrayForEach (it, m) {
 		if (it->string == NULL)
 			continue;
-		cJSON_DeleteItemFromObjectCaseSensitive(j->metrics, it->string);
-		cJSON_AddItemToObject(j->metrics, it->string, cJSON_Duplicate(it, false));
+		/* In place: the losses keep their order from draw to draw. */
+		if (cJSON_GetObjectItemCaseSensitive(j->metrics, it->string) != NULL)
+			cJSON_ReplaceItemInObjectCaseSensitive(j->metrics, it->string,
+			                                       cJSON_Duplicate(it, false));
+		else
+			cJSON_AddItemToObject(j->metrics, it->string, cJSON_Duplicate(it, false));
 	}
 }
 
@@ -344,11 +348,10 @@ cli_board_render(const struct cli_board *b, int64_t now, const struct cli_views_
 		if (render_width(b->jobs[i].name) > namew)
 			namew = render_width(b->jobs[i].name);
 	}
-	/* Names get what the progress needs left over, but at least 12. */
-	if (namew > width / 3 && width / 3 >= 12)
-		namew = width / 3;
-	else if (namew > 12 && namew > width / 3)
-		namew = 12;
+	/* Names get what the progress (about 44 columns: bar, steps, rate,
+	 * ETA) leaves, but at least 12. */
+	if (namew > 12 && namew + 48 > width)
+		namew = width > 60 ? width - 48 : 12;
 	util_format_rfc3339(b->updated ? b->updated : now, clock, sizeof(clock));
 	buf_printf(out, "ftmon watch: %zu running job%s%s%s, updated %s\n", running,
 	           running == 1 ? "" : "s", b->only ? " of " : "", b->only ? b->only : "",

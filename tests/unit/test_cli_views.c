@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "cli_board.h"
 #include "cli_series.h"
 #include "cli_views.h"
 #include "tap.h"
@@ -766,6 +767,71 @@ test_status_fields(void)
 	buf_free(&out);
 }
 
+/* The watch board: seeded from jobs, folded stream lines, drawn to fit. */
+static void
+test_board(void)
+{
+	struct buf out = BUF_INIT;
+	struct cli_board *b = cli_board_new(NULL);
+	cJSON *jobs = test_json("[{'name': 'openai/ftjob-abc123', 'status': 'running', 'step': 100,"
+	                        "  'total_steps': 400, 'metrics': {'train_loss': 0.5}},"
+	                        " {'name': 'lab/done', 'status': 'succeeded', 'step': 5,"
+	                        "  'total_steps': 5, 'metrics': {}}]");
+	cJSON *alerts = test_json("[{'id': 1, 'job': 'openai/ftjob-abc123', 'state': 'firing'}]");
+	const char *const lines[] = {
+	        "{'event': 'points', 'time': 1764600000, 'job': 'openai/ftjob-abc123',"
+	        " 'status': 'running', 'step': 120, 'total_steps': 400, 'points': 2,"
+	        " 'metrics': {'train_loss': 0.4, 'valid_loss': 0.45, 'acc': 0.9}}",
+	        "{'event': 'points', 'time': 1764600010, 'job': 'openai/ftjob-abc123',"
+	        " 'status': 'running', 'step': 200, 'total_steps': 400, 'points': 2,"
+	        " 'metrics': {'train_loss': 0.3}}",
+	        "{'event': 'points', 'time': 1764600010, 'job': 'push/run-9', 'status': 'running',"
+	        " 'step': 7, 'total_steps': null, 'estimated_finish': 1764600600, 'points': 1,"
+	        " 'metrics': {'loss': null}}",
+	        "{'event': 'alert.fired', 'time': 1764600010, 'job': 'push/run-9', 'id': 5,"
+	        " 'level': 'warning', 'message': 'loss is NaN', 'data': {'rule': 'nan'}}",
+	};
+	struct cli_views_opts o = {.width = 100};
+
+	cli_board_seed(b, jobs, alerts);
+	ok(cli_board_apply(b, test_json(lines[0]), 1000), "a points line changes the board");
+	cli_board_apply(b, test_json(lines[1]), 11000);
+	cli_board_apply(b, test_json(lines[2]), 11000);
+	cli_board_apply(b, test_json(lines[3]), 11000);
+	ok(!cli_board_apply(b, test_json("{'ok': true}"), 12000),
+	   "a line without event: no change");
+	is_int(cli_board_render(b, NOW + 10, &o, &out), 5,
+	       "five lines: header, two jobs, gap, event");
+	test_golden(
+	        &out,
+	        "ftmon watch: 2 running jobs, updated 14:40:10Z\n"
+	        "* openai/ftjob-abc123  [########--------] 200/400  8 steps/s  ETA 25s  ! 1 alert  "
+	        "train_loss=0.3 v~\n"
+	        "* push/run-9           step 7  ETA 9m 50s  ! 1 alert  loss=nan\n"
+	        "\n"
+	        "2025-12-01T14:40:10Z alert.fired push/run-9 level=warning \"loss is NaN\" "
+	        "rule=nan\n",
+	        "board: progress, rate from the stream, ETA from the estimate or the rate, "
+	        "alerts, losses cut to fit 99 columns; the finished job is left out");
+	o.width = 60;
+	cli_board_render(b, NOW + 10, &o, &out);
+	test_golden(&out,
+	            "ftmon watch: 2 running jobs, updated 14:40:10Z\n"
+	            "* opena~abc123  [########--------] 200/400  8 steps/s  ETA~\n"
+	            "* push/run-9    step 7  ETA 9m 50s  ! 1 alert  loss=nan\n"
+	            "\n"
+	            "2025-12-01T14:40:10Z alert.fired push/run-9 level=warning ~\n",
+	            "board at 60: the name is cut, every line fits");
+	cli_board_free(b);
+	b = cli_board_new("push/run-9");
+	cli_board_seed(b, jobs, NULL);
+	ok(!cli_board_apply(b, test_json(lines[0]), 1000), "a one-job board ignores other jobs");
+	cli_board_free(b);
+	cJSON_Delete(jobs);
+	cJSON_Delete(alerts);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -782,5 +848,6 @@ main(void)
 	test_widths();
 	test_show_fit();
 	test_status_fields();
+	test_board();
 	return tap_done();
 }
