@@ -138,6 +138,7 @@ cli_conn_refused(const cJSON *err)
 {
 	struct buf lines = BUF_INIT;
 
+	cli_out_refused(err);
 	cli_views_refusal(err, &lines);
 	cli_fail_lines(CLI_EXIT_REFUSED, lines.data);
 	buf_free(&lines);

@@ -18,6 +18,10 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* What the last error said, for cli_out_json_error. */
+static char cli_out_last[1024];
+static cJSON *cli_out_last_refusal;
+
 int
 cli_fail(int status, const char *fmt, ...)
 {
@@ -28,6 +32,8 @@ cli_fail(int status, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	render_sanitize(line);
+	if (cli_out_last[0] == '\0')
+		memcpy(cli_out_last, line, sizeof(line));
 	fflush(stdout);
 	fprintf(stderr, "ftmonctl: %s\n", line);
 	return status;
@@ -77,6 +83,41 @@ cli_out_json(struct cli_out *o, const char *reply, size_t len, const cJSON *v)
 	buf_puts(&o->text, "\n");
 	cJSON_free(text);
 	return cli_out_flush(o);
+}
+
+void
+cli_out_refused(const cJSON *err)
+{
+	if (cli_out_last_refusal == NULL && cJSON_IsObject(err))
+		cli_out_last_refusal = cJSON_Duplicate(err, true);
+}
+
+void
+cli_out_json_error(struct cli_out *o, int status)
+{
+	cJSON *doc = cJSON_CreateObject(), *err;
+	char *text;
+
+	cJSON_AddBoolToObject(doc, "ok", false);
+	if (cli_out_last_refusal != NULL) {
+		cJSON_AddItemToObject(doc, "error", cli_out_last_refusal);
+		cli_out_last_refusal = NULL;
+	} else {
+		err = cJSON_AddObjectToObject(doc, "error");
+		cJSON_AddStringToObject(err, "code",
+		                        status == CLI_EXIT_USAGE         ? "usage"
+		                        : status == CLI_EXIT_UNREACHABLE ? "unreachable"
+		                                                         : "failed");
+		cJSON_AddStringToObject(err, "message", cli_out_last);
+	}
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	buf_reset(&o->text);
+	if (text != NULL) {
+		buf_printf(&o->text, "%s\n", text);
+		cJSON_free(text);
+	}
+	cli_out_flush(o);
 }
 
 bool

@@ -38,6 +38,14 @@ struct cli_out {
  * callers can write `return cli_fail(...)`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Under --json an error is also a document on stdout: {"ok": false,
+ * "error": {...}} with the daemon's own error object when it refused
+ * (cli_out_refused keeps a copy of err, borrowed), else {"code": "usage" |
+ * "unreachable" | "failed", "message": the last cli_fail line}.  Written
+ * by cli_out_json_error for status (not 0). */
+void cli_out_refused(const cJSON *err);
+void cli_out_json_error(struct cli_out *o, int status);
+
 /* cli_fail for each line of text (a NUL-terminated, '\n'-separated block,
  * not modified); returns status. */
 int cli_fail_lines(int status, const char *text);

@@ -177,6 +177,49 @@ cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = res;
 }
 
+/* Whether name is one of values (a JSON array of strings). */
+static bool
+cmds_in_list(const cJSON *values, const char *name)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach (v, values)
+		if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
+			return true;
+	return false;
+}
+
+/* When name is neither a known nor a stored source (what "source") or
+ * status (what "status"): the message listing the ones there are
+ * (malloc'd); else NULL. */
+static char *
+cmds_jobs_unknown(struct cmds *c, const char *what, const char *name)
+{
+	static const char *const statuses[] = {"validating_files", "queued", "running",  "paused",
+	                                       "succeeded",        "failed", "cancelled"};
+	bool source = strcmp(what, "source") == 0;
+	size_t n = source ? c->host.ops->source_count(c->host.data) : ARRAY_SIZE(statuses);
+	char *list, *msg = NULL;
+	cJSON *known;
+	int rc;
+
+	if (name == NULL || (known = store_query_job_values(c->host.store, what, &rc)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *v =
+		        source ? c->host.ops->source_at(c->host.data, i)->name : statuses[i];
+		if (!cmds_in_list(known, v))
+			cJSON_AddItemToArray(known, cJSON_CreateString(v));
+	}
+	if (!cmds_in_list(known, name)) {
+		list = cJSON_PrintUnformatted(known);
+		msg = xasprintf("no %s named '%s'; known: %s", what, name, list ? list : "[]");
+		cJSON_free(list);
+	}
+	cJSON_Delete(known);
+	return msg;
+}
+
 static void
 cmds_jobs(struct cmds_ctx *ctx, struct cmds_reply *r)
 {
@@ -192,6 +235,17 @@ cmds_jobs(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = store_query_jobs(ctx->c->host.store, &f, &rc);
 	if (r->result == NULL)
 		cmds_fail_store(r, ctx->c, rc);
+	else if (cJSON_GetArraySize(r->result) == 0) {
+		/* An empty answer to a typo would read as "no jobs". */
+		char *msg = cmds_jobs_unknown(ctx->c, "source", f.source);
+		if (msg == NULL)
+			msg = cmds_jobs_unknown(ctx->c, "status", f.status);
+		if (msg != NULL) {
+			cJSON_Delete(r->result);
+			r->result = NULL;
+			cmds_fail(r, PROTO_E_NOT_FOUND, msg);
+		}
+	}
 }
 
 static void

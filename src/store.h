@@ -163,6 +163,9 @@ cJSON *store_query_events_by_id(struct store *st, const int64_t *ids, size_t n, 
 /* What a watch line says of a job: {"job", "status", "step",
  * "total_steps", "estimated_finish", "tracked"}; -ENOENT when gone. */
 cJSON *store_query_job_brief(struct store *st, int64_t job_id, int *rc);
+/* The distinct values of jobs.source or jobs.status (column is "source"
+ * or "status"; anything else is -EINVAL), sorted, as a JSON array. */
+cJSON *store_query_job_values(struct store *st, const char *column, int *rc);
 /* Delete a job and every row that belongs to it (points, latest metrics,
  * events and their deliveries, checkpoints, alerts, and any table added
  * later that references jobs with ON DELETE CASCADE).  Needs an open

@@ -130,7 +130,7 @@ store_query_jobs(struct store *st, const struct store_jobs_filter *f, int *rc)
 {
 	sqlite3_stmt *s = store_query_prepare(
 	        st,
-	        "SELECT " STORE_JOB_COLUMNS " FROM jobs j"
+	        "SELECT " STORE_JOB_COLUMNS ", j.estimated_finish AS estimated_finish FROM jobs j"
 	        " WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.source = ?2)"
 	        " AND (?3 OR j.finished_at IS NULL OR j.status NOT IN"
 	        " ('succeeded','failed','cancelled') OR j.updated_at >= ?4)"
@@ -585,4 +585,30 @@ store_query_job_brief(struct store *st, int64_t job_id, int *rc)
 		cJSON_ReplaceItemInObject(job, "tracked",
 		                          cJSON_CreateBool(tracked->valuedouble != 0));
 	return job;
+}
+
+cJSON *
+store_query_job_values(struct store *st, const char *column, int *rc)
+{
+	const char *sql;
+	sqlite3_stmt *s;
+	cJSON *rows, *out, *row;
+
+	if (strcmp(column, "source") == 0)
+		sql = "SELECT DISTINCT source AS v FROM jobs ORDER BY 1";
+	else if (strcmp(column, "status") == 0)
+		sql = "SELECT DISTINCT status AS v FROM jobs ORDER BY 1";
+	else {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	if ((s = store_query_prepare(st, sql, rc)) == NULL || *rc < 0)
+		return NULL;
+	if ((rows = store_query_rows(st, s, rc)) == NULL)
+		return NULL;
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach (row, rows)
+		cJSON_AddItemToArray(out, cJSON_Duplicate(cJSON_GetObjectItem(row, "v"), true));
+	cJSON_Delete(rows);
+	return out;
 }

@@ -609,6 +609,20 @@ test_jobs(struct test_cli *cli)
 	       PROTO_E_INVALID_ARGUMENT, "source must be a string");
 	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'all':'yes'}}"),
 	       PROTO_E_INVALID_ARGUMENT, "all must be a boolean");
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'source':'nope'}}"), PROTO_E_NOT_FOUND,
+	       "jobs of an unknown source is an error, not an empty list");
+	ok(strstr(R.message, "'nope'") && strstr(R.message, "\"alpha\"") &&
+	           strstr(R.message, "\"beta\""),
+	   "listing the known sources: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'status':'bogus'}}"), PROTO_E_NOT_FOUND,
+	       "jobs of an unknown status is an error");
+	ok(strstr(R.message, "\"running\"") && strstr(R.message, "\"paused\""),
+	   "listing the known statuses: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'status':'paused'}}"), "ok",
+	       "a known status without jobs is an empty list");
+	is_int(cJSON_GetArraySize(R.payload), 0, "empty");
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'source':'alpha','status':'bogus'}}"),
+	       PROTO_E_NOT_FOUND, "a known source with an unknown status is an error too");
 }
 
 static void
