@@ -461,12 +461,14 @@ cli_views_jobs(const cJSON *r, int64_t now, const struct cli_views_opts *o, stru
 		render_table_align(t, i, i == 4 ? RENDER_LEFT : RENDER_RIGHT);
 	/* DONE is right-aligned: percentages line up. */
 	render_table_fit(t, o->width, o->utf8);
-	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
-	/* Narrower still: the age, then the validation loss, then the ETA
-	 * go; the name, status and progress stay. */
+	/* Too wide: the age and the validation loss go first, then the name
+	 * is cut down to 20 (it is what people grep for and type), then the
+	 * ETA goes and the name is cut further; never the status. */
 	render_table_shrink(t, 7, 0, RENDER_DROP);
 	render_table_shrink(t, 6, 0, RENDER_DROP);
+	render_table_shrink(t, 0, 20, RENDER_CUT_MIDDLE);
 	render_table_shrink(t, 4, 0, RENDER_DROP);
+	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (job, r) {
 		const cJSON *m = cli_json_get(job, "metrics"),
 		            *up = cli_json_get(job, "updated_at");
@@ -631,12 +633,10 @@ cli_views_show_fields(const cJSON *job, int64_t now, const struct cli_views_opts
 			continue;
 		render_table_row(kv);
 		render_table_cell(kv, fields[i].label);
-		if (strcmp(fields[i].key, "status") == 0)
-			cli_views_status_cell(
-			        kv, text,
-			        cli_views_untracked(job) ? NULL : cli_json_str(job, "status"), o);
-		else
-			render_table_cell(kv, text);
+		render_table_cell(kv, text);
+		/* Coloured, but no dot: "status: running" stays greppable. */
+		if (strcmp(fields[i].key, "status") == 0 && o->color && !cli_views_untracked(job))
+			render_table_color(kv, cli_views_status_color(cli_json_str(job, "status")));
 	}
 	if (err != NULL && !cJSON_IsNull(err)) {
 		/* OpenAI reports {code, message, param}; show the message. */

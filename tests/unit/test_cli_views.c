@@ -604,19 +604,19 @@ test_widths(void)
 
 	cli_views_jobs(r, NOW, &o, &out);
 	test_golden(&out,
-	            "NAME        STATUS        STEP  DONE  ETA     TRAIN_LOSS\n"
-	            "open~vwxyz  running    120/300   40%  in 20m      0.4321\n"
-	            "lab/r2      succeeded    50/50  100%  -                -\n",
-	            "jobs at 60: the name gives way down to 10, the age and validation loss go; "
-	            "the status never");
+	            "NAME                  STATUS        STEP  DONE  TRAIN_LOSS\n"
+	            "openai/ft~qrstuvwxyz  running    120/300   40%      0.4321\n"
+	            "lab/r2                succeeded    50/50  100%           -\n",
+	            "jobs at 60: the age and validation loss go, the name is cut to 20, "
+	            "then the ETA goes; the status never");
 	o.width = 80;
 	cli_views_jobs(r, NOW, &o, &out);
 	test_golden(
 	        &out,
-	        "NAME           STATUS        STEP  DONE  ETA     TRAIN_LOSS  VALID_LOSS  UPDATED\n"
-	        "openai~uvwxyz  running    120/300   40%  in 20m      0.4321      0.5123  12s ago\n"
-	        "lab/r2         succeeded    50/50  100%  -                -           -  2d ago\n",
-	        "jobs at 80: cut to fit exactly");
+	        "NAME                                STATUS        STEP  DONE  ETA     TRAIN_LOSS\n"
+	        "openai/ftjob-012~jklmnopqrstuvwxyz  running    120/300   40%  in 20m      0.4321\n"
+	        "lab/r2                              succeeded    50/50  100%  -                -\n",
+	        "jobs at 80: the age and validation loss go, then the name is cut to fit exactly");
 	o.width = 200;
 	o.utf8 = true;
 	cli_views_jobs(r, NOW, &o, &out);
@@ -767,6 +767,16 @@ test_status_fields(void)
 	buf_free(&out);
 }
 
+static bool
+test_apply(struct cli_board *b, const char *line, uint64_t ms)
+{
+	cJSON *ev = test_json(line);
+	bool changed = cli_board_apply(b, ev, ms);
+
+	cJSON_Delete(ev);
+	return changed;
+}
+
 /* The watch board: seeded from jobs, folded stream lines, drawn to fit. */
 static void
 test_board(void)
@@ -794,12 +804,11 @@ test_board(void)
 	struct cli_views_opts o = {.width = 100};
 
 	cli_board_seed(b, jobs, alerts);
-	ok(cli_board_apply(b, test_json(lines[0]), 1000), "a points line changes the board");
-	cli_board_apply(b, test_json(lines[1]), 11000);
-	cli_board_apply(b, test_json(lines[2]), 11000);
-	cli_board_apply(b, test_json(lines[3]), 11000);
-	ok(!cli_board_apply(b, test_json("{'ok': true}"), 12000),
-	   "a line without event: no change");
+	ok(test_apply(b, lines[0], 1000), "a points line changes the board");
+	test_apply(b, lines[1], 11000);
+	test_apply(b, lines[2], 11000);
+	test_apply(b, lines[3], 11000);
+	ok(!test_apply(b, "{'ok': true}", 12000), "a line without event: no change");
 	is_int(cli_board_render(b, NOW + 10, &o, &out), 5,
 	       "five lines: header, two jobs, gap, event");
 	test_golden(
@@ -825,7 +834,7 @@ test_board(void)
 	cli_board_free(b);
 	b = cli_board_new("push/run-9");
 	cli_board_seed(b, jobs, NULL);
-	ok(!cli_board_apply(b, test_json(lines[0]), 1000), "a one-job board ignores other jobs");
+	ok(!test_apply(b, lines[0], 1000), "a one-job board ignores other jobs");
 	cli_board_free(b);
 	cJSON_Delete(jobs);
 	cJSON_Delete(alerts);
