@@ -461,12 +461,12 @@ cli_views_jobs(const cJSON *r, int64_t now, const struct cli_views_opts *o, stru
 		render_table_align(t, i, i == 4 ? RENDER_LEFT : RENDER_RIGHT);
 	/* DONE is right-aligned: percentages line up. */
 	render_table_fit(t, o->width, o->utf8);
-	/* Too wide: the age and the validation loss go first, then the name
-	 * is cut down to 20 (it is what people grep for and type), then the
-	 * ETA goes and the name is cut further; never the status. */
+	/* Too wide: the age, the validation loss and the ETA go first; the
+	 * name is cut only then (it is what people grep for and type: an
+	 * OpenAI job's full name, 37 columns, still fits 80); never the
+	 * status. */
 	render_table_shrink(t, 7, 0, RENDER_DROP);
 	render_table_shrink(t, 6, 0, RENDER_DROP);
-	render_table_shrink(t, 0, 20, RENDER_CUT_MIDDLE);
 	render_table_shrink(t, 4, 0, RENDER_DROP);
 	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (job, r) {

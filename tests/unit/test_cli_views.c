@@ -604,19 +604,30 @@ test_widths(void)
 
 	cli_views_jobs(r, NOW, &o, &out);
 	test_golden(&out,
-	            "NAME                  STATUS        STEP  DONE  TRAIN_LOSS\n"
-	            "openai/ft~qrstuvwxyz  running    120/300   40%      0.4321\n"
-	            "lab/r2                succeeded    50/50  100%           -\n",
-	            "jobs at 60: the age and validation loss go, the name is cut to 20, "
-	            "then the ETA goes; the status never");
+	            "NAME                    STATUS        STEP  DONE  TRAIN_LOSS\n"
+	            "openai/ftj~pqrstuvwxyz  running    120/300   40%      0.4321\n"
+	            "lab/r2                  succeeded    50/50  100%           -\n",
+	            "jobs at 60: the age, validation loss and ETA go, then the name is cut; "
+	            "the status never");
 	o.width = 80;
 	cli_views_jobs(r, NOW, &o, &out);
 	test_golden(
 	        &out,
-	        "NAME                                STATUS        STEP  DONE  ETA     TRAIN_LOSS\n"
-	        "openai/ftjob-012~jklmnopqrstuvwxyz  running    120/300   40%  in 20m      0.4321\n"
-	        "lab/r2                              succeeded    50/50  100%  -                -\n",
-	        "jobs at 80: the age and validation loss go, then the name is cut to fit exactly");
+	        "NAME                                        STATUS        STEP  DONE  TRAIN_LOSS\n"
+	        "openai/ftjob-0123456~fghijklmnopqrstuvwxyz  running    120/300   40%      0.4321\n"
+	        "lab/r2                                      succeeded    50/50  100%           -\n",
+	        "jobs at 80: the optional columns go before the name is cut to fit exactly");
+	{
+		cJSON *real = test_json("[{'name': 'openai/ftjob-abcdefghijklmnopqrstuvwx',"
+		                        " 'status': 'running', 'step': 1, 'total_steps': 300,"
+		                        " 'metrics': {'train_loss': 2.5}, 'tracked': true}]");
+		o.width = 80;
+		cli_views_jobs(real, NOW, &o, &out);
+		ok(strstr(out.data, "openai/ftjob-abcdefghijklmnopqrstuvwx  running") != NULL,
+		   "jobs at 80: an OpenAI job's full name (37 columns) is not cut");
+		buf_reset(&out);
+		cJSON_Delete(real);
+	}
 	o.width = 200;
 	o.utf8 = true;
 	cli_views_jobs(r, NOW, &o, &out);
