@@ -119,7 +119,9 @@ MODULES = {
     "control": mod("control", PURE_SYS | UV, PURE_ONLY),
     # admin: who may mutate, from a peer's credentials (control.h).
     "admin": mod("control", PURE_SYS | UV, ["control", "pure"]),
-    "cmds": mod("control", PURE_SYS | UV, ["control", "source", "store", "admin", "pure"]),
+    "cmds": mod("control", PURE_SYS | UV, ["control", "source", "store", "admin", "watch", "pure"]),
+    # watch: the socket's watch streams, a commit observer on ingest.
+    "watch": mod("control", PURE_SYS, ["control", "ingest", "store", "clock", "pure"]),
     # top: the daemon wires everything; main() only sees the daemon.
     "daemon": mod("top", ANY_SYS),
     "ftmond": mod("top", PURE_SYS | UV | CURL, ["daemon", "pure"]),

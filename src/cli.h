@@ -29,6 +29,7 @@ struct cli {
  * metrics is owned (cli_cmds_run frees it). */
 struct cli_args {
 	bool all, csv;
+	bool force; /* forget --force */
 	const char *status, *source;
 	const char **metrics;
 	size_t nmetrics;

@@ -12,6 +12,7 @@
 #include "cli_plot.h"
 #include "cli_read.h"
 #include "cli_report.h"
+#include "cli_watch.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -39,6 +40,7 @@ enum {
 	CLI_CMDS_OPT_HEIGHT,
 	CLI_CMDS_OPT_LIMIT,
 	CLI_CMDS_OPT_LOG,
+	CLI_CMDS_OPT_FORCE,
 };
 
 #define CLI_CMDS_SYN_METRICS "JOB [-m METRIC]... [--since STEP] [--until STEP] [--points N] [--csv]"
@@ -73,6 +75,10 @@ static const struct option cli_cmds_opts_report[] = {
 };
 static const struct option cli_cmds_opts_events[] = {
         {"limit", required_argument, NULL, CLI_CMDS_OPT_LIMIT},
+        {NULL, 0, NULL, 0},
+};
+static const struct option cli_cmds_opts_forget[] = {
+        {"force", no_argument, NULL, CLI_CMDS_OPT_FORCE},
         {NULL, 0, NULL, 0},
 };
 static const struct option cli_cmds_opts_alerts[] = {
@@ -187,6 +193,17 @@ static const struct cli_cmd cli_cmds_table[] = {
          "Stop polling JOB.  Its stored points stay in the database.  Needs root\n"
          "or the admin group.\n",
          cli_cmds_opts_none, 1, 1, cli_mutate_untrack},
+        {"forget", "JOB [--force]", "remove a job and everything stored about it",
+         "Delete JOB from the database: its points, events, checkpoints, alerts\n"
+         "and deliveries, in one transaction.  A job that is still running and\n"
+         "tracked is refused: untrack it first, or give --force, which untracks\n"
+         "it and then forgets it.  A source that discovers jobs (openai with\n"
+         "discovery) finds a job its API still lists again, as a new job.\n"
+         "Needs root or the admin group.\n"
+         "\n"
+         "Options:\n"
+         "  --force  forget a running tracked job too\n",
+         cli_cmds_opts_forget, 1, 1, cli_mutate_forget},
         {"poll", "[JOB]", "poll one job, or all, now",
          "Poll JOB now, or every source when no job is given, instead of waiting\n"
          "for the next poll interval.  Needs root or the admin group.\n",
@@ -211,7 +228,7 @@ static const struct cli_cmd cli_cmds_table[] = {
          "Print one line per new event or metric point, of JOB or of every job,\n"
          "until the daemon closes the connection or Ctrl-C.  With --json each\n"
          "line is one JSON object.\n",
-         cli_cmds_opts_none, 0, 1, cli_read_watch},
+         cli_cmds_opts_none, 0, 1, cli_watch_run},
 };
 
 void
@@ -331,6 +348,9 @@ cli_cmds_opt_apply(struct cli *c, const struct cli_cmd *cmd, int opt, const char
 		return true;
 	case 'o':
 		a->output = val;
+		return true;
+	case CLI_CMDS_OPT_FORCE:
+		a->force = true;
 		return true;
 	case CLI_CMDS_OPT_STATUS:
 	case CLI_CMDS_OPT_SOURCE:

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,10 +123,27 @@ cli_conn_read_line(struct cli_conn *c, size_t *len)
 }
 
 int
+cli_conn_wait(struct cli_conn *c, int timeout_ms)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	int n;
+
+	if (c->in.len > 0 && memchr(c->in.data, '\n', c->in.len) != NULL)
+		return 1;
+	n = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+	if (n < 0 && errno == EINTR)
+		return cli_conn_signalled ? -1 : 0;
+	if (n < 0)
+		return 1; /* let the read report it */
+	return n > 0;
+}
+
+int
 cli_conn_refused(const cJSON *err)
 {
 	struct buf lines = BUF_INIT;
 
+	cli_out_refused(err);
 	cli_views_refusal(err, &lines);
 	cli_fail_lines(CLI_EXIT_REFUSED, lines.data);
 	buf_free(&lines);

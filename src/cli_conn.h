@@ -46,6 +46,10 @@ int cli_conn_send(struct cli_conn *c, const char *line);
  * cli_conn_catch_signals() caught a signal, or an exit status (> 1). */
 int cli_conn_read_line(struct cli_conn *c, size_t *len);
 
+/* Wait up to timeout_ms for a line to read: 1 when c->in holds one or
+ * the socket is readable, 0 at the time-out, -1 after a caught signal. */
+int cli_conn_wait(struct cli_conn *c, int timeout_ms);
+
 /* Send request cmd with args (owned by this call from now on, NULL for
  * none) on a new connection and read its reply.  Returns 0 with *root (the
  * caller deletes it) and *result borrowed from it, and the raw line in

@@ -1,5 +1,5 @@
 /*
- * cli_mutate: ack, track, untrack, poll, reload and log.
+ * cli_mutate: ack, track, untrack, forget, poll, reload and log.
  */
 #include "config.h"
 
@@ -102,6 +102,24 @@ cli_mutate_untrack(struct cli *c, struct cli_args *a)
 
 	cJSON_AddStringToObject(args, "job", a->pos[0]);
 	return cli_call(c, "untrack", args, cli_mutate_confirm_untrack, a);
+}
+
+static int
+cli_mutate_confirm_forget(struct cli *c, const struct cli_args *a, const cJSON *r)
+{
+	return cli_mutate_say(
+	        c, xasprintf("forgot %s and all its rows", cli_mutate_result_job(r, a->pos[0])));
+}
+
+int
+cli_mutate_forget(struct cli *c, struct cli_args *a)
+{
+	cJSON *args = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(args, "job", a->pos[0]);
+	if (a->force)
+		cJSON_AddBoolToObject(args, "force", true);
+	return cli_call(c, "forget", args, cli_mutate_confirm_forget, a);
 }
 
 static int

@@ -1,6 +1,6 @@
 /*
  * cli_mutate: the handlers of ftmonctl's commands that change something
- * (ack, track, untrack, poll, reload, log).  Each checks its operands,
+ * (ack, track, untrack, forget, poll, reload, log).  Each checks its operands,
  * sends one request and prints one confirmation line.  Each returns an
  * exit status; c and a are the caller's.
  */
@@ -12,6 +12,7 @@
 int cli_mutate_ack(struct cli *c, struct cli_args *a);
 int cli_mutate_track(struct cli *c, struct cli_args *a);
 int cli_mutate_untrack(struct cli *c, struct cli_args *a);
+int cli_mutate_forget(struct cli *c, struct cli_args *a);
 int cli_mutate_poll(struct cli *c, struct cli_args *a);
 int cli_mutate_reload(struct cli *c, struct cli_args *a);
 int cli_mutate_log(struct cli *c, struct cli_args *a);

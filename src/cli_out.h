@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "cli_views.h"
 
 /* Exit status of ftmonctl (see the man page). */
 enum {
@@ -37,6 +38,14 @@ struct cli_out {
  * callers can write `return cli_fail(...)`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Under --json an error is also a document on stdout: {"ok": false,
+ * "error": {...}} with the daemon's own error object when it refused
+ * (cli_out_refused keeps a copy of err, borrowed), else {"code": "usage" |
+ * "unreachable" | "failed", "message": the last cli_fail line}.  Written
+ * by cli_out_json_error for status (not 0). */
+void cli_out_refused(const cJSON *err);
+void cli_out_json_error(struct cli_out *o, int status);
+
 /* cli_fail for each line of text (a NUL-terminated, '\n'-separated block,
  * not modified); returns status. */
 int cli_fail_lines(int status, const char *text);
@@ -50,6 +59,12 @@ int cli_out_flush(struct cli_out *o);
  * reply line, borrowed) is copied verbatim when it can be found, since
  * re-encoding would print 2.0 as 2; v (borrowed) is the fallback. */
 int cli_out_json(struct cli_out *o, const char *reply, size_t len, const cJSON *v);
+
+/* How views may draw on this stdout: its terminal's width (else $COLUMNS,
+ * else 80), colour only on a terminal without NO_COLOR or TERM=dumb, UTF-8
+ * when the locale's codeset is. */
+struct cli_views_opts cli_out_views_opts(void);
+bool cli_out_is_terminal(void);
 
 /* Free the buffer; o can be reused after CLI_OUT_INIT. */
 void cli_out_free(struct cli_out *o);

@@ -1,5 +1,5 @@
 /*
- * cli_read: ping, status, jobs, show, events, alerts, watch.
+ * cli_read: ping, status, jobs, show, events, alerts.
  */
 #include "config.h"
 
@@ -32,7 +32,9 @@ cli_read_ping(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_status(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_status(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_out_views_opts();
+
+	cli_views_status(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -45,7 +47,9 @@ cli_read_status(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_jobs(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_jobs(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_out_views_opts();
+
+	cli_views_jobs(r, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -62,10 +66,37 @@ cli_read_jobs(struct cli *c, struct cli_args *a)
 	return cli_call(c, "jobs", args, cli_read_render_jobs, a);
 }
 
+/* The job's curves for its sparklines: a second, small request (a few
+ * dozen points per metric); without them `show` still shows the rest. */
+static cJSON *
+cli_read_show_series(struct cli *c, const char *name, const struct cli_views_opts *o)
+{
+	struct cli_conn conn = CLI_CONN_INIT;
+	cJSON *args, *root = NULL, *series = NULL;
+	const cJSON *result;
+
+	if (!o->utf8)
+		return NULL;
+	conn.socket = c->conn.socket;
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "job", name);
+	cJSON_AddNumberToObject(args, "points", 48);
+	if (cli_conn_call(&conn, "metrics", args, true, &root, &result) == CLI_EXIT_OK)
+		series = cJSON_Duplicate(result, true);
+	cJSON_Delete(root);
+	cli_conn_close(&conn);
+	return series;
+}
+
 static int
 cli_read_render_show(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_show(r, c->now, &c->out.text);
+	struct cli_views_opts o = cli_out_views_opts();
+	const char *name = cli_json_str(r, "name");
+	cJSON *series = cli_read_show_series(c, name ? name : a->pos[0], &o);
+
+	cli_views_show(r, series, c->now, &o, &c->out.text);
+	cJSON_Delete(series);
 	return CLI_EXIT_OK;
 }
 
@@ -83,7 +114,9 @@ cli_read_show(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_events(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_events(r, a->pos[0], &c->out.text);
+	struct cli_views_opts o = cli_out_views_opts();
+
+	cli_views_events(r, a->pos[0], c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -101,7 +134,9 @@ cli_read_events(struct cli *c, struct cli_args *a)
 static int
 cli_read_render_alerts(struct cli *c, const struct cli_args *a, const cJSON *r)
 {
-	cli_views_alerts(r, a->all, c->now, &c->out.text);
+	struct cli_views_opts o = cli_out_views_opts();
+
+	cli_views_alerts(r, a->all, c->now, &o, &c->out.text);
 	return CLI_EXIT_OK;
 }
 
@@ -112,89 +147,4 @@ cli_read_alerts(struct cli *c, struct cli_args *a)
 
 	cJSON_AddBoolToObject(args, "all", a->all);
 	return cli_call(c, "alerts", args, cli_read_render_alerts, a);
-}
-
-/* ---- watch ---- */
-
-/*
- * Handle one line of a watch stream.  A protocol reply (it has "ok") is
- * either the daemon refusing, the acknowledgement of the request, or an
- * event wrapped as a result; any other object is an event.  Returns 0 to go
- * on or an exit status.
- */
-static int
-cli_read_watch_line(struct cli *c, const char *text, size_t len)
-{
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	const cJSON *ev = root, *payload;
-	bool ok;
-	int rc = CLI_EXIT_OK;
-
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return cli_fail(CLI_EXIT_UNREACHABLE, "malformed line from the daemon");
-	}
-	if (cli_json_get(root, "ok") != NULL) {
-		cJSON_Delete(root);
-		if (proto_parse_reply(text, len, &root, &ok, &payload) < 0)
-			return cli_fail(CLI_EXIT_UNREACHABLE, "malformed reply from the daemon");
-		if (!ok) {
-			rc = cli_conn_refused(payload);
-			cJSON_Delete(root);
-			return rc;
-		}
-		ev = payload;
-		/* The acknowledgement carries no event: nothing to show. */
-		if (!cJSON_IsObject(ev) ||
-		    (cli_json_get(ev, "event") == NULL && cli_json_get(ev, "type") == NULL)) {
-			cJSON_Delete(root);
-			return CLI_EXIT_OK;
-		}
-	}
-	if (c->out.json && ev != root) {
-		/* An event wrapped as a result: print the result alone. */
-		rc = cli_out_json(&c->out, text, len, ev);
-		cJSON_Delete(root);
-		return rc;
-	}
-	if (c->out.json) {
-		buf_append(&c->out.text, text, len);
-		buf_puts(&c->out.text, "\n");
-	} else {
-		cli_views_watch(ev, util_now(), &c->out.text);
-	}
-	cJSON_Delete(root);
-	return cli_out_flush(&c->out);
-}
-
-int
-cli_read_watch(struct cli *c, struct cli_args *a)
-{
-	cJSON *args = cJSON_CreateObject();
-	char *line;
-	size_t len;
-	int rc;
-
-	cli_conn_catch_signals();
-	if (a->npos > 0)
-		cJSON_AddStringToObject(args, "job", a->pos[0]);
-	line = proto_build_request(1, "watch", args);
-	rc = cli_conn_open(&c->conn, false);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_conn_send(&c->conn, line);
-	free(line);
-	for (bool first = true; rc == CLI_EXIT_OK && !cli_conn_interrupted() && !c->out.stdout_gone;
-	     first = false) {
-		rc = cli_conn_read_line(&c->conn, &len);
-		if (rc == 1 && first && !cli_conn_interrupted())
-			return cli_fail(CLI_EXIT_UNREACHABLE,
-			                "the daemon closed the connection without replying");
-		if (rc == 1)
-			return CLI_EXIT_OK;
-		if (rc != 0)
-			return rc;
-		rc = cli_read_watch_line(c, c->conn.in.data, len);
-		buf_consume(&c->conn.in, len + 1);
-	}
-	return rc;
 }

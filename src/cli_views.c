@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,48 @@ cli_views_untracked(const cJSON *job)
 	return cJSON_IsFalse(v) || (cJSON_IsNumber(v) && v->valuedouble == 0);
 }
 
+static const struct cli_views_opts cli_views_plain = {0};
+
+static const struct cli_views_opts *
+cli_views_o(const struct cli_views_opts *o)
+{
+	return o ? o : &cli_views_plain;
+}
+
+static bool
+cli_views_final(const char *status)
+{
+	return status && (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+	                  strcmp(status, "cancelled") == 0);
+}
+
+/* Green for going well, red for broken, yellow for waiting or stopped. */
+static int
+cli_views_status_color(const char *status)
+{
+	if (status == NULL)
+		return 0;
+	if (strcmp(status, "running") == 0 || strcmp(status, "succeeded") == 0 ||
+	    strcmp(status, "ok") == 0)
+		return 32;
+	if (strcmp(status, "failed") == 0 || strcmp(status, "down") == 0 ||
+	    strcmp(status, "unauthorized") == 0 || strcmp(status, "error") == 0)
+		return 31;
+	if (strcmp(status, "idle") == 0 || strcmp(status, "inactive") == 0)
+		return 0;
+	return 33;
+}
+
+/* A status or health cell: "● running" (the dot with utf8), coloured. */
+static void
+cli_views_status_cell(struct render_table *t, const char *text, const char *status,
+                      const struct cli_views_opts *o)
+{
+	render_table_cellf(t, "%s%s", o->utf8 ? "\u25cf " : "", text);
+	if (o->color)
+		render_table_color(t, cli_views_status_color(status));
+}
+
 /* ---- status ---- */
 
 /* "ok", "down since 10:42:07Z", "backing off until 10:43:00Z", ... */
@@ -104,8 +147,24 @@ cli_views_last_error(struct render_table *t, const cJSON *s, int64_t now)
 		render_table_cell(t, msg);
 }
 
+/* "openai", or "jsonl (3 files)" when the source says how many it follows. */
 static void
-cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
+cli_views_source_type(struct render_table *t, const cJSON *s)
+{
+	char b[64];
+	double files;
+
+	if (cli_json_num(s, "files", &files))
+		render_table_cellf(t, "%s (%.0f file%s)",
+		                   cli_json_fmt(cli_json_get(s, "type"), b, sizeof(b)), files,
+		                   files == 1 ? "" : "s");
+	else
+		render_table_cell(t, cli_json_fmt(cli_json_get(s, "type"), b, sizeof(b)));
+}
+
+static void
+cli_views_sources(const cJSON *sources, int64_t now, const struct cli_views_opts *o,
+                  struct buf *out)
 {
 	static const char *const hdr[] = {"SOURCE", "TYPE",     "HEALTH", "LAST POLL",
 	                                  "JOBS",   "REQUESTS", "ERRORS", "LAST ERROR"};
@@ -115,12 +174,16 @@ cli_views_sources(const cJSON *sources, int64_t now, struct buf *out)
 
 	for (size_t i = 4; i <= 6; i++)
 		render_table_align(t, i, RENDER_RIGHT);
+	render_table_fit(t, o->width, o->utf8);
+	render_table_shrink(t, 7, 20, RENDER_WRAP);
+	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (s, sources) {
 		const cJSON *last = cli_json_get(s, "last_poll");
 		render_table_row(t);
 		render_table_cell(t, cli_json_fmt(cli_json_get(s, "name"), b, sizeof(b)));
-		render_table_cell(t, cli_json_fmt(cli_json_get(s, "type"), b, sizeof(b)));
-		render_table_cell(t, cli_views_health(s, now, b, sizeof(b)));
+		cli_views_source_type(t, s);
+		cli_views_status_cell(t, cli_views_health(s, now, b, sizeof(b)),
+		                      cli_json_str(s, "health"), o);
 		render_table_cell(t, cJSON_IsNumber(last) ? cli_views_time(last, now, CLI_VIEWS_REL,
 		                                                           b, sizeof(b))
 		                                          : "never");
@@ -175,15 +238,114 @@ cli_views_job_counts(const cJSON *jobs, struct buf *counts)
 		buf_puts(counts, "none");
 }
 
+/* One "hooks:" row per hook (contract: name, type, pending, failed,
+ * delivered, last_error); without the list, the pending count alone. */
+static void
+cli_views_hooks(const cJSON *r, struct render_table *kv, const struct cli_views_opts *o)
+{
+	const cJSON *hooks = cli_json_get(r, "hooks"), *h;
+	char b[128], p[32], f[32], d[32];
+	bool first = true;
+	double failed = 0;
+
+	if (!cJSON_IsArray(hooks) || cJSON_GetArraySize(hooks) == 0) {
+		render_table_row(kv);
+		render_table_cell(kv, "deliveries:");
+		render_table_cellf(
+		        kv, "%s pending",
+		        cli_json_fmt(cli_json_get(r, "deliveries_pending"), b, sizeof(b)));
+		return;
+	}
+	cJSON_ArrayForEach (h, hooks) {
+		const char *err = cli_json_str(h, "last_error");
+		render_table_row(kv);
+		render_table_cell(kv, first ? "hooks:" : "");
+		first = false;
+		render_table_cellf(kv, "%s (%s): %s pending, %s failed, %s delivered%s%s",
+		                   cli_json_fmt(cli_json_get(h, "name"), b, sizeof(b)),
+		                   cli_json_str(h, "type") ? cli_json_str(h, "type") : "-",
+		                   cli_json_fmt(cli_json_get(h, "pending"), p, sizeof(p)),
+		                   cli_json_fmt(cli_json_get(h, "failed"), f, sizeof(f)),
+		                   cli_json_fmt(cli_json_get(h, "delivered"), d, sizeof(d)),
+		                   err ? "; last error: " : "", err ? err : "");
+		if (o->color && cli_json_num(h, "failed", &failed) && failed > 0)
+			render_table_color(kv, 31);
+	}
+}
+
+/* "2 cut (openai: Step 512 page ...)" when a source's event walk was cut
+ * short (its page limit): the points behind the cut are missing. */
+static void
+cli_views_walks(const cJSON *sources, struct render_table *kv)
+{
+	const cJSON *s;
+	double n, total = 0;
+	const char *last = NULL;
+
+	cJSON_ArrayForEach (s, sources) {
+		if (cli_json_num(cli_json_get(s, "counters"), "walks_cut", &n) && n > 0) {
+			total += n;
+			if (cli_json_str(s, "last_walk_cut"))
+				last = cli_json_str(s, "last_walk_cut");
+		}
+	}
+	if (total == 0)
+		return;
+	render_table_row(kv);
+	render_table_cell(kv, "walks cut:");
+	render_table_cellf(kv, "%.0f%s%s", total, last ? ", last: " : "", last ? last : "");
+}
+
+/* Firing alerts: the rules engine's {"alerts": {"firing": N}}, else the
+ * older top-level count. */
+static void
+cli_views_status_alerts(const cJSON *r, struct render_table *kv, const struct cli_views_opts *o)
+{
+	const cJSON *n = cli_json_get(cli_json_get(r, "alerts"), "firing");
+	char b[32];
+
+	if (!cJSON_IsNumber(n))
+		n = cli_json_get(r, "alerts_firing");
+	render_table_row(kv);
+	render_table_cell(kv, "alerts:");
+	render_table_cellf(kv, "%s firing", cli_json_fmt(n, b, sizeof(b)));
+	if (o->color && cJSON_IsNumber(n) && n->valuedouble > 0)
+		render_table_color(kv, 31);
+}
+
+static void
+cli_views_status_db(const cJSON *r, struct render_table *kv)
+{
+	const cJSON *db = cli_json_get(r, "database");
+	char b[128], b2[64];
+	double d;
+
+	render_table_row(kv);
+	render_table_cell(kv, "database:");
+	if (cli_json_num(db, "size_bytes", &d) && d >= 0)
+		render_table_cellf(kv, "%s (%s)",
+		                   cli_json_fmt(cli_json_get(db, "path"), b, sizeof(b)),
+		                   render_bytes((uint64_t)d, b2, sizeof(b2)));
+	else
+		render_table_cell(kv, cli_json_fmt(cli_json_get(db, "path"), b, sizeof(b)));
+	if (cli_json_str(db, "error") != NULL) {
+		render_table_row(kv);
+		render_table_cell(kv, "database error:");
+		render_table_cell(kv, cli_json_str(db, "error"));
+	}
+}
+
 void
-cli_views_status(const cJSON *r, int64_t now, struct buf *out)
+cli_views_status(const cJSON *r, int64_t now, const struct cli_views_opts *o, struct buf *out)
 {
 	struct render_table *kv = render_table_new(2, NULL);
-	const cJSON *db = cli_json_get(r, "database");
 	struct buf counts = BUF_INIT;
 	char b[128], b2[64];
 	double d;
 
+	o = cli_views_o(o);
+	render_table_fit(kv, o->width, o->utf8);
+	render_table_shrink(kv, 1, 20, RENDER_WRAP);
 	render_table_cell(kv, "daemon:");
 	render_table_cellf(kv, "ftmond %s, pid %s",
 	                   cli_json_fmt(cli_json_get(r, "version"), b, sizeof(b)),
@@ -197,30 +359,20 @@ cli_views_status(const cJSON *r, int64_t now, struct buf *out)
 	render_table_cell(kv, "config:");
 	render_table_cell(kv, cli_json_fmt(cli_json_get(r, "config"), b, sizeof(b)));
 	cli_views_config_errors(r, kv);
-	render_table_row(kv);
-	render_table_cell(kv, "database:");
-	if (cli_json_num(db, "size_bytes", &d) && d >= 0)
-		render_table_cellf(kv, "%s (%s)",
-		                   cli_json_fmt(cli_json_get(db, "path"), b, sizeof(b)),
-		                   render_bytes((uint64_t)d, b2, sizeof(b2)));
-	else
-		render_table_cell(kv, cli_json_fmt(cli_json_get(db, "path"), b, sizeof(b)));
+	cli_views_status_db(r, kv);
 	cli_views_job_counts(cli_json_get(r, "jobs"), &counts);
+	if (cli_json_num(r, "untracked", &d) && d > 0)
+		buf_printf(&counts, " (and %.0f untracked)", d);
 	render_table_row(kv);
 	render_table_cell(kv, "jobs:");
 	render_table_cell(kv, counts.data);
-	render_table_row(kv);
-	render_table_cell(kv, "alerts:");
-	render_table_cellf(kv, "%s firing",
-	                   cli_json_fmt(cli_json_get(r, "alerts_firing"), b, sizeof(b)));
-	render_table_row(kv);
-	render_table_cell(kv, "deliveries:");
-	render_table_cellf(kv, "%s pending",
-	                   cli_json_fmt(cli_json_get(r, "deliveries_pending"), b, sizeof(b)));
+	cli_views_status_alerts(r, kv, o);
+	cli_views_hooks(r, kv, o);
+	cli_views_walks(cli_json_get(r, "sources"), kv);
 	render_table_print(kv, out);
 	render_table_free(kv);
 	buf_free(&counts);
-	cli_views_sources(cli_json_get(r, "sources"), now, out);
+	cli_views_sources(cli_json_get(r, "sources"), now, o, out);
 }
 
 /* ---- jobs and show ---- */
@@ -264,29 +416,70 @@ cli_views_metric(const cJSON *metrics, const char *name, char *buf, size_t size)
 	return render_number(v->valuedouble, buf, size);
 }
 
-void
-cli_views_jobs(const cJSON *r, int64_t now, struct buf *out)
+/* "40%" of total_steps, or "-". */
+static const char *
+cli_views_progress(const cJSON *job, char *buf, size_t size)
 {
-	static const char *const hdr[] = {"NAME",       "STATUS",     "STEP",
-	                                  "TRAIN_LOSS", "VALID_LOSS", "UPDATED"};
+	double step, total;
+
+	if (!cli_json_num(job, "step", &step) || !cli_json_num(job, "total_steps", &total) ||
+	    total <= 0)
+		return "-";
+	snprintf(buf, size, "%.0f%%", floor(100 * (step > total ? total : step) / total));
+	return buf;
+}
+
+/* "in 20m" while a polled, unfinished job has a finish ahead; else "-"
+ * (an estimate nobody updates, or one that has passed, says nothing). */
+static const char *
+cli_views_eta(const cJSON *job, int64_t now, char *buf, size_t size)
+{
+	double t;
+
+	if (cli_views_untracked(job) || cli_views_final(cli_json_str(job, "status")) ||
+	    !cli_json_num(job, "estimated_finish", &t) || (int64_t)t <= now)
+		return "-";
+	return render_reltime((int64_t)t, now, buf, size);
+}
+
+void
+cli_views_jobs(const cJSON *r, int64_t now, const struct cli_views_opts *o, struct buf *out)
+{
+	static const char *const hdr[] = {"NAME", "STATUS",     "STEP",       "DONE",
+	                                  "ETA",  "TRAIN_LOSS", "VALID_LOSS", "UPDATED"};
 	struct render_table *t;
 	const cJSON *job;
 	char b[128];
 
+	o = cli_views_o(o);
 	if (cJSON_GetArraySize(r) == 0) {
 		buf_puts(out, "no jobs\n");
 		return;
 	}
-	t = render_table_new(6, hdr);
-	for (size_t i = 2; i <= 4; i++)
-		render_table_align(t, i, RENDER_RIGHT);
+	t = render_table_new(8, hdr);
+	for (size_t i = 2; i <= 6; i++)
+		render_table_align(t, i, i == 4 ? RENDER_LEFT : RENDER_RIGHT);
+	/* DONE is right-aligned: percentages line up. */
+	render_table_fit(t, o->width, o->utf8);
+	/* Too wide: the age, the validation loss and the ETA go first; the
+	 * name is cut only then (it is what people grep for and type: an
+	 * OpenAI job's full name, 37 columns, still fits 80); never the
+	 * status. */
+	render_table_shrink(t, 7, 0, RENDER_DROP);
+	render_table_shrink(t, 6, 0, RENDER_DROP);
+	render_table_shrink(t, 4, 0, RENDER_DROP);
+	render_table_shrink(t, 0, 10, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (job, r) {
 		const cJSON *m = cli_json_get(job, "metrics"),
 		            *up = cli_json_get(job, "updated_at");
 		render_table_row(t);
 		render_table_cell(t, cli_json_fmt(cli_json_get(job, "name"), b, sizeof(b)));
-		render_table_cell(t, cli_views_status_word(job, b, sizeof(b)));
+		cli_views_status_cell(t, cli_views_status_word(job, b, sizeof(b)),
+		                      cli_views_untracked(job) ? NULL : cli_json_str(job, "status"),
+		                      o);
 		render_table_cell(t, cli_views_step(job, b, sizeof(b)));
+		render_table_cell(t, cli_views_progress(job, b, sizeof(b)));
+		render_table_cell(t, cli_views_eta(job, now, b, sizeof(b)));
 		render_table_cell(t, cli_views_metric(m, "train_loss", b, sizeof(b)));
 		render_table_cell(t, cli_views_metric(m, "valid_loss", b, sizeof(b)));
 		/* Untracked, the age would keep growing as if the job were
@@ -318,7 +511,10 @@ cli_views_show_value(const cJSON *job, const char *key, bool time, int64_t now, 
 	/* "finished: -" says nothing; "created: -" says it is unknown. */
 	if (!cJSON_IsNumber(v) && strcmp(key, "created_at") != 0)
 		return NULL;
-	if (untracked && strcmp(key, "estimated_finish") == 0)
+	/* A finished job's estimate is history that reads as a promise. */
+	if (strcmp(key, "estimated_finish") == 0 &&
+	    (untracked || cli_views_final(cli_json_str(job, "status")) ||
+	     cJSON_IsNumber(cli_json_get(job, "finished_at"))))
 		return NULL;
 	if (untracked && strcmp(key, "updated_at") == 0) {
 		util_format_rfc3339((int64_t)v->valuedouble, abs, sizeof(abs));
@@ -329,8 +525,77 @@ cli_views_show_value(const cJSON *job, const char *key, bool time, int64_t now, 
 }
 
 /* The "key: value" block at the top of `show`. */
+/* The checkpoint with the lowest full_valid_loss, else valid_loss. */
+static const cJSON *
+cli_views_best_of(const cJSON *cps, const char **metric, double *value)
+{
+	static const char *const keys[] = {"full_valid_loss", "valid_loss"};
+	const cJSON *cp, *best = NULL;
+	double v;
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys) && best == NULL; k++) {
+		cJSON_ArrayForEach (cp, cps) {
+			if (cli_json_num(cli_json_get(cp, "metrics"), keys[k], &v) && !isnan(v) &&
+			    (best == NULL || v < *value)) {
+				best = cp;
+				*value = v;
+				*metric = keys[k];
+			}
+		}
+	}
+	return best;
+}
+
+/* "step 100: full_valid_loss=0.55 (ftckpt-1)": the rules engine's
+ * best_checkpoint when the daemon has one, else the lowest loss among the
+ * checkpoints. */
 static void
-cli_views_show_fields(const cJSON *job, int64_t now, struct buf *out)
+cli_views_best(const cJSON *job, struct render_table *kv)
+{
+	const cJSON *b = cli_json_get(job, "best_checkpoint");
+	const char *metric = NULL, *id;
+	char s[32], v[32];
+	double value = 0;
+
+	if (cJSON_IsObject(b)) {
+		metric = cli_json_str(b, "metric");
+		id = cli_json_str(b, "checkpoint");
+		cli_json_num(b, "value", &value);
+	} else if ((b = cli_views_best_of(cli_json_get(job, "checkpoints"), &metric, &value))) {
+		id = cli_json_str(b, "id");
+	} else {
+		return;
+	}
+	render_table_row(kv);
+	render_table_cell(kv, "best checkpoint:");
+	render_table_cellf(kv, "step %s: %s=%s%s%s%s",
+	                   cli_json_fmt(cli_json_get(b, "step"), s, sizeof(s)),
+	                   metric ? metric : "?", render_number(value, v, sizeof(v)),
+	                   id ? " (" : "", id ? id : "", id ? ")" : "");
+}
+
+/* Local runs: lines of the metrics file that could not be read. */
+static void
+cli_views_bad_lines(const cJSON *job, struct render_table *kv)
+{
+	const cJSON *last = cli_json_get(job, "last_bad_line");
+	double n, line;
+
+	if (!cli_json_num(job, "bad_lines", &n))
+		return;
+	render_table_row(kv);
+	render_table_cell(kv, "bad lines:");
+	if (n > 0 && cli_json_num(last, "line", &line))
+		render_table_cellf(kv, "%.0f (last: line %.0f: %s)", n, line,
+		                   cli_json_str(last, "reason") ? cli_json_str(last, "reason")
+		                                                : "?");
+	else
+		render_table_cellf(kv, "%.0f", n);
+}
+
+static void
+cli_views_show_fields(const cJSON *job, int64_t now, const struct cli_views_opts *o,
+                      struct buf *out)
 {
 	static const struct {
 		const char *key, *label;
@@ -352,6 +617,9 @@ cli_views_show_fields(const cJSON *job, int64_t now, struct buf *out)
 	const cJSON *err = cli_json_get(job, "error");
 	char b[512];
 
+	render_table_fit(kv, o->width, o->utf8);
+	render_table_shrink(kv, 1, 20, RENDER_WRAP);
+
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		const char *text;
 		if (strcmp(fields[i].key, "model") == 0) {
@@ -366,6 +634,9 @@ cli_views_show_fields(const cJSON *job, int64_t now, struct buf *out)
 		render_table_row(kv);
 		render_table_cell(kv, fields[i].label);
 		render_table_cell(kv, text);
+		/* Coloured, but no dot: "status: running" stays greppable. */
+		if (strcmp(fields[i].key, "status") == 0 && o->color && !cli_views_untracked(job))
+			render_table_color(kv, cli_views_status_color(cli_json_str(job, "status")));
 	}
 	if (err != NULL && !cJSON_IsNull(err)) {
 		/* OpenAI reports {code, message, param}; show the message. */
@@ -374,19 +645,64 @@ cli_views_show_fields(const cJSON *job, int64_t now, struct buf *out)
 		render_table_cell(kv, "error:");
 		render_table_cell(kv, msg ? msg : cli_json_fmt(err, b, sizeof(b)));
 	}
+	cli_views_best(job, kv);
+	cli_views_bad_lines(job, kv);
 	render_table_print(kv, out);
 	render_table_free(kv);
 }
 
-static void
-cli_views_show_metrics(const cJSON *metrics, struct buf *out)
+void
+cli_views_sparkline(const cJSON *points, size_t width, struct buf *out)
 {
-	struct render_table *t = render_table_new(2, NULL);
+	int n = cJSON_GetArraySize(points);
+	double *v, lo = INFINITY, hi = -INFINITY;
+	size_t cols, finite = 0;
+
+	if (n < 2 || width == 0)
+		return;
+	cols = (size_t)n < width ? (size_t)n : width;
+	v = xcalloc(cols, sizeof(*v));
+	/* Bucket means: the line shows the trend, the plot the detail. */
+	for (size_t c = 0; c < cols; c++) {
+		size_t from = c * (size_t)n / cols, to = (c + 1) * (size_t)n / cols, k = 0;
+		double sum = 0;
+		for (size_t i = from; i < to; i++) {
+			const cJSON *y = cJSON_GetArrayItem(cJSON_GetArrayItem(points, (int)i), 1);
+			if (cJSON_IsNumber(y) && isfinite(y->valuedouble)) {
+				sum += y->valuedouble;
+				k++;
+			}
+		}
+		v[c] = k ? sum / (double)k : NAN;
+		if (k) {
+			finite++;
+			lo = v[c] < lo ? v[c] : lo;
+			hi = v[c] > hi ? v[c] : hi;
+		}
+	}
+	for (size_t c = 0; finite >= 2 && c < cols; c++) {
+		int level = isnan(v[c]) ? -1
+		            : hi > lo   ? (int)((v[c] - lo) / (hi - lo) * 7 + 0.5)
+		                        : 3;
+		if (level < 0)
+			buf_puts(out, " ");
+		else /* U+2581 LOWER ONE EIGHTH BLOCK .. U+2588 FULL BLOCK */
+			buf_printf(out, "\xe2\x96%c", (char)(0x81 + level));
+	}
+	free(v);
+}
+
+static void
+cli_views_show_metrics(const cJSON *metrics, const cJSON *series, const struct cli_views_opts *o,
+                       struct buf *out)
+{
+	struct render_table *t = render_table_new(3, NULL);
 	const cJSON *it;
 	char b[64];
 
 	render_table_align(t, 1, RENDER_RIGHT);
 	cJSON_ArrayForEach (it, metrics) {
+		struct buf spark = BUF_INIT;
 		render_table_row(t);
 		render_table_cellf(t, "  %s", it->string ? it->string : "?");
 		if (cJSON_IsNumber(it))
@@ -394,6 +710,10 @@ cli_views_show_metrics(const cJSON *metrics, struct buf *out)
 		else
 			render_table_cell(t, cJSON_IsNull(it) ? "nan"
 			                                      : cli_json_fmt(it, b, sizeof(b)));
+		if (o->utf8 && it->string)
+			cli_views_sparkline(cli_json_get(series, it->string), 24, &spark);
+		render_table_cell(t, spark.data);
+		buf_free(&spark);
 	}
 	if (render_table_rows(t) > 0) {
 		buf_puts(out, "\nlatest metrics:\n");
@@ -403,9 +723,10 @@ cli_views_show_metrics(const cJSON *metrics, struct buf *out)
 }
 
 static void
-cli_views_show_checkpoints(const cJSON *cps, int64_t now, struct buf *out)
+cli_views_show_checkpoints(const cJSON *cps, int64_t now, const struct cli_views_opts *o,
+                           struct buf *out)
 {
-	static const char *const hdr[] = {"STEP", "CREATED", "METRICS", "MODEL"};
+	static const char *const hdr[] = {"STEP", "CREATED", "MODEL", "METRICS"};
 	struct render_table *t;
 	const cJSON *cp;
 	char b[512];
@@ -414,6 +735,9 @@ cli_views_show_checkpoints(const cJSON *cps, int64_t now, struct buf *out)
 		return;
 	t = render_table_new(4, hdr);
 	render_table_align(t, 0, RENDER_RIGHT);
+	render_table_fit(t, o->width, o->utf8);
+	render_table_shrink(t, 3, 20, RENDER_WRAP);
+	render_table_shrink(t, 2, 16, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (cp, cps) {
 		struct buf m = BUF_INIT;
 		cli_json_pairs(cli_json_get(cp, "metrics"), &m);
@@ -421,8 +745,8 @@ cli_views_show_checkpoints(const cJSON *cps, int64_t now, struct buf *out)
 		render_table_cell(t, cli_json_fmt(cli_json_get(cp, "step"), b, sizeof(b)));
 		render_table_cell(t, cli_views_time(cli_json_get(cp, "created_at"), now,
 		                                    CLI_VIEWS_REL, b, sizeof(b)));
-		render_table_cell(t, m.len ? m.data : "-");
 		render_table_cell(t, cli_json_fmt(cli_json_get(cp, "model"), b, sizeof(b)));
+		render_table_cell(t, m.len ? m.data : "-");
 		buf_free(&m);
 	}
 	buf_puts(out, "\ncheckpoints:\n");
@@ -433,7 +757,8 @@ cli_views_show_checkpoints(const cJSON *cps, int64_t now, struct buf *out)
 /* The alerts table, shared by `alerts` and `show` (which leaves out the
  * JOB column: it is the job being shown). */
 static void
-cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now, struct buf *out)
+cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now,
+                       const struct cli_views_opts *o, struct buf *out)
 {
 	static const char *const hdr[] = {"ID",    "JOB",  "RULE",  "METRIC", "STATE",
 	                                  "VALUE", "STEP", "FIRED", "ACKED",  "MESSAGE"};
@@ -450,6 +775,10 @@ cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now, struct b
 	render_table_align(t, 0, RENDER_RIGHT);
 	render_table_align(t, with_job ? 5 : 4, RENDER_RIGHT);
 	render_table_align(t, with_job ? 6 : 5, RENDER_RIGHT);
+	render_table_fit(t, o->width, o->utf8);
+	render_table_shrink(t, n - 1, 20, RENDER_WRAP);
+	if (with_job)
+		render_table_shrink(t, 1, 12, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (al, alerts) {
 		const cJSON *v = cli_json_get(al, "value");
 		render_table_row(t);
@@ -459,6 +788,9 @@ cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now, struct b
 		render_table_cell(t, cli_json_fmt(cli_json_get(al, "rule"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(al, "metric"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(al, "state"), b, sizeof(b)));
+		if (o->color && cli_json_str(al, "state") &&
+		    strcmp(cli_json_str(al, "state"), "firing") == 0)
+			render_table_color(t, 31);
 		render_table_cell(t, cJSON_IsNumber(v) ? render_number(v->valuedouble, b, sizeof(b))
 		                                       : cli_json_fmt(v, b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(al, "step"), b, sizeof(b)));
@@ -472,40 +804,58 @@ cli_views_alerts_table(const cJSON *alerts, bool with_job, int64_t now, struct b
 }
 
 void
-cli_views_show(const cJSON *job, int64_t now, struct buf *out)
+cli_views_show(const cJSON *job, const cJSON *series, int64_t now, const struct cli_views_opts *o,
+               struct buf *out)
 {
 	const cJSON *alerts = cli_json_get(job, "alerts");
 
-	cli_views_show_fields(job, now, out);
-	cli_views_show_metrics(cli_json_get(job, "metrics"), out);
-	cli_views_show_checkpoints(cli_json_get(job, "checkpoints"), now, out);
+	o = cli_views_o(o);
+	cli_views_show_fields(job, now, o, out);
+	cli_views_show_metrics(cli_json_get(job, "metrics"), series, o, out);
+	cli_views_show_checkpoints(cli_json_get(job, "checkpoints"), now, o, out);
 	if (cJSON_GetArraySize(alerts) > 0) {
 		buf_puts(out, "\nalerts:\n");
-		cli_views_alerts_table(alerts, false, now, out);
+		cli_views_alerts_table(alerts, false, now, o, out);
 	}
 }
 
 /* ---- events, alerts, watch ---- */
 
 void
-cli_views_events(const cJSON *r, const char *job, struct buf *out)
+cli_views_events(const cJSON *r, const char *job, int64_t now, const struct cli_views_opts *o,
+                 struct buf *out)
 {
-	static const char *const hdr[] = {"TIME", "TYPE", "LEVEL", "MESSAGE"};
+	static const char *const hdr[] = {"TIME", "AGE", "TYPE", "LEVEL", "MESSAGE"};
 	struct render_table *t;
 	const cJSON *ev;
 	char b[256];
 
+	o = cli_views_o(o);
 	if (cJSON_GetArraySize(r) == 0) {
 		buf_printf(out, "no events for %s\n", job);
 		return;
 	}
-	t = render_table_new(4, hdr);
+	t = render_table_new(5, hdr);
+	render_table_align(t, 1, RENDER_RIGHT);
+	render_table_fit(t, o->width, o->utf8);
+	render_table_shrink(t, 4, 20, RENDER_WRAP);
 	cJSON_ArrayForEach (ev, r) {
+		const cJSON *time = cli_json_get(ev, "time");
+		const char *level = cli_json_str(ev, "level");
 		render_table_row(t);
-		render_table_cell(t, cli_views_time(cli_json_get(ev, "time"), 0, CLI_VIEWS_ABS, b,
-		                                    sizeof(b)));
+		if (cJSON_IsNumber(time)) {
+			render_table_cell(t, cli_views_clock(time->valuedouble, now, b, sizeof(b)));
+			render_table_cell(t,
+			                  cli_views_time(time, now, CLI_VIEWS_REL, b, sizeof(b)));
+		} else {
+			render_table_cell(t, cli_json_fmt(time, b, sizeof(b)));
+			render_table_cell(t, "-");
+		}
 		render_table_cell(t, cli_json_fmt(cli_json_get(ev, "type"), b, sizeof(b)));
 		render_table_cell(t, cli_json_fmt(cli_json_get(ev, "level"), b, sizeof(b)));
+		if (o->color && level &&
+		    (strcmp(level, "error") == 0 || strcmp(level, "warn") == 0))
+			render_table_color(t, strcmp(level, "error") == 0 ? 31 : 33);
 		render_table_cell(t, cli_json_str(ev, "message"));
 	}
 	render_table_print(t, out);
@@ -513,12 +863,13 @@ cli_views_events(const cJSON *r, const char *job, struct buf *out)
 }
 
 void
-cli_views_alerts(const cJSON *r, bool all, int64_t now, struct buf *out)
+cli_views_alerts(const cJSON *r, bool all, int64_t now, const struct cli_views_opts *o,
+                 struct buf *out)
 {
 	if (cJSON_GetArraySize(r) == 0)
 		buf_puts(out, all ? "no alerts\n" : "no firing alerts\n");
 	else
-		cli_views_alerts_table(r, true, now, out);
+		cli_views_alerts_table(r, true, now, cli_views_o(o), out);
 }
 
 /* The members of a watch event after time, kind and job. */
@@ -531,7 +882,7 @@ cli_views_watch_rest(const cJSON *ev, struct buf *line)
 	cJSON_ArrayForEach (it, ev) {
 		const char *k = it->string ? it->string : "";
 		if (strcmp(k, "time") == 0 || strcmp(k, "event") == 0 || strcmp(k, "type") == 0 ||
-		    strcmp(k, "job") == 0 || strcmp(k, "id") == 0)
+		    strcmp(k, "job") == 0 || strcmp(k, "id") == 0 || cJSON_IsNull(it))
 			continue;
 		if (cJSON_IsObject(it))
 			cli_json_pairs(it, line); /* metrics, alert: flatten */

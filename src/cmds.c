@@ -18,6 +18,7 @@
 #include "source.h"
 #include "store.h"
 #include "util.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 struct cmds_logwait;
@@ -186,6 +187,49 @@ cmds_status(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = res;
 }
 
+/* Whether name is one of values (a JSON array of strings). */
+static bool
+cmds_in_list(const cJSON *values, const char *name)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach (v, values)
+		if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
+			return true;
+	return false;
+}
+
+/* When name is neither a known nor a stored source (what "source") or
+ * status (what "status"): the message listing the ones there are
+ * (malloc'd); else NULL. */
+static char *
+cmds_jobs_unknown(struct cmds *c, const char *what, const char *name)
+{
+	static const char *const statuses[] = {"validating_files", "queued", "running",  "paused",
+	                                       "succeeded",        "failed", "cancelled"};
+	bool source = strcmp(what, "source") == 0;
+	size_t n = source ? c->host.ops->source_count(c->host.data) : ARRAY_SIZE(statuses);
+	char *list, *msg = NULL;
+	cJSON *known;
+	int rc;
+
+	if (name == NULL || (known = store_query_job_values(c->host.store, what, &rc)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *v =
+		        source ? c->host.ops->source_at(c->host.data, i)->name : statuses[i];
+		if (!cmds_in_list(known, v))
+			cJSON_AddItemToArray(known, cJSON_CreateString(v));
+	}
+	if (!cmds_in_list(known, name)) {
+		list = cJSON_PrintUnformatted(known);
+		msg = xasprintf("no %s named '%s'; known: %s", what, name, list ? list : "[]");
+		cJSON_free(list);
+	}
+	cJSON_Delete(known);
+	return msg;
+}
+
 static void
 cmds_jobs(struct cmds_ctx *ctx, struct cmds_reply *r)
 {
@@ -201,6 +245,17 @@ cmds_jobs(struct cmds_ctx *ctx, struct cmds_reply *r)
 	r->result = store_query_jobs(ctx->c->host.store, &f, &rc);
 	if (r->result == NULL)
 		cmds_fail_store(r, ctx->c, rc);
+	else if (cJSON_GetArraySize(r->result) == 0) {
+		/* An empty answer to a typo would read as "no jobs". */
+		char *msg = cmds_jobs_unknown(ctx->c, "source", f.source);
+		if (msg == NULL)
+			msg = cmds_jobs_unknown(ctx->c, "status", f.status);
+		if (msg != NULL) {
+			cJSON_Delete(r->result);
+			r->result = NULL;
+			cmds_fail(r, PROTO_E_NOT_FOUND, msg);
+		}
+	}
 }
 
 static void
@@ -917,6 +972,102 @@ cmds_log_defer(struct cmds *c, struct control_client *cl, const char *cmd)
 	return true;
 }
 
+/* ---- live: watch and forget ---- */
+
+/* Stream committed points and events of one job or all (watch.h). */
+static void
+cmds_watch(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	const char *spec;
+	int64_t job_id = 0;
+	cJSON *name = NULL;
+
+	if (cmds_arg_error(r, proto_arg_string(ctx->args, "job", &spec), "job", "a string"))
+		return;
+	if (ctx->c->host.watch == NULL) {
+		cmds_fail(r, PROTO_E_NOT_IMPLEMENTED, xstrdup("this daemon does not stream"));
+		return;
+	}
+	if (spec != NULL) {
+		if (!cmds_job_arg(ctx, r, &job_id))
+			return;
+		name = cmds_job_result(ctx->c, job_id);
+	}
+	watch_add(ctx->c->host.watch, ctx->cl, ctx->id, job_id,
+	          name ? cJSON_GetStringValue(cJSON_GetObjectItem(name, "job")) : NULL);
+	cJSON_Delete(name);
+	r->held = true;
+}
+
+/* Whether job (a `job` result) is still being polled: tracked and not
+ * finished.  Forgetting it would leave the source writing to a job that
+ * no longer exists. */
+static bool
+cmds_forget_live(const cJSON *job)
+{
+	const cJSON *tracked = cJSON_GetObjectItem(job, "tracked");
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItem(job, "status"));
+
+	if (!cJSON_IsTrue(tracked))
+		return false;
+	return status == NULL ||
+	       (strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
+	        strcmp(status, "cancelled") != 0);
+}
+
+/* Untrack (when the job's source still polls it), then delete the job and
+ * its rows in one transaction. */
+static void
+cmds_forget(struct cmds_ctx *ctx, struct cmds_reply *r)
+{
+	struct store *st = ctx->c->host.store;
+	int64_t job_id;
+	bool force;
+	int rc;
+	cJSON *job, *res;
+
+	if (cmds_arg_error(r, proto_arg_bool(ctx->args, "force", false, &force), "force",
+	                   "a boolean") ||
+	    !cmds_job_arg(ctx, r, &job_id))
+		return;
+	if ((job = store_query_job(st, job_id, &rc)) == NULL) {
+		cmds_fail_store(r, ctx->c, rc);
+		return;
+	}
+	res = cmds_job_result(ctx->c, job_id);
+	if (cmds_forget_live(job) && !force) {
+		cmds_fail(r, PROTO_E_INVALID_ARGUMENT,
+		          xasprintf("%s is %s and tracked: untrack it first, or use force",
+		                    cJSON_GetStringValue(cJSON_GetObjectItem(res, "job")),
+		                    cJSON_GetStringValue(cJSON_GetObjectItem(job, "status"))));
+		goto out;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(job, "tracked"))) {
+		struct source *s = cmds_source_find(
+		        ctx->c, cJSON_GetStringValue(cJSON_GetObjectItem(job, "source")));
+		if (s != NULL && s->ops->untrack != NULL && (rc = s->ops->untrack(s, job_id)) < 0) {
+			cmds_fail_store(r, ctx->c, rc);
+			goto out;
+		}
+	}
+	if (store_in_transaction(st)) {
+		cmds_fail(r, PROTO_E_BUSY, xstrdup("the database is busy, try again"));
+		goto out;
+	}
+	if ((rc = store_begin(st)) < 0 || (rc = store_job_delete(st, job_id)) < 0 ||
+	    (rc = store_commit(st)) < 0) {
+		store_rollback(st);
+		cmds_fail_store(r, ctx->c, rc);
+		goto out;
+	}
+	cJSON_AddBoolToObject(res, "forgotten", true);
+	r->result = res;
+	res = NULL;
+out:
+	cJSON_Delete(res);
+	cJSON_Delete(job);
+}
+
 static const struct cmds_cmd cmds_table[] = {
         {"ping", false, cmds_ping},
         {"status", false, cmds_status},
@@ -925,11 +1076,11 @@ static const struct cmds_cmd cmds_table[] = {
         {"metrics", false, cmds_metrics},
         {"events", false, cmds_events},
         {"alerts", false, cmds_alerts},
-        {"watch", false, NULL},
+        {"watch", false, cmds_watch},
         {"ack", true, cmds_ack},
         {"track", true, cmds_track},
         {"untrack", true, cmds_untrack},
-        {"forget", true, NULL},
+        {"forget", true, cmds_forget},
         {"poll", true, cmds_poll},
         {"reload", true, cmds_reload},
         {"log", true, cmds_log},

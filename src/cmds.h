@@ -18,6 +18,7 @@ struct control_client;
 struct control_peer;
 struct source;
 struct store;
+struct watch;
 
 /* What a command may ask of the daemon; data is cmds_host.data. */
 struct cmds_host_ops {
@@ -41,6 +42,7 @@ struct cmds_host {
 	const struct cmds_host_ops *ops;
 	void *data;
 	struct store *store; /* read queries; borrowed */
+	struct watch *watch; /* watch streams; borrowed, NULL: watch is refused */
 };
 
 /* host is copied; what it points to is borrowed and outlives the cmds. */

@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "clock.h"
 #include "cmds.h"
+#include "watch.h"
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct http *http;       /* owned: the one HTTP engine */
 	struct control *control; /* owned */
 	struct cmds *cmds;       /* owned */
+	struct watch *watch;     /* owned: the socket's watch streams */
 	struct source **sources; /* owned: one per [source] that could be built */
 	size_t nsources;
 	struct source_env env; /* what every source is given */
@@ -572,7 +574,7 @@ daemon_setup_loop(struct daemon *d)
 static int
 daemon_open_control(struct daemon *d, char **err)
 {
-	struct cmds_host host = {&daemon_host_ops, d, d->store};
+	struct cmds_host host = {&daemon_host_ops, d, d->store, d->watch};
 	int fd = sdnotify_listen_fd(), rc;
 	gid_t gid = 0;
 
@@ -609,6 +611,7 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 	if ((d->store = store_open(conf->database, err)) == NULL)
 		goto fail;
 	d->ingest = ingest_new(d->store, &clock_system);
+	d->watch = watch_new(d->ingest, d->store, &clock_system);
 	if (daemon_open_control(d, err) < 0)
 		goto fail;
 	/* Before the notifier: its txn observer must see the alerts' events. */
@@ -625,6 +628,7 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 	return d;
 fail:
 	cmds_free(d->cmds);
+	watch_free(d->watch);
 	ingest_free(d->ingest);
 	store_close(d->store);
 	conf_free(d->conf);
@@ -674,6 +678,7 @@ daemon_free(struct daemon *d)
 	if (d == NULL)
 		return;
 	cmds_free(d->cmds);
+	watch_free(d->watch);
 	ingest_free(d->ingest);
 	store_close(d->store);
 	conf_free(d->conf);

@@ -98,6 +98,8 @@ main(int argc, char **argv)
 		rc = cli_cmds_run(&c, argc - optind, argv + optind);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_out_flush(&c.out);
+	else if (c.out.json)
+		cli_out_json_error(&c.out, rc);
 	cli_conn_close(&c.conn);
 	cli_out_free(&c.out);
 	return rc;

@@ -57,7 +57,8 @@ ftmond_parse_args(int argc, char **argv, struct ftmond_opts *o)
 	int c;
 
 	o->config = CONF_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "c:tvh", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own, not getopt's plus the usage */
+	while ((c = getopt_long(argc, argv, ":c:tvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -74,14 +75,25 @@ ftmond_parse_args(int argc, char **argv, struct ftmond_opts *o)
 		case 'h':
 			ftmond_usage(stdout);
 			exit(0);
+		case ':':
+			fprintf(stderr,
+			        "ftmond: option '%s' needs an argument (see 'ftmond --help')\n",
+			        argv[optind - 1]);
+			exit(2);
 		default:
-			ftmond_usage(stderr);
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, "ftmond: bad option '%.*s' (see 'ftmond --help')\n",
+				        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+			else
+				fprintf(stderr,
+				        "ftmond: unknown option '-%c' (see 'ftmond --help')\n",
+				        optopt);
 			exit(2);
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ftmond: unexpected argument '%s'\n", argv[optind]);
-		ftmond_usage(stderr);
+		fprintf(stderr, "ftmond: unexpected argument '%s' (see 'ftmond --help')\n",
+		        argv[optind]);
 		exit(2);
 	}
 }

@@ -34,6 +34,51 @@ render_width(const char *s)
 	return n;
 }
 
+/* Bytes of the first n code points of s. */
+static size_t
+render_prefix_bytes(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (n == 0)
+				break;
+			n--;
+		}
+	}
+	return i;
+}
+
+char *
+render_cut_middle(const char *s, size_t width, bool utf8)
+{
+	size_t w = render_width(s), head, tail;
+	const char *dots = utf8 ? "\u2026" : "~";
+
+	if (w <= width)
+		return xstrdup(s);
+	if (width == 0)
+		return xstrdup("");
+	/* The end tells jobs apart more often than the start: give it the
+	 * odd column. */
+	head = (width - 1) / 2;
+	tail = width - 1 - head;
+	return xasprintf("%.*s%s%s", (int)render_prefix_bytes(s, head), s, dots,
+	                 s + render_prefix_bytes(s, w - tail));
+}
+
+char *
+render_cut_end(const char *s, size_t width, bool utf8)
+{
+	if (render_width(s) <= width)
+		return xstrdup(s);
+	if (width == 0)
+		return xstrdup("");
+	return xasprintf("%.*s%s", (int)render_prefix_bytes(s, width - 1), s,
+	                 utf8 ? "\u2026" : "~");
+}
+
 void
 render_sanitize(char *s)
 {
@@ -227,6 +272,14 @@ struct render_table {
 	size_t nrows;
 	size_t cap_rows;
 	size_t next_col; /* where the next cell of the last row goes */
+	int *colors;     /* nrows * ncols ANSI codes, 0 = none */
+	size_t width;    /* render_table_fit: 0 = never cut */
+	bool utf8;
+	struct {
+		size_t col, min;
+		enum render_shrink how;
+	} shrink[8];
+	size_t nshrink;
 };
 
 struct render_table *
@@ -257,6 +310,7 @@ render_table_free(struct render_table *t)
 		free(t->cells[i]);
 	free(t->headers);
 	free(t->cells);
+	free(t->colors);
 	free(t->align);
 	free(t);
 	return NULL;
@@ -275,8 +329,10 @@ render_table_row(struct render_table *t)
 	if (t->nrows == t->cap_rows) {
 		t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 16;
 		t->cells = xreallocarray(t->cells, t->cap_rows * t->ncols, sizeof(*t->cells));
+		t->colors = xreallocarray(t->colors, t->cap_rows * t->ncols, sizeof(*t->colors));
 	}
 	memset(t->cells + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cells));
+	memset(t->colors + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->colors));
 	t->nrows++;
 	t->next_col = 0;
 }
@@ -329,36 +385,157 @@ render_table_rows(const struct render_table *t)
 	return t->nrows;
 }
 
-/* Append one line of cells with the given column widths. */
+void
+render_table_color(struct render_table *t, int code)
+{
+	if (t->nrows > 0 && t->next_col > 0)
+		t->colors[(t->nrows - 1) * t->ncols + t->next_col - 1] = code;
+}
+
+void
+render_table_fit(struct render_table *t, size_t width, bool utf8)
+{
+	t->width = width;
+	t->utf8 = utf8;
+}
+
+void
+render_table_shrink(struct render_table *t, size_t col, size_t min, enum render_shrink how)
+{
+	if (col >= t->ncols || t->nshrink == sizeof(t->shrink) / sizeof(t->shrink[0]))
+		return;
+	t->shrink[t->nshrink].col = col;
+	t->shrink[t->nshrink].min = min;
+	t->shrink[t->nshrink++].how = how;
+}
+
+/* How column c gives up room; -1 when it does not. */
+static int
+render_table_how(const struct render_table *t, size_t c)
+{
+	for (size_t i = 0; i < t->nshrink; i++)
+		if (t->shrink[i].col == c)
+			return (int)t->shrink[i].how;
+	return -1;
+}
+
+/* The part of a wrapped cell that fits width: up to the last space that
+ * fits, else a hard break.  Returns its length in bytes; *next is where
+ * the rest starts (spaces skipped). */
+static size_t
+render_wrap_part(const char *s, size_t width, const char **next)
+{
+	size_t fit = render_prefix_bytes(s, width), brk = fit;
+
+	if (s[fit] == '\0') {
+		*next = s + fit;
+		return fit;
+	}
+	while (brk > 0 && s[brk] != ' ')
+		brk--;
+	if (brk == 0)
+		brk = fit;
+	*next = s + brk;
+	while (**next == ' ')
+		(*next)++;
+	return brk;
+}
+
+/* The width of a column left out (RENDER_DROP). */
+#define RENDER_DROPPED SIZE_MAX
+
+/* One physical line: the cells' texts (already cut) with the widths. */
 static void
-render_table_line(const struct render_table *t, char *const *cells, const size_t *widths,
-                  struct buf *out)
+render_table_emit(const struct render_table *t, const char *const *texts, const int *colors,
+                  const size_t *widths, struct buf *out)
 {
 	size_t last = 0;
 
 	/* Trailing empty cells print nothing, so no line ends in blanks. */
+	bool first = true;
+
 	for (size_t c = 0; c < t->ncols; c++)
-		if (cells[c] != NULL && cells[c][0] != '\0')
+		if (texts[c] != NULL && texts[c][0] != '\0' && widths[c] != RENDER_DROPPED)
 			last = c + 1;
 	for (size_t c = 0; c < last; c++) {
-		const char *s = cells[c] ? cells[c] : "";
-		size_t pad = widths[c] - render_width(s);
+		const char *s = texts[c] ? texts[c] : "";
+		size_t w = render_width(s), pad = widths[c] > w ? widths[c] - w : 0;
 
-		if (c > 0)
+		if (widths[c] == RENDER_DROPPED)
+			continue;
+		if (!first)
 			buf_puts(out, "  ");
+		first = false;
 		if (t->align[c] == RENDER_RIGHT)
 			buf_printf(out, "%*s", (int)pad, "");
-		buf_puts(out, s);
+		if (colors && colors[c])
+			buf_printf(out, "\033[%dm%s\033[0m", colors[c], s);
+		else
+			buf_puts(out, s);
 		if (t->align[c] == RENDER_LEFT && c + 1 < last)
 			buf_printf(out, "%*s", (int)pad, "");
 	}
 	buf_puts(out, "\n");
 }
 
-void
-render_table_print(const struct render_table *t, struct buf *out)
+/* Append one row (or the header), cutting and wrapping as the widths say. */
+static void
+render_table_line(const struct render_table *t, char *const *cells, const int *colors,
+                  const size_t *widths, struct buf *out)
 {
-	size_t *widths = xcalloc(t->ncols, sizeof(*widths));
+	char **texts = xcalloc(t->ncols, sizeof(*texts));
+	const char **rest = xcalloc(t->ncols, sizeof(*rest));
+	bool more = false;
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		const char *s = cells[c] ? cells[c] : "";
+		int how = render_table_how(t, c);
+		if (render_width(s) <= widths[c] || how < 0 || how == RENDER_DROP)
+			texts[c] = xstrdup(s);
+		else if (how == RENDER_CUT_MIDDLE)
+			texts[c] = render_cut_middle(s, widths[c], t->utf8);
+		else if (how == RENDER_CUT_END)
+			texts[c] = render_cut_end(s, widths[c], t->utf8);
+		else
+			rest[c] = s;
+	}
+	do {
+		more = false;
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *start = rest[c];
+			size_t n;
+			if (start == NULL)
+				continue;
+			n = render_wrap_part(start, widths[c], &rest[c]);
+			free(texts[c]);
+			texts[c] = xstrndup(start, n);
+			if (*rest[c] == '\0')
+				rest[c] = NULL;
+			else
+				more = true;
+		}
+		render_table_emit(t, (const char *const *)texts, colors, widths, out);
+		/* Continuation lines hold only what is left of wrapped cells. */
+		for (size_t c = 0; more && c < t->ncols; c++) {
+			if (rest[c] == NULL) {
+				free(texts[c]);
+				texts[c] = NULL;
+			}
+		}
+		if (more)
+			colors = NULL;
+	} while (more);
+	for (size_t c = 0; c < t->ncols; c++)
+		free(texts[c]);
+	free(texts);
+	free(rest);
+}
+
+/* Natural widths, then the shrinkable columns give up room in turn. */
+static void
+render_table_widths(const struct render_table *t, size_t *widths)
+{
+	size_t total = 0;
 
 	for (size_t c = 0; c < t->ncols; c++) {
 		if (t->headers != NULL)
@@ -369,10 +546,38 @@ render_table_print(const struct render_table *t, struct buf *out)
 			if (w > widths[c])
 				widths[c] = w;
 		}
+		total += widths[c] + (c > 0 ? 2 : 0);
 	}
+	for (size_t i = 0; t->width > 0 && i < t->nshrink && total > t->width; i++) {
+		size_t c = t->shrink[i].col, min = t->shrink[i].min;
+		size_t give;
+
+		if (t->shrink[i].how == RENDER_DROP) {
+			total -= widths[c] + 2;
+			widths[c] = RENDER_DROPPED;
+			continue;
+		}
+		/* Headers are never cut: they say what the column is. */
+		if (t->headers != NULL && render_width(t->headers[c]) > min)
+			min = render_width(t->headers[c]);
+		give = widths[c] > min ? widths[c] - min : 0;
+		if (give > total - t->width)
+			give = total - t->width;
+		widths[c] -= give;
+		total -= give;
+	}
+}
+
+void
+render_table_print(const struct render_table *t, struct buf *out)
+{
+	size_t *widths = xcalloc(t->ncols, sizeof(*widths));
+
+	render_table_widths(t, widths);
 	if (t->headers != NULL)
-		render_table_line(t, t->headers, widths, out);
+		render_table_line(t, t->headers, NULL, widths, out);
 	for (size_t r = 0; r < t->nrows; r++)
-		render_table_line(t, t->cells + r * t->ncols, widths, out);
+		render_table_line(t, t->cells + r * t->ncols, t->colors + r * t->ncols, widths,
+		                  out);
 	free(widths);
 }

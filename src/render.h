@@ -23,6 +23,13 @@ size_t render_width(const char *s);
  * from the daemon comes from remote APIs and must not move the cursor. */
 void render_sanitize(char *s);
 
+/* s cut to at most width columns: unchanged when it fits, else its start
+ * and end around an ellipsis ("…" with utf8, else "~"), so two long names
+ * that differ only at the end stay apart.  Returns a malloc'd string. */
+char *render_cut_middle(const char *s, size_t width, bool utf8);
+/* The same, keeping the start: "some long mess…". */
+char *render_cut_end(const char *s, size_t width, bool utf8);
+
 /* Numbers as "%.4g", or "nan", "inf", "-inf".  Writes into buf (size >= 32)
  * and returns it. */
 char *render_number(double v, char *buf, size_t size);
@@ -74,6 +81,27 @@ void render_table_cell(struct render_table *t, const char *text);
 void render_table_cellf(struct render_table *t, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 size_t render_table_rows(const struct render_table *t);
+/* Print the last cell added in ANSI colour code (31 red, 32 green, ...);
+ * the escape sequences do not count towards its width. */
+void render_table_color(struct render_table *t, int code);
+
+/* Fitting a table into width columns: render_table_fit sets the width (0,
+ * the default, never cuts) and whether cuts may use "…"; each
+ * render_table_shrink names a column that may give up room down to min
+ * columns, in the order they are tried.  A CUT_MIDDLE cell keeps its start
+ * and end (names), CUT_END its start (messages), WRAP goes on over as many
+ * lines as it needs, broken at spaces, with the other cells blank there;
+ * a DROP column is left out whole (min is ignored).
+ * Columns never named keep their width (the status column is never cut);
+ * when the table cannot fit even so, it is printed wider than width. */
+enum render_shrink {
+	RENDER_CUT_MIDDLE,
+	RENDER_CUT_END,
+	RENDER_WRAP,
+	RENDER_DROP,
+};
+void render_table_fit(struct render_table *t, size_t width, bool utf8);
+void render_table_shrink(struct render_table *t, size_t col, size_t min, enum render_shrink how);
 /* Append the table, one line per row, each ending in '\n'. */
 void render_table_print(const struct render_table *t, struct buf *out);
 

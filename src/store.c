@@ -528,3 +528,35 @@ store_upsert_checkpoint(struct store *st, int64_t job_id, const char *checkpoint
 	store_bind_opt_int(s, 6, created_at);
 	return store_exec(st, ST_CKPT_UPSERT);
 }
+
+/* ---- forget ---- */
+
+int
+store_job_delete(struct store *st, int64_t job_id)
+{
+	/* Deliveries name their event by id as text, without a foreign key;
+	 * everything else hangs off jobs with ON DELETE CASCADE. */
+	static const char *const sql[] = {
+	        "DELETE FROM deliveries WHERE CAST(event_id AS INTEGER) IN"
+	        " (SELECT id FROM events WHERE job_id = ?1)",
+	        "DELETE FROM jobs WHERE id = ?1",
+	};
+	int rc = 0;
+
+	if (!store_in_transaction(st))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++) {
+		sqlite3_stmt *s = NULL;
+		int r = sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL);
+		if (r == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, job_id);
+			r = sqlite3_step(s);
+		}
+		sqlite3_finalize(s);
+		if (r != SQLITE_DONE)
+			rc = store_rc(st, r);
+		else if (i == 1 && sqlite3_changes(st->db) == 0)
+			rc = -ENOENT;
+	}
+	return rc;
+}

@@ -301,5 +301,22 @@ int store_delivery_set(struct store *st, int64_t rowid, const char *state, unsig
 /* {"pending", "failed", "delivered", "skipped", "last_error"} of a hook
  * (skipped: failed rows whose last_error starts "skipped:"). */
 cJSON *store_query_hook(struct store *st, const char *hook, int *rc);
+/* ---- live: watch streams and forget ---- */
+
+/* The rows of events ids[0..n) that still exist, in id order, each
+ * {"id", "job_id", "job" (SOURCE/EXTERNAL_ID), "time", "type", "level",
+ * "message", "data" (parsed JSON or null)}. */
+cJSON *store_query_events_by_id(struct store *st, const int64_t *ids, size_t n, int *rc);
+/* What a watch line says of a job: {"job", "status", "step",
+ * "total_steps", "estimated_finish", "tracked"}; -ENOENT when gone. */
+cJSON *store_query_job_brief(struct store *st, int64_t job_id, int *rc);
+/* The distinct values of jobs.source or jobs.status (column is "source"
+ * or "status"; anything else is -EINVAL), sorted, as a JSON array. */
+cJSON *store_query_job_values(struct store *st, const char *column, int *rc);
+/* Delete a job and every row that belongs to it (points, latest metrics,
+ * events and their deliveries, checkpoints, alerts, and any table added
+ * later that references jobs with ON DELETE CASCADE).  Needs an open
+ * transaction (-EINVAL); -ENOENT when there is no such job. */
+int store_job_delete(struct store *st, int64_t job_id);
 
 #endif

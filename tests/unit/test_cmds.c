@@ -21,15 +21,19 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "cmds.h"
 #include "conf.h"
 #include "control.h"
+#include "ingest.h"
 #include "log.h"
 #include "proto.h"
 #include "source.h"
 #include "store.h"
 #include "tap.h"
+#include "testdb.h"
 #include "testsock.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 #define TEST_WAIT_MS 5000
@@ -68,6 +72,8 @@ struct test_src {
 
 static struct {
 	struct store *st;
+	struct ingest *in;
+	struct watch *watch;
 	struct cmds *cmds;
 	struct control *ctl;
 	struct test_src alpha, beta;
@@ -456,7 +462,7 @@ test_store_fill(void)
 static void
 test_setup(void)
 {
-	struct cmds_host host = {&test_host_ops, NULL, NULL};
+	struct cmds_host host = {&test_host_ops, NULL, NULL, NULL};
 	char *err = NULL;
 
 	H.st = store_open(":memory:", &err);
@@ -468,6 +474,9 @@ test_setup(void)
 	test_src_init(&H.alpha, "alpha", &test_tracking_ops, &test_conf_openai);
 	test_src_init(&H.beta, "beta", &test_plain_ops, &test_conf_jsonl);
 	host.store = H.st;
+	H.in = ingest_new(H.st, &clock_system);
+	H.watch = watch_new(H.in, H.st, &clock_system);
+	host.watch = H.watch;
 	H.cmds = cmds_new(&host);
 	H.may_mutate = true;
 	snprintf(test_path, sizeof(test_path), "%s/ctl.sock", test_dir);
@@ -494,9 +503,6 @@ test_table(void)
 	       "an unknown command");
 	ok(strstr(R.message, "frobnicate") != NULL, "is named: %s", R.message);
 	is_int(test_num(R.root, "id"), 2, "the error carries the id");
-	is_str(test_call(&cli, "{'id':3,'cmd':'watch'}"), PROTO_E_NOT_IMPLEMENTED,
-	       "watch is in the table but not implemented");
-	ok(strstr(R.message, "'watch'") != NULL, "the message names it: %s", R.message);
 	is_str(test_call(&cli, "not json"), PROTO_E_PARSE, "a line that is not JSON");
 	is_str(test_call(&cli, "{'id':4,'cmd':'ping'}"), "ok", "the client is still served");
 	test_cli_close(&cli);
@@ -600,6 +606,20 @@ test_jobs(struct test_cli *cli)
 	       PROTO_E_INVALID_ARGUMENT, "source must be a string");
 	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'all':'yes'}}"),
 	       PROTO_E_INVALID_ARGUMENT, "all must be a boolean");
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'source':'nope'}}"), PROTO_E_NOT_FOUND,
+	       "jobs of an unknown source is an error, not an empty list");
+	ok(strstr(R.message, "'nope'") && strstr(R.message, "\"alpha\"") &&
+	           strstr(R.message, "\"beta\""),
+	   "listing the known sources: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'status':'bogus'}}"), PROTO_E_NOT_FOUND,
+	       "jobs of an unknown status is an error");
+	ok(strstr(R.message, "\"running\"") && strstr(R.message, "\"paused\""),
+	   "listing the known statuses: %s", R.message);
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'status':'paused'}}"), "ok",
+	       "a known status without jobs is an empty list");
+	is_int(cJSON_GetArraySize(R.payload), 0, "empty");
+	is_str(test_call(cli, "{'id':1,'cmd':'jobs','args':{'source':'alpha','status':'bogus'}}"),
+	       PROTO_E_NOT_FOUND, "a known source with an unknown status is an error too");
 }
 
 static void
@@ -929,6 +949,104 @@ test_log_refused(void)
 	test_cli_close(&cli);
 }
 
+/* watch through the table: refusals, the acknowledgement, then a line
+ * for what a step commits. */
+static void
+test_watch(void)
+{
+	struct test_cli cli, one;
+	int64_t job;
+
+	test_cli_open(&cli);
+	is_str(test_call(&cli, "{'id':1,'cmd':'watch','args':{'job':'nope'}}"), PROTO_E_NOT_FOUND,
+	       "watch of an unknown job");
+	is_str(test_call(&cli, "{'id':2,'cmd':'watch','args':{'job':3}}"), PROTO_E_INVALID_ARGUMENT,
+	       "watch's job must be a string");
+	is_str(test_call(&cli, "{'id':3,'cmd':'watch'}"), "ok", "watch of every job");
+	is_str(test_result_str("watching"), "all", "says so");
+	test_cli_open(&one);
+	is_str(test_call(&one, "{'id':4,'cmd':'watch','args':{'job':'ftjob-aaa111'}}"), "ok",
+	       "watch of one job by prefix");
+	is_str(test_result_str("watching"), "alpha/ftjob-aaa111", "names it");
+	is_int(watch_count(H.watch), 2, "two streams");
+	ingest_begin(H.in);
+	ingest_job(H.in, "alpha", "ftjob-aaa111", "running", &job);
+	ingest_point(H.in, job, "train_loss", 4, 0.25);
+	is_int(ingest_commit(H.in), 0, "a step commits");
+	ok(test_pump_until(test_cli_has_line, &one) && strstr(one.b.data, "\"points\"") &&
+	           strstr(one.b.data, "alpha/ftjob-aaa111"),
+	   "the job's stream gets its points line");
+	ok(test_pump_until(test_cli_has_line, &cli) && strstr(cli.b.data, "\"points\""),
+	   "so does the all stream");
+	test_cli_close(&cli);
+	test_cli_close(&one);
+}
+
+static bool
+test_watch_none(void *arg)
+{
+	return watch_count(H.watch) == 0;
+}
+
+/* Rows of table whose column is id. */
+static int64_t
+test_rows(const char *table, const char *column, int64_t id)
+{
+	char *sql =
+	        xasprintf("SELECT count(*) FROM %s WHERE %s = %lld", table, column, (long long)id);
+	int64_t n = sql_int(H.st, sql);
+
+	free(sql);
+	return n;
+}
+
+static void
+test_forget(void)
+{
+	struct test_cli cli;
+	int untracks = H.alpha.nuntrack;
+	int64_t njobs = sql_int(H.st, "SELECT count(*) FROM jobs");
+
+	test_pump_until(test_watch_none, NULL);
+	test_cli_open(&cli);
+	H.may_mutate = false;
+	is_str(test_call(&cli, "{'id':1,'cmd':'forget','args':{'job':'beta/run-2'}}"),
+	       PROTO_E_PERMISSION, "forget needs permission");
+	H.may_mutate = true;
+	is_str(test_call(&cli, "{'id':2,'cmd':'forget','args':{'job':'ftjob-aaa111'}}"),
+	       PROTO_E_INVALID_ARGUMENT, "a running tracked job is refused");
+	ok(strstr(R.message, "untrack") && strstr(R.message, "force"), "saying what to do: %s",
+	   R.message);
+	is_int(H.alpha.nuntrack, untracks, "and its source is not asked to untrack");
+	is_str(test_call(&cli, "{'id':3,'cmd':'job','args':{'job':'ftjob-aaa111'}}"), "ok",
+	       "the job is still there");
+	is_str(test_call(&cli, "{'id':4,'cmd':'forget','args':{'job':'beta/run-2'}}"), "ok",
+	       "an untracked job is forgotten");
+	is_str(test_result_str("job"), "beta/run-2", "naming it");
+	is_str(test_call(&cli, "{'id':5,'cmd':'job','args':{'job':'beta/run-2'}}"),
+	       PROTO_E_NOT_FOUND, "and is gone");
+	is_int(H.beta.nuntrack, 1, "an untracked job's source is not asked again");
+	is_str(test_call(&cli, "{'id':6,'cmd':'forget','args':{'job':'ftjob-aaa111','force':1}}"),
+	       PROTO_E_INVALID_ARGUMENT, "force must be a boolean");
+	ok(test_rows("points", "job_id", H.job_run) > 0 &&
+	           test_rows("events", "job_id", H.job_run) > 0,
+	   "the running job has points and events");
+	is_str(test_call(&cli,
+	                 "{'id':7,'cmd':'forget','args':{'job':'ftjob-aaa111','force':true}}"),
+	       "ok", "with force, a running tracked job is forgotten");
+	ok(H.alpha.nuntrack == untracks + 1 && H.alpha.last_untrack == H.job_run,
+	   "after its source was told to untrack it");
+	is_int(test_rows("jobs", "id", H.job_run), 0, "its row is gone");
+	is_int(test_rows("points", "job_id", H.job_run), 0, "its points");
+	is_int(test_rows("latest_metrics", "job_id", H.job_run), 0, "its latest metrics");
+	is_int(test_rows("events", "job_id", H.job_run), 0, "its events");
+	is_int(sql_int(H.st, "SELECT count(*) FROM jobs"), njobs - 2, "the other jobs stay");
+	ok(!store_in_transaction(H.st), "no transaction is left open");
+	is_str(test_call(&cli, "{'id':8,'cmd':'forget','args':{'job':'ftjob-aaa111'}}"),
+	       PROTO_E_NOT_FOUND, "forgetting it again: not found");
+	test_cli_close(&cli);
+}
+
 static void
 test_teardown(void)
 {
@@ -945,6 +1063,8 @@ test_teardown(void)
 	uv_close((uv_handle_t *)&H.beta.answer, NULL);
 	free(H.alpha.base.name);
 	free(H.beta.base.name);
+	watch_free(H.watch);
+	ingest_free(H.in);
 	store_close(H.st);
 	test_reply_clear();
 }
@@ -972,6 +1092,8 @@ main(void)
 	test_track_overflow();
 	test_poll();
 	test_log_refused();
+	test_watch();
+	test_forget();
 	test_teardown();
 	uv_close((uv_handle_t *)&test_tick, NULL);
 	uv_run(&test_loop, UV_RUN_DEFAULT);

@@ -149,6 +149,61 @@ test_json_member(void)
 	is_str(test_member("{\"result\":", "result"), "(none)", "truncated text");
 }
 
+/* Cutting and wrapping cells to fit a width. */
+static void
+test_table_fit(void)
+{
+	static const char *const hdr[] = {"NAME", "STATUS", "MESSAGE"};
+	struct render_table *t = render_table_new(3, hdr);
+	struct buf out = BUF_INIT;
+	char *c;
+
+	c = render_cut_middle("abcdefghij", 5, false);
+	is_str(c, "ab~ij", "cut in the middle keeps both ends");
+	free(c);
+	c = render_cut_middle("r\xc3\xbc"
+	                      "ckenwind",
+	                      6, true);
+	is_str(c, "r\xc3\xbc\xe2\x80\xa6ind", "by code points, with an ellipsis in UTF-8");
+	free(c);
+	c = render_cut_middle("short", 10, false);
+	is_str(c, "short", "what fits is unchanged");
+	free(c);
+	c = render_cut_end("abcdefghij", 4, false);
+	is_str(c, "abc~", "cut at the end");
+	free(c);
+	render_table_cell(t, "a-very-long-job-name");
+	render_table_cell(t, "running");
+	render_table_cell(t, "one two three four");
+	render_table_fit(t, 30, false);
+	render_table_shrink(t, 2, 6, RENDER_WRAP);
+	render_table_shrink(t, 0, 8, RENDER_CUT_MIDDLE);
+	render_table_print(t, &out);
+	is_str(out.data,
+	       "NAME          STATUS   MESSAGE\n"
+	       "a-ver~b-name  running  one two\n"
+	       "                       three\n"
+	       "                       four\n",
+	       "the message wraps down to its header's width, then the name is cut; the status stays");
+	buf_reset(&out);
+	render_table_fit(t, 0, false);
+	render_table_print(t, &out);
+	is_str(out.data,
+	       "NAME                  STATUS   MESSAGE\n"
+	       "a-very-long-job-name  running  one two three four\n",
+	       "width 0 never cuts");
+	buf_reset(&out);
+	render_table_fit(t, 100, false);
+	render_table_color(t, 31);
+	render_table_print(t, &out);
+	is_str(out.data,
+	       "NAME                  STATUS   MESSAGE\n"
+	       "a-very-long-job-name  running  \033[31mone two three four\033[0m\n",
+	       "a coloured cell: escapes do not count as width");
+	render_table_free(t);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -157,5 +212,6 @@ main(void)
 	test_numbers();
 	test_reltime();
 	test_table();
+	test_table_fit();
 	return tap_done();
 }

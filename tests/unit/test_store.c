@@ -648,6 +648,45 @@ test_jsonl_files(struct store *st, int64_t job)
 	cJSON_Delete(j);
 }
 
+/* Many jobs: the latest metrics come from one ordered scan; each job must
+ * get exactly its own, jobs without points an empty object. */
+static void
+test_query_jobs_many(struct store *st)
+{
+	struct store_jobs_filter f = {.all = true};
+	int64_t ids[100];
+	int rc, good = 0, empty_ok = 0;
+	cJSON *jobs, *j;
+
+	store_begin(st);
+	for (int i = 0; i < 100; i++) {
+		char ext[32];
+		snprintf(ext, sizeof(ext), "many-%03d", i);
+		store_job_ensure(st, "many", ext, "running", &ids[i]);
+		if (i % 3 != 0)
+			store_insert_point(st, ids[i], "loss", 1, (double)i, 1000);
+	}
+	is_int(store_commit(st), 0, "many: 100 jobs, two thirds with a point");
+	f.source = "many";
+	jobs = store_query_jobs(st, &f, &rc);
+	is_int(cJSON_GetArraySize(jobs), 100, "many: all listed");
+	cJSON_ArrayForEach (j, jobs) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(j, "name"));
+		int i = name ? atoi(name + strlen("many/many-")) : -1;
+		cJSON *m = cJSON_GetObjectItem(j, "metrics");
+		if (i % 3 == 0 && cJSON_IsObject(m) && cJSON_GetArraySize(m) == 0)
+			empty_ok++;
+		else if (i % 3 != 0 && cJSON_GetArraySize(m) == 1 &&
+		         cJSON_GetObjectItem(m, "loss")->valuedouble == (double)i)
+			good++;
+		if (cJSON_GetObjectItem(j, "rowid") != NULL)
+			good = -1000;
+	}
+	is_int(good, 66, "many: each job has its own latest value, no rowid left");
+	is_int(empty_ok, 34, "many: jobs without points have an empty metrics object");
+	cJSON_Delete(jobs);
+}
+
 int
 main(void)
 {
@@ -668,6 +707,7 @@ main(void)
 	test_checkpoints(st, job);
 	test_resolve(st, job);
 	test_query_jobs(st);
+	test_query_jobs_many(st);
 	test_job_state(st, job);
 	test_rollback(st, job);
 	test_errmsg_kept(st, job);
