@@ -736,8 +736,10 @@ cli_views_show_checkpoints(const cJSON *cps, int64_t now, const struct cli_views
 	t = render_table_new(4, hdr);
 	render_table_align(t, 0, RENDER_RIGHT);
 	render_table_fit(t, o->width, o->utf8);
+	/* The model name's ends say which checkpoint it is; its middle is the
+	 * base model again.  Cut that before metrics wrap inside their names. */
+	render_table_shrink(t, 2, 24, RENDER_CUT_MIDDLE);
 	render_table_shrink(t, 3, 20, RENDER_WRAP);
-	render_table_shrink(t, 2, 16, RENDER_CUT_MIDDLE);
 	cJSON_ArrayForEach (cp, cps) {
 		struct buf m = BUF_INIT;
 		cli_json_pairs(cli_json_get(cp, "metrics"), &m);
