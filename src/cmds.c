@@ -1025,6 +1025,7 @@ cmds_forget(struct cmds_ctx *ctx, struct cmds_reply *r)
 	bool force;
 	int rc;
 	cJSON *job, *res;
+	struct source *s;
 
 	if (cmds_arg_error(r, proto_arg_bool(ctx->args, "force", false, &force), "force",
 	                   "a boolean") ||
@@ -1043,8 +1044,8 @@ cmds_forget(struct cmds_ctx *ctx, struct cmds_reply *r)
 		goto out;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItem(job, "tracked"))) {
-		struct source *s = cmds_source_find(
-		        ctx->c, cJSON_GetStringValue(cJSON_GetObjectItem(job, "source")));
+		s = cmds_source_find(ctx->c,
+		                     cJSON_GetStringValue(cJSON_GetObjectItem(job, "source")));
 		if (s != NULL && s->ops->untrack != NULL && (rc = s->ops->untrack(s, job_id)) < 0) {
 			cmds_fail_store(r, ctx->c, rc);
 			goto out;
@@ -1060,6 +1061,9 @@ cmds_forget(struct cmds_ctx *ctx, struct cmds_reply *r)
 		cmds_fail_store(r, ctx->c, rc);
 		goto out;
 	}
+	s = cmds_source_find(ctx->c, cJSON_GetStringValue(cJSON_GetObjectItem(job, "source")));
+	if (s != NULL && s->ops->forgotten != NULL)
+		s->ops->forgotten(s, job_id);
 	cJSON_AddBoolToObject(res, "forgotten", true);
 	r->result = res;
 	res = NULL;
@@ -1069,20 +1073,13 @@ out:
 }
 
 static const struct cmds_cmd cmds_table[] = {
-        {"ping", false, cmds_ping},
-        {"status", false, cmds_status},
-        {"jobs", false, cmds_jobs},
-        {"job", false, cmds_job},
-        {"metrics", false, cmds_metrics},
-        {"events", false, cmds_events},
-        {"alerts", false, cmds_alerts},
-        {"watch", false, cmds_watch},
-        {"ack", true, cmds_ack},
-        {"track", true, cmds_track},
-        {"untrack", true, cmds_untrack},
-        {"forget", true, cmds_forget},
-        {"poll", true, cmds_poll},
-        {"reload", true, cmds_reload},
+        {"ping", false, cmds_ping},       {"status", false, cmds_status},
+        {"jobs", false, cmds_jobs},       {"job", false, cmds_job},
+        {"metrics", false, cmds_metrics}, {"events", false, cmds_events},
+        {"alerts", false, cmds_alerts},   {"watch", false, cmds_watch},
+        {"ack", true, cmds_ack},          {"track", true, cmds_track},
+        {"untrack", true, cmds_untrack},  {"forget", true, cmds_forget},
+        {"poll", true, cmds_poll},        {"reload", true, cmds_reload},
         {"log", true, cmds_log},
 };
 

@@ -104,6 +104,10 @@ struct source_ops {
 	 * called).  May be NULL: the source cannot act on its jobs. */
 	int (*act)(struct source *src, int64_t job_id, const char *action, source_act_done done,
 	           void *data, char **err);
+	/* `forget` deleted job_id and all its rows: drop whatever the source
+	 * keeps about it (a cached store id would name nothing now).  May be
+	 * NULL: the source keeps nothing across steps. */
+	void (*forgotten)(struct source *src, int64_t job_id);
 };
 
 struct source {

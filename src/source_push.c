@@ -344,6 +344,22 @@ spush_resync(struct source *src)
 	spush_jobs_drop((struct spush *)src);
 }
 
+/* The next log to that name creates the job again. */
+static void
+spush_forgotten(struct source *src, int64_t job_id)
+{
+	struct spush *p = (struct spush *)src;
+
+	for (struct spush_job *j = LIST_FIRST(&p->jobs); j; j = LIST_NEXT(j, link)) {
+		if (j->id == job_id) {
+			LIST_REMOVE(j, link);
+			free(j->name);
+			free(j);
+			return;
+		}
+	}
+}
+
 static void
 spush_add_time(cJSON *o, const char *name, int64_t t)
 {
@@ -412,6 +428,7 @@ spush_destroy(struct source *src)
 static const struct source_ops spush_ops = {
         .start = spush_start,
         .resync = spush_resync,
+        .forgotten = spush_forgotten,
         .status = spush_status,
         .destroy = spush_destroy,
         .log = spush_log,

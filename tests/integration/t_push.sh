@@ -168,6 +168,13 @@ is "$(pipe '{"id":1,"cmd":"log","args":{"job":"push/mix","step":1,"metrics":{"a"
 	'{"id":6,"cmd":"log","args":{"job":"push/mix","step":2,"metrics":{"a":1}}}')" \
 	"1:True 2:True 3:False None:False 5:True 6:True" \
 	"a pipelined mix of sources, refusals and other commands is answered in order"
+# forget drops the source's cached id: the next log creates the job again
+# (it failed with a foreign-key error before the source was told).
+check "log to a job that will be forgotten" ctl log push/again step=1 loss=2
+check "forget --force it" ctl forget --force push/again
+check "a log to the same name after forget succeeds" ctl log push/again step=2 loss=3
+is "$(sqlite3 "$DB" "SELECT group_concat(step) FROM metric_points WHERE job = 'again'")" "2" \
+	"the new job holds only the new point"
 write_config "socket_mode = 0666"
 ctl reload >/dev/null
 r=$(rawreq '{"id":1,"cmd":"log","args":{"job":"run2","step":1,"metrics":{"a":1}}}')
