@@ -15,36 +15,7 @@
 #include "cli_series.h"
 #include "tap.h"
 #include "xmalloc.h"
-
-/* Parse a fixture written with ' for " (readable in C); aborts on a typo. */
-static cJSON *
-test_json(const char *text)
-{
-	char *s = xstrdup(text);
-	cJSON *v;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = cJSON_Parse(s);
-	if (v == NULL) {
-		printf("Bail out! fixture is not JSON: %s\n", s);
-		exit(1);
-	}
-	free(s);
-	return v;
-}
-
-/* Compare out with want (showing both on a mismatch), then empty out. */
-static void
-test_golden(struct buf *out, const char *want, const char *name)
-{
-	const char *got = out->data ? out->data : "";
-
-	if (!ok(strcmp(got, want) == 0, "%s", name))
-		TAP_DIAG("got:\n%s\nwant:\n%s", got, want);
-	buf_reset(out);
-}
+#include "testjson.h"
 
 static void
 test_series(void)

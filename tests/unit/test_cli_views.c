@@ -17,28 +17,11 @@
 #include "tap.h"
 #include "util.h"
 #include "xmalloc.h"
+#define TESTJSON_NO_GOLDEN
+#include "testjson.h"
 
 /* 2025-12-01T14:40:00Z */
 #define NOW 1764600000
-
-/* Parse a fixture written with ' for " (readable in C); aborts on a typo. */
-static cJSON *
-test_json(const char *text)
-{
-	char *s = xstrdup(text);
-	cJSON *v;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = cJSON_Parse(s);
-	if (v == NULL) {
-		printf("Bail out! fixture is not JSON: %s\n", s);
-		exit(1);
-	}
-	free(s);
-	return v;
-}
 
 /* Compare the text in out with want, line by line for a readable diff,
  * then empty out. */

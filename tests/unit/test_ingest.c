@@ -18,31 +18,9 @@
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
+#include "testclock.h"
 #include "testdb.h"
 #include "utf8.h"
-
-static int64_t fake_now = 1700000000;
-
-static int64_t
-fake_clock_now(void *data)
-{
-	return *(int64_t *)data;
-}
-
-static uint64_t
-fake_clock_mono(void *data)
-{
-	return 0;
-}
-
-static double
-fake_clock_random(void *data)
-{
-	return 0.5;
-}
-
-static const struct clock fake_clock = {fake_clock_now, fake_clock_mono, fake_clock_random,
-                                        &fake_now};
 
 /* What an observer saw, copied out of the batch. */
 struct seen {

@@ -14,6 +14,7 @@
 #include "render.h"
 #include "tap.h"
 #include "xmalloc.h"
+#include "testjson.h"
 
 /* Line n (0-based) of text, copied into line (without the newline). */
 static const char *
@@ -34,17 +35,6 @@ test_line(const char *text, int n, char *line, size_t size)
 	memcpy(line, p, len);
 	line[len] = '\0';
 	return line;
-}
-
-/* Compare out with want (showing both on a mismatch), then empty out. */
-static void
-test_golden(struct buf *out, const char *want, const char *name)
-{
-	const char *got = out->data ? out->data : "";
-
-	if (!ok(strcmp(got, want) == 0, "%s", name))
-		TAP_DIAG("got:\n%s\nwant:\n%s", got, want);
-	buf_reset(out);
 }
 
 /* Columns line fills on a terminal: code points, ANSI escapes not counted. */

@@ -17,25 +17,7 @@
 #include "report.h"
 #include "tap.h"
 #include "xmalloc.h"
-
-/* Parse a fixture written with ' for " (readable in C); aborts on a typo. */
-static cJSON *
-test_json(const char *text)
-{
-	char *s = xstrdup(text);
-	cJSON *v;
-
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = cJSON_Parse(s);
-	if (v == NULL) {
-		printf("Bail out! fixture is not JSON: %s\n", s);
-		exit(1);
-	}
-	free(s);
-	return v;
-}
+#include "testjson.h"
 
 /* train_loss 2.0 -> 1.0 over steps 0..100, valid_loss 1.25 every 10 steps
  * with a NaN at 50, train_accuracy 0.5 -> 0.9. */

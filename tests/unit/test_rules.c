@@ -24,32 +24,8 @@
 #include "rules.h"
 #include "store.h"
 #include "tap.h"
+#include "testclock.h"
 #include "testdb.h"
-
-static int64_t fake_now = 1700000000;
-
-static int64_t
-fake_clock_now(void *data)
-{
-	return *(int64_t *)data;
-}
-
-static uint64_t
-fake_clock_mono(void *data)
-{
-	(void)data;
-	return 0;
-}
-
-static double
-fake_clock_random(void *data)
-{
-	(void)data;
-	return 0.5;
-}
-
-static const struct clock fake_clock = {fake_clock_now, fake_clock_mono, fake_clock_random,
-                                        &fake_now};
 
 struct acts {
 	int calls;

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "store.h"
 #include "tap.h"
+#include "testclock.h"
 #include "testsock.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -36,29 +37,6 @@
 static uv_loop_t test_loop;
 static uv_timer_t test_tick;
 static char test_dir[64], test_path[100];
-static int64_t fake_now = 1700000000;
-
-static int64_t
-fake_clock_now(void *data)
-{
-	return *(int64_t *)data;
-}
-
-static uint64_t
-fake_clock_mono(void *data)
-{
-	return 0;
-}
-
-static double
-fake_clock_random(void *data)
-{
-	return 0.5;
-}
-
-static const struct clock fake_clock = {fake_clock_now, fake_clock_mono, fake_clock_random,
-                                        &fake_now};
-
 static struct {
 	struct store *st;
 	struct ingest *in;
