@@ -20,50 +20,53 @@ jsonw_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	const unsigned char *run = p;
+	size_t len = strlen((const char *)p);
+	char *o;
 
-	buf_append(b, "\"", 1);
+	/* Room for the worst case (every byte \u00xx) once, then write
+	 * straight into the buffer: a call per byte was the cost. */
+	buf_reserve(b, 6 * len + 2);
+	o = b->data + b->len;
+	*o++ = '"';
 	for (; *p; p++) {
-		char esc[6] = {'\\', 0, '0', '0', 0, 0};
-		size_t n = 2;
-
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
+		if (*p >= 0x20 && *p != '"' && *p != '\\') {
+			*o++ = (char)*p;
 			continue;
-		/* Copy the plain run before it in one go. */
-		buf_append(b, run, (size_t)(p - run));
-		run = p + 1;
+		}
+		*o++ = '\\';
 		switch (*p) {
 		case '"':
-			esc[1] = '"';
+			*o++ = '"';
 			break;
 		case '\\':
-			esc[1] = '\\';
+			*o++ = '\\';
 			break;
 		case '\b':
-			esc[1] = 'b';
+			*o++ = 'b';
 			break;
 		case '\f':
-			esc[1] = 'f';
+			*o++ = 'f';
 			break;
 		case '\n':
-			esc[1] = 'n';
+			*o++ = 'n';
 			break;
 		case '\r':
-			esc[1] = 'r';
+			*o++ = 'r';
 			break;
 		case '\t':
-			esc[1] = 't';
+			*o++ = 't';
 			break;
 		default:
-			esc[1] = 'u';
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			n = 6;
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
 		}
-		buf_append(b, esc, n);
 	}
-	buf_append(b, run, (size_t)(p - run));
-	buf_append(b, "\"", 1);
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->data);
 }
 
 /* cJSON's read-back test: equal within one DBL_EPSILON of the larger. */

@@ -245,33 +245,64 @@ store_query_json_column(struct buf *b, sqlite3_stmt *s, int i)
 	}
 }
 
+/* The jobs statement's columns, looked up once per query rather than by
+ * name on every row: each member's key text, "rowid" and "tracked". */
+struct store_query_cols {
+	int n, rowid, tracked;
+	char **key; /* owned: "name": escaped, or NULL for rowid */
+};
+
+static void
+store_query_cols_init(struct store_query_cols *c, sqlite3_stmt *s)
+{
+	c->n = sqlite3_column_count(s);
+	c->rowid = c->tracked = -1;
+	c->key = xcalloc((size_t)c->n, sizeof(char *));
+	for (int i = 0; i < c->n; i++) {
+		const char *name = sqlite3_column_name(s, i);
+		struct buf k = BUF_INIT;
+
+		if (strcmp(name, "rowid") == 0) {
+			c->rowid = i;
+			continue;
+		}
+		if (strcmp(name, "tracked") == 0)
+			c->tracked = i;
+		jsonw_key(&k, name);
+		c->key[i] = buf_steal(&k);
+	}
+}
+
+static void
+store_query_cols_free(struct store_query_cols *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->key[i]);
+	free(c->key);
+}
+
 /* One job row as an object without its closing brace; returns its rowid.
  * Same members and order as the tree: "tracked" a boolean, "rowid" left
  * out (store_query_job_shell). */
 static int64_t
-store_query_json_job(struct buf *b, sqlite3_stmt *s, int ncol)
+store_query_json_job(struct buf *b, sqlite3_stmt *s, const struct store_query_cols *c)
 {
-	int64_t rowid = -1;
 	bool first = true;
 
 	buf_append(b, "{", 1);
-	for (int i = 0; i < ncol; i++) {
-		const char *name = sqlite3_column_name(s, i);
-
-		if (strcmp(name, "rowid") == 0) {
-			rowid = sqlite3_column_int64(s, i);
+	for (int i = 0; i < c->n; i++) {
+		if (i == c->rowid)
 			continue;
-		}
 		if (!first)
 			buf_append(b, ",", 1);
 		first = false;
-		jsonw_key(b, name);
-		if (strcmp(name, "tracked") == 0)
+		buf_puts(b, c->key[i]);
+		if (i == c->tracked)
 			jsonw_bool(b, sqlite3_column_int64(s, i) != 0);
 		else
 			store_query_json_column(b, s, i);
 	}
-	return rowid;
+	return c->rowid >= 0 ? sqlite3_column_int64(s, c->rowid) : -1;
 }
 
 /* The "metrics" member of job rowid from the latest-metrics scan l, whose
@@ -305,6 +336,7 @@ int
 store_query_jobs_json(struct store *st, const struct store_jobs_filter *f, struct buf *out,
                       size_t *count)
 {
+	struct store_query_cols cols;
 	int rc, r, lr, err = 0;
 	sqlite3_stmt *s = store_lazy(st, STORE_LAZY_JOBS, STORE_QUERY_JOBS_SQL, &rc), *l;
 
@@ -321,13 +353,15 @@ store_query_jobs_json(struct store *st, const struct store_jobs_filter *f, struc
 	buf_append(out, "[", 1);
 	r = sqlite3_step(s);
 	lr = r == SQLITE_ROW ? sqlite3_step(l) : SQLITE_DONE;
-	for (int ncol = sqlite3_column_count(s); r == SQLITE_ROW; r = sqlite3_step(s)) {
+	store_query_cols_init(&cols, s);
+	for (; r == SQLITE_ROW; r = sqlite3_step(s)) {
 		if ((*count)++)
 			buf_append(out, ",", 1);
 		if ((err = store_query_json_metrics(out, l, &lr,
-		                                    store_query_json_job(out, s, ncol))) != 0)
+		                                    store_query_json_job(out, s, &cols))) != 0)
 			break;
 	}
+	store_query_cols_free(&cols);
 	buf_append(out, "]", 1);
 	rc = err != 0 ? store_rc(st, err) : r == SQLITE_DONE ? 0 : store_rc(st, r);
 	sqlite3_reset(s);
