@@ -10,7 +10,9 @@ status, a step, total steps and two latest metrics, written straight with
 sqlite3), no sources.  Each round sends --requests requests of each kind on
 one connection and times request to the reply's last byte (not parsed); `ftmonctl jobs --all` is also
 timed as a whole process (connect, reply, table).  Prints the median and
-95th percentile per round.
+95th percentile per round, and the daemon's CPU per request of each kind
+(utime+stime from /proc, in clock ticks: about 0.3 ms resolution at 30
+requests).
 
 Part 2 (watch): the fake API with --running slow jobs (20 steps/s each),
 ftmond polling them every second.  Each round measures the daemon's CPU
@@ -144,17 +146,20 @@ def part_replies(a):
     ctl = os.path.join(a.build, "ftmonctl")
     print(f"## replies with {a.jobs} jobs ({a.requests} requests per kind and round)")
     print("| round | status median / p95 ms | jobs --all median / p95 ms | jobs (default) median / p95 ms"
-          " | `ftmonctl jobs --all` process median ms |")
-    print("|---|---|---|---|---|")
+          " | `ftmonctl jobs --all` process median ms | daemon CPU ms per status / jobs --all / jobs |")
+    print("|---|---|---|---|---|---|")
     for r in range(a.rounds):
         res = {}
+        cpu = {}
         s = socket.socket(socket.AF_UNIX)
         s.connect(d.sock)
         for name, cmd, args in (("status", "status", None), ("all", "jobs", {"all": True}),
                                 ("default", "jobs", None)):
             t = []
+            c0 = cpu_s(d.proc.pid)
             for _ in range(a.requests):
                 out = request(d.sock, cmd, args, s, t)
+            cpu[name] = (cpu_s(d.proc.pid) - c0) * 1000 / a.requests
             res[name] = t
             if name == "all":
                 assert len(out) == a.jobs, len(out)
@@ -168,7 +173,8 @@ def part_replies(a):
         print(f"| {r + 1} | {statistics.median(res['status']):.1f} / {pct(res['status'], 95):.1f}"
               f" | {statistics.median(res['all']):.1f} / {pct(res['all'], 95):.1f}"
               f" | {statistics.median(res['default']):.1f} / {pct(res['default'], 95):.1f}"
-              f" | {statistics.median(procs):.1f} |")
+              f" | {statistics.median(procs):.1f}"
+              f" | {cpu['status']:.1f} / {cpu['all']:.1f} / {cpu['default']:.1f} |")
     d.stop()
     shutil.rmtree(tmp)
 

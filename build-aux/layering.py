@@ -85,6 +85,7 @@ MODULES = {
     "plot": mod("pure"),
     "report": mod("pure"),
     "jsonlax": mod("pure"),
+    "jsonw": mod("pure"),
     "utf8": mod("pure"),
     "retry": mod("pure"),
     "keyfile": mod("pure"),

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonlax.h"
 #include "proto.h"
 #include "utf8.h"
@@ -113,6 +114,23 @@ proto_finish(cJSON *reply)
 	line[n + 1] = '\0';
 	cJSON_free(text);
 	return line;
+}
+
+void
+proto_reply_ok_open(struct buf *b, const cJSON *id)
+{
+	char *text = id ? cJSON_PrintUnformatted(id) : NULL;
+
+	buf_puts(b, "{\"id\":");
+	buf_puts(b, text ? text : "null");
+	buf_puts(b, ",\"ok\":true,\"result\":");
+	cJSON_free(text);
+}
+
+void
+proto_reply_ok_close(struct buf *b)
+{
+	buf_append(b, "}\n", 2);
 }
 
 static cJSON *

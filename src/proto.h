@@ -59,6 +59,12 @@ void proto_request_free(struct proto_request *req);
 /* Build a reply line ending in '\n'; the caller frees it.  id may be NULL
  * (sent as null).  proto_reply_ok takes ownership of result (NULL = null). */
 char *proto_reply_ok(const cJSON *id, cJSON *result);
+/* The same reply written as text into b (the caller's), for a result the
+ * caller prints itself: _open appends {"id":...,"ok":true,"result": and
+ * _close the closing brace and '\n'; the result's JSON text goes between. */
+struct buf;
+void proto_reply_ok_open(struct buf *b, const cJSON *id);
+void proto_reply_ok_close(struct buf *b);
 char *proto_reply_error(const cJSON *id, const char *code, const char *message);
 /* The same with "errors": a list of strings (NULL-terminated, borrowed),
  * one per problem (a reload's FILE:LINE: messages); NULL adds no list. */

@@ -56,6 +56,9 @@ struct store_pending {
 /* Statements other files of the module prepare on first use (one slot
  * each, store_alerts.c), kept until the connection goes. */
 #define STORE_LAZY_MAX 24
+/* store_query.c's, from the top so store_alerts.c's enum does not meet them. */
+#define STORE_LAZY_JOBS        (STORE_LAZY_MAX - 1)
+#define STORE_LAZY_JOBS_LATEST (STORE_LAZY_MAX - 2)
 
 struct store {
 	sqlite3 *db; /* NULL after a reopen failed: every call fails until one succeeds */

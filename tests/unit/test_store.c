@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_internal.h"
 #include "tap.h"
@@ -687,6 +688,49 @@ test_query_jobs_many(struct store *st)
 	cJSON_Delete(jobs);
 }
 
+/* The text of store_query_jobs_json is the bytes cJSON prints from
+ * store_query_jobs' tree, for the filters `jobs` takes. */
+static void
+test_query_jobs_json_same(struct store *st, const struct store_jobs_filter *f, const char *what)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+	size_t n = 12345;
+	cJSON *tree = store_query_jobs(st, f, &rc);
+	char *want = tree ? cJSON_PrintUnformatted(tree) : NULL;
+
+	is_int(store_query_jobs_json(st, f, &b, &n), 0, "jobs json %s: written", what);
+	is_str(b.data, want ? want : "(no tree)", "jobs json %s: the tree's bytes", what);
+	is_int((int)n, cJSON_GetArraySize(tree), "jobs json %s: the count", what);
+	cJSON_free(want);
+	cJSON_Delete(tree);
+	buf_free(&b);
+}
+
+static void
+test_query_jobs_json(struct store *st)
+{
+	struct store_jobs_filter all = {.all = true}, recent = {0};
+	struct store_jobs_filter many = {.source = "many", .all = true};
+	struct store_jobs_filter running = {.status = "running"}, none = {.source = "nosuch"};
+	int64_t id;
+
+	store_begin(st);
+	store_job_ensure(st, "odd", "q\"uote\tand \xc3\xa9", "failed", &id);
+	store_insert_point(st, id, "a \"name\"", 3, 1.0 / 3, 1000);
+	store_insert_point(st, id, "big", 3, 12345678901234567.0, 1000);
+	store_insert_point(st, id, "neg", 3, -0.25, 1000);
+	is_int(store_commit(st), 0, "jobs json: a job with escapes and odd values");
+	test_query_jobs_json_same(st, &all, "all");
+	test_query_jobs_json_same(st, &recent, "default");
+	test_query_jobs_json_same(st, &many, "one source");
+	test_query_jobs_json_same(st, &running, "one status");
+	test_query_jobs_json_same(st, &none, "no match");
+	/* Twice more: the kept statements are reset and rebound each time. */
+	test_query_jobs_json_same(st, &running, "one status again");
+	test_query_jobs_json_same(st, &all, "all again");
+}
+
 int
 main(void)
 {
@@ -708,6 +752,7 @@ main(void)
 	test_resolve(st, job);
 	test_query_jobs(st);
 	test_query_jobs_many(st);
+	test_query_jobs_json(st);
 	test_job_state(st, job);
 	test_rollback(st, job);
 	test_errmsg_kept(st, job);
