@@ -135,6 +135,10 @@ CLIENT_PREFIX = "cli_"  # any cli_* stem is a client module
 # Files whose module is not their stem.  Generated headers (built in the
 # build tree, so absent from src/) are listed here too.
 FILES = {
+    "cmds_internal.h": "cmds",
+    "cmds_track.c": "cmds",
+    "cmds_log.c": "cmds",
+    "cmds_live.c": "cmds",
     "store_open.c": "store",
     "store_query.c": "store",
     "store_alerts.c": "store",
