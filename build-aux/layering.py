@@ -141,6 +141,7 @@ FILES = {
     "cmds_live.c": "cmds",
     "store_open.c": "store",
     "store_query.c": "store",
+    "store_jobs.c": "store",
     "store_alerts.c": "store",
     "store_files.c": "store",
     "store_deliveries.c": "store",

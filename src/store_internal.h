@@ -94,4 +94,26 @@ void store_note_error(struct store *st, const char *msg);
  * "at"} or null} to a job object of store_query_job. */
 int store_query_bad_lines(struct store *st, int64_t job_id, cJSON *job);
 
+/* ---- read helpers shared by store_query.c and store_jobs.c ---- */
+
+/* The job columns `jobs` and `job` show (jobs j). */
+#define STORE_JOB_COLUMNS                                               \
+	"j.source || '/' || j.external_id AS name, j.source AS source," \
+	" j.external_id AS id, j.status AS status, j.model AS model,"   \
+	" j.fine_tuned_model AS fine_tuned_model, j.last_step AS step," \
+	" j.total_steps AS total_steps, j.created_at AS created_at,"    \
+	" j.finished_at AS finished_at, j.updated_at AS updated_at,"    \
+	" j.tracked AS tracked, j.id AS rowid"
+
+/* Add column i of s to obj as a JSON value of its natural type. */
+void store_query_add_column(cJSON *obj, const char *name, sqlite3_stmt *s, int i);
+/* One object per row, keys from the column names; finalizes s.  NULL
+ * with *rc set on an error. */
+cJSON *store_query_rows(struct store *st, sqlite3_stmt *s, int *rc);
+/* (store_jobs.c) Replace each job's "rowid" by its "metrics" object of
+ * latest values and make "tracked" a boolean; 0 or a negative errno. */
+int store_query_attach_latest(struct store *st, cJSON *jobs);
+/* Prepare sql, NULL with *rc set on an error. */
+sqlite3_stmt *store_query_prepare(struct store *st, const char *sql, int *rc);
+
 #endif
