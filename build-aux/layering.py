@@ -141,6 +141,8 @@ FILES = {
     "cmds_live.c": "cmds",
     "store_open.c": "store",
     "store_query.c": "store",
+    "cli_views_status.c": "cli_views",
+    "cli_views_internal.h": "cli_views",
     "store_jobs.c": "store",
     "store_alerts.c": "store",
     "store_files.c": "store",

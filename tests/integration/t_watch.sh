@@ -95,7 +95,10 @@ is "$?" "0" "board with NO_COLOR: exits 0"
 is "$(grep -c "$(printf '\033')\\[3[0-9]m" "$T/nocolor.raw")" "0" "board with NO_COLOR: no colour"
 
 # ---- colour only on a terminal ----
-TERM=xterm $PTYRUN --cols 120 --out "$T/jobs.raw" --until 'ftjob-wb' -- "$FTMONCTL" -s "$SOCK" jobs
+# Until a status word, not the job's name: a name may be cut in the middle
+# to fit 120 columns (it was, when the ETA column came out wide).
+TERM=xterm $PTYRUN --cols 120 --out "$T/jobs.raw" --until 'running|succeeded|queued' -- \
+	"$FTMONCTL" -s "$SOCK" jobs
 is "$?" "0" "jobs on a terminal"
 like "$(cat "$T/jobs.raw")" "$(printf '\033')\\[32m" "jobs on a terminal: the status is coloured"
 TERM=xterm ctl jobs >"$T/jobs.txt"
