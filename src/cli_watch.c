@@ -77,6 +77,8 @@ cli_watch_lines(struct cli *c)
 	for (;;) {
 		cJSON *root = NULL;
 		const cJSON *ev;
+		if (cli_conn_interrupted())
+			return CLI_EXIT_OK; /* caught outside a system call */
 		if ((rc = cli_conn_read_line(&c->conn, &len)) != 0)
 			return cli_watch_eof(rc);
 		rc = cli_watch_parse(c->conn.in.data, len, &root, &ev);
@@ -133,6 +135,10 @@ cli_watch_board_loop(struct cli *c, struct cli_board *b)
 	while (rc == CLI_EXIT_OK && !c->out.stdout_gone) {
 		cJSON *root = NULL;
 		const cJSON *ev;
+		/* A signal caught while drawing or parsing interrupts no system
+		 * call, and a busy stream never blocks: look at the flag. */
+		if (cli_conn_interrupted())
+			return CLI_EXIT_OK;
 		if (dirty) {
 			uint64_t now = util_monotonic_ms();
 			int w;
