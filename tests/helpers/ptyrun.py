@@ -62,6 +62,20 @@ def main():
         if done:
             status = st
             break
+    if status is not None:
+        # The child has gone, but what it wrote last may still be in the
+        # pty: read to the end (EIO once the slave side is closed).
+        while True:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if not r:
+                break
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
     if status is None:
         # Drain what is left, then wait (bounded) for the exit.
         end = time.monotonic() + 5
