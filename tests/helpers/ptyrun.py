@@ -91,6 +91,8 @@ def main():
                 except OSError:
                     chunk = b""
                 out += chunk
+    if not matched and re.search(a.until, out.decode("utf-8", "replace")):
+        matched = True  # it came with the last read, after the exit
     with open(a.out, "wb") as f:
         f.write(out)
     if status is None:
