@@ -5,16 +5,28 @@ poll-scale benchmark (bench/poll_scale.sh).
   gen_fixtures.py DIR N
 
 DIR/jobs/ftjob-NNNNNN.json     the job object (status "running")
-DIR/events/ftjob-NNNNNN.json   the newest events page, limit=100:
-                               98 metrics events + 2 message events,
-                               newest first, has_more=true (~34 KB)
-DIR/static/empty-list.json     the page served for any `after=` cursor
+DIR/events/ftjob-NNNNNN.json   its events with limit=100: the job's whole
+                               history, 98 metrics events + 2 message
+                               events, newest first, has_more=false (~39 KB)
+DIR/events/ftjob-NNNNNN.20.json          the same with limit=20 (the API's
+                               default): the newest 20, has_more=true
+DIR/events/ftjob-NNNNNN.after.ID.json    after=ID (the 20th event), limit
+                               100: the 80 older events, has_more=false
 DIR/static/checkpoints.json    an empty checkpoints page
-DIR/live/MMSS.json             the "live" scenario: 3600 versions of one
-                               newest-100-events page, one per second of
-                               the hour (nginx picks the version from the
-                               clock), each one step (one metrics event)
-                               ahead of the previous; shared by all jobs
+DIR/live/MMSS.json, MMSS.20.json         the "live" scenario: 3600
+                               versions of the newest events (limit 100 and
+                               20), one per second of the hour (nginx picks
+                               the version from the clock), each one step
+                               (one metrics event) ahead of the previous;
+                               shared by all jobs
+DIR/live/after/ID.json         after=ID, limit=100, for every ID that
+                               ends a live page: the older events, as the
+                               API would send them
+
+nginx maps `limit` and `after` to these files (bench/nginx.conf.in) and
+answers any other limit or cursor with a 400, so a poller is never
+measured parsing a page the API would not send, and a request the fixture
+cannot answer is an error, not a silently wrong page.
 
 Event ids are random (24 characters after "ftevent-") and differ between
 jobs; the metrics events carry the key set of OpenAI's guide example
@@ -92,8 +104,8 @@ def message_event(rng, ts, step):
             "type": "message"}
 
 
-def events_page(k, rng, total, epochs, now):
-    """The newest PAGE events of a job somewhere in its run, newest first."""
+def events_history(k, rng, total, epochs, now):
+    """The PAGE events of a job somewhere in its run, newest first."""
     newest_step = 200 + (k * 37) % (total - 300)
     per_epoch = max(1, total // epochs)
     events, step, ts = [], newest_step, now - 5
@@ -104,7 +116,17 @@ def events_page(k, rng, total, epochs, now):
             events.append(metrics_event(rng, ts, step, total, step % per_epoch == 0))
         step -= 1
         ts -= 3
-    return {"object": "list", "data": events, "has_more": True}
+    return events
+
+
+def page_text(events, has_more):
+    return ('{"object":"list","data":[' + ",".join(events) + '],"has_more":' +
+            ("true" if has_more else "false") + "}")
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def live_pages(out, rng, now):
@@ -121,12 +143,31 @@ def live_pages(out, rng, now):
     newest = {}
     for i, (step, _) in enumerate(history):
         newest[step] = i  # the metrics event comes after the step's message
-    os.makedirs(os.path.join(out, "live"), exist_ok=True)
+    ids = [json.loads(e)["id"] for _, e in history]
+    os.makedirs(os.path.join(out, "live", "after"), exist_ok=True)
+    ends = set()  # history index of the oldest event of a page served
+
+    def window(end, limit):
+        """The limit events before history index end, newest first."""
+        start = max(0, end - limit)
+        return [e for _, e in reversed(history[start:end])], start
+
     for v in range(3600):
         end = newest[first + v] + 1
-        page = [e for _, e in reversed(history[end - PAGE:end])]
-        with open(os.path.join(out, "live", "%02d%02d.json" % (v // 60, v % 60)), "w") as f:
-            f.write('{"object":"list","data":[' + ",".join(page) + '],"has_more":true}')
+        name = "%02d%02d" % (v // 60, v % 60)
+        for limit, sfx in ((PAGE, ""), (20, ".20")):
+            page, start = window(end, limit)
+            write(os.path.join(out, "live", name + sfx + ".json"), page_text(page, start > 0))
+            ends.add(start)
+    # after=ID pages; an after page's own oldest event may end another one
+    todo = sorted(ends)
+    while todo:
+        idx = todo.pop()
+        page, start = window(idx, PAGE)
+        write(os.path.join(out, "live", "after", ids[idx] + ".json"), page_text(page, start > 0))
+        if start > 0 and start not in ends:
+            ends.add(start)
+            todo.append(start)
 
 
 def main():
@@ -142,11 +183,14 @@ def main():
         jid, total, epochs, job = job_object(k, rng, now)
         with open(os.path.join(out, "jobs", jid + ".json"), "w") as f:
             f.write(json.dumps(job, separators=sep))
-        with open(os.path.join(out, "events", jid + ".json"), "w") as f:
-            f.write(json.dumps(events_page(k, rng, total, epochs, now), separators=sep))
+        events = [json.dumps(e, separators=sep)
+                  for e in events_history(k, rng, total, epochs, now)]
+        base = os.path.join(out, "events", jid)
+        write(base + ".json", page_text(events, False))
+        write(base + ".20.json", page_text(events[:20], True))
+        after = json.loads(events[19])["id"]
+        write(base + ".after." + after + ".json", page_text(events[20:], False))
     live_pages(out, rng, now)
-    with open(os.path.join(out, "static", "empty-list.json"), "w") as f:
-        f.write(json.dumps({"object": "list", "data": [], "has_more": False}, separators=sep))
     with open(os.path.join(out, "static", "checkpoints.json"), "w") as f:
         f.write(json.dumps({"object": "list", "data": [], "first_id": None,
                             "last_id": None, "has_more": False}, separators=sep))

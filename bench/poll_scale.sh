@@ -33,6 +33,11 @@
 #                  against all of them off ([rule X] enabled = no), R
 #                  interleaved rounds, the order alternating; see
 #                  bench/README.md "Rules cost"
+#   FIRSTPASS=1    instead: the first pass of ftmond (with the control
+#                  socket pinged every 10 ms), of the naive Python poller
+#                  and of SQLite's raw insert ceiling for the same rows, R
+#                  interleaved rounds (with FTMOND_REF, that build too);
+#                  see bench/README.md "First pass"
 # Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit.
 set -euo pipefail
@@ -157,14 +162,17 @@ start_nginx() {
 fixtures() {
 	local max=0 n
 	for n in "${NS[@]}"; do if ((n > max)); then max=$n; fi; done
-	if [ -f "$WORK/www/.jobs" ] && [ -d "$WORK/www/live" ] &&
+	# .version: the fixtures' layout (2: pages honour limit and after).
+	if [ -f "$WORK/www/.jobs" ] && [ "$(cat "$WORK/www/.version" 2>/dev/null)" = 2 ] &&
 		[ "$(cat "$WORK/www/.jobs")" -ge "$max" ]; then
 		log "reusing fixtures for $(cat "$WORK/www/.jobs") jobs"
 		return
 	fi
 	log "writing fixtures for $max jobs"
+	rm -rf "$WORK/www" "$WORK"/[0-9]*/*-primed.db
 	"$PYTHON" "$HERE/gen_fixtures.py" "$WORK/www" "$max"
 	echo "$max" >"$WORK/www/.jobs"
+	echo 2 >"$WORK/www/.version"
 }
 
 # ---- ftmond ----
@@ -428,11 +436,12 @@ enabled = no
 [rule stale]
 enabled = no"
 
-# first_pass VARIANT N: a fresh database with N running jobs, ftmond run
-# until every job's first events page is stored; appends "rules-VARIANT N
-# wall_s cpu_s points alerts".
+# first_pass VARIANT N [LABEL]: a fresh database with N running jobs,
+# ftmond run until every job's first events page is stored; appends
+# "LABEL N wall_s cpu_s points alerts" (LABEL: rules-VARIANT), and with
+# PINGER=1 "ping median_ms p99_ms max_ms count" of the control socket meanwhile.
 first_pass() {
-	local v=$1 n=$2 dir=$WORK/$2/ab-$1 t0 t1 c1 tck pts al i
+	local v=$1 n=$2 dir=$WORK/$2/ab-$1 t0 t1 c1 tck pts al i ping_pid= pings=
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	write_conf "$dir" "$(interval_for "$n")"
@@ -446,18 +455,67 @@ first_pass() {
 	tck=$(getconf CLK_TCK)
 	t0=$(date +%s.%N)
 	start_ftmond "$dir"
+	if [ "${PINGER:-0}" != 0 ]; then
+		"$PYTHON" "$HERE/pinger.py" "$dir/ctl.sock" 10 >"$dir/pings.txt" &
+		ping_pid=$!
+		PIDS+=("$ping_pid")
+	fi
 	for ((i = 0; i < 12000; i++)); do
 		[ "$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM jobs WHERE event_cursor IS NULL")" = 0 ] && break
 		sleep 0.1
 	done
 	t1=$(date +%s.%N)
 	c1=$(awk '{print $14 + $15}' "/proc/$FT_PID/stat")
+	if [ -n "$ping_pid" ]; then
+		stop_pid "$ping_pid" 10
+		forget_pid "$ping_pid"
+		pings=$(cat "$dir/pings.txt")
+	fi
 	stop_ftmond
 	pts=$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM points")
 	al=$(sqlite3 "$dir/ftmon.db" "SELECT count(*) FROM alerts")
-	echo "rules-$v $n $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') \
-$(awk -v c="$c1" -v t="$tck" 'BEGIN {printf "%.2f", c / t}') $pts $al" |
+	echo "${3:-rules-$v} $n $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') \
+$(awk -v c="$c1" -v t="$tck" 'BEGIN {printf "%.2f", c / t}') $pts $al${pings:+ ping $pings}" |
 		tee -a "$WORK/results.txt" >&2
+}
+
+# ---- the first pass against the naive Python poller and SQLite's ceiling ----
+
+# firstpass_py N: the naive pypoller's pass over N fresh jobs.
+firstpass_py() {
+	local n=$1 db=$WORK/$1/py-first.db out
+	rm -f "$db"*
+	out=$("$PYTHON" "$HERE/pypoller.py" --base-url "$BASE" --db "$db" --jobs "$n" --prime)
+	echo "py-naive-first $n $(echo "$out" | json_num seconds)" | tee -a "$WORK/results.txt" >&2
+}
+
+# firstpass_ceiling N: the raw SQLite ceiling for the same rows, one page
+# (98 steps x 4 metrics) per transaction, job after job.
+firstpass_ceiling() {
+	rm -f "$WORK/ceiling.db"*
+	echo "ceiling-first $1 $("$CEILING" "$WORK/ceiling.db" 98 4 392 "$1" | cut -d' ' -f2-)" |
+		tee -a "$WORK/results.txt" >&2
+	rm -f "$WORK/ceiling.db"*
+}
+
+firstpass_rounds() {
+	local n r
+	cc -O2 -o "$WORK/sqlite_ceiling" "$HERE/sqlite_ceiling.c" -lsqlite3 ||
+		die "could not build bench/sqlite_ceiling.c"
+	CEILING=$WORK/sqlite_ceiling
+	for ((r = 1; r <= R; r++)); do
+		log "first-pass round $r/$R (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		for n in "${NS[@]}"; do
+			echo "round $r load $(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/results.txt"
+			PINGER=1 first_pass on "$n" ftmond-first
+			if [ -n "${FTMOND_REF:-}" ]; then
+				PINGER=1 RUN_FTMOND=$FTMOND_REF first_pass on "$n" ref-first
+			fi
+			firstpass_py "$n"
+			firstpass_ceiling "$n"
+		done
+	done
+	"$PYTHON" "$HERE/summarize.py" --first-pass "$WORK/results.txt"
 }
 
 rules_ab() {
@@ -514,6 +572,12 @@ main() {
 		fixtures
 		start_nginx
 		rules_ab | tee "$WORK/results.md"
+		return
+	fi
+	if [ "${FIRSTPASS:-0}" != 0 ]; then
+		fixtures
+		start_nginx
+		firstpass_rounds | tee "$WORK/results.md"
 		return
 	fi
 	build_curlmulti

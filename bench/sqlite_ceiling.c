@@ -6,7 +6,12 @@
  * rows are made in memory, so nothing is parsed: what is left is SQLite.
  *
  *   cc -O2 -o sqlite_ceiling sqlite_ceiling.c -lsqlite3
- *   ./sqlite_ceiling DB LINES METRICS BATCH   -> "ceiling ROWS SECONDS ROWS_PER_S"
+ *   ./sqlite_ceiling DB LINES METRICS BATCH [JOBS]
+ *       -> "ceiling ROWS SECONDS ROWS_PER_S"
+ *
+ * JOBS (default 1): that many jobs, each with LINES steps of METRICS
+ * values, one job after another, as the OpenAI first pass stores them
+ * (bench/poll_scale.sh FIRSTPASS=1 uses BATCH = one page's rows).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +27,7 @@ static const char schema[] =
         "CREATE TABLE points (job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
         " metric_id INTEGER NOT NULL REFERENCES metric_names (id), step INTEGER NOT NULL,"
         " value REAL, recorded_at INTEGER NOT NULL, PRIMARY KEY (job_id, metric_id, step))"
-        " WITHOUT ROWID;"
-        "INSERT INTO jobs VALUES (1, 'lab', 'big', 'running');"
-        "INSERT INTO metric_names (name) VALUES ('train_loss'), ('valid_loss'), ('epoch');";
+        " WITHOUT ROWID;";
 
 static double
 now_s(void)
@@ -49,27 +52,42 @@ main(int argc, char **argv)
 {
 	sqlite3 *db;
 	sqlite3_stmt *ins;
-	long lines, metrics, batch, rows = 0;
+	long lines, metrics, batch, jobs = 1, rows = 0;
 	double t0, t;
+	char sql[160];
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s DB LINES METRICS BATCH\n", argv[0]);
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s DB LINES METRICS BATCH [JOBS]\n", argv[0]);
 		return 2;
 	}
 	lines = atol(argv[2]);
 	metrics = atol(argv[3]);
 	batch = atol(argv[4]);
+	if (argc == 6)
+		jobs = atol(argv[5]);
 	must(sqlite3_open(argv[1], &db), db, "open");
 	must(sqlite3_exec(db, schema, NULL, NULL, NULL), db, "schema");
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %ld)"
+	         " INSERT INTO jobs SELECT i, 'lab', 'job' || i, 'running' FROM k",
+	         jobs);
+	must(sqlite3_exec(db, sql, NULL, NULL, NULL), db, "jobs");
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %ld)"
+	         " INSERT INTO metric_names SELECT i, 'metric' || i FROM k",
+	         metrics);
+	must(sqlite3_exec(db, sql, NULL, NULL, NULL), db, "metric names");
 	must(sqlite3_prepare_v2(db,
 	                        "INSERT OR IGNORE INTO points (job_id, metric_id, step, value,"
-	                        " recorded_at) VALUES (1, ?1, ?2, ?3, ?4)",
+	                        " recorded_at) VALUES (?5, ?1, ?2, ?3, ?4)",
 	                        -1, &ins, NULL),
 	     db, "prepare");
 	t0 = now_s();
 	must(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), db, "begin");
-	for (long step = 1; step <= lines; step++) {
+	for (long k = 1; k <= jobs * lines; k++) {
+		long step = (k - 1) % lines + 1;
 		for (long m = 1; m <= metrics; m++) {
+			sqlite3_bind_int64(ins, 5, (k - 1) / lines + 1);
 			sqlite3_bind_int64(ins, 1, m);
 			sqlite3_bind_int64(ins, 2, step);
 			sqlite3_bind_double(ins, 3, 1.0 / (double)(step + m));

@@ -3,6 +3,7 @@
 Markdown tables of bench/README.md.
 
   summarize.py results.txt [machine.txt]
+  summarize.py --first-pass results.txt     (poll_scale.sh FIRSTPASS=1)
 
 Every figure is the median over the rounds with [min–max]; a ratio is
 taken round by round (the runs of one round are next to each other in
@@ -165,7 +166,71 @@ def ref_table(out, rounds):
                 stat(per_round(rs, lambda r: r[ref]["hwm"]), 1)))
 
 
+def first_pass_rounds(path):
+    """n -> round -> kind -> fields, from a FIRSTPASS=1 results file."""
+    rounds = defaultdict(lambda: defaultdict(dict))
+    rnd = 0
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if not p:
+                continue
+            if p[0] == "round":
+                rnd = int(p[1])
+            elif p[0] in ("ftmond-first", "ref-first"):
+                d = {"wall": float(p[2]), "cpu": float(p[3]), "points": int(p[4])}
+                if len(p) > 10 and p[6] == "ping":
+                    d.update(ping_med=float(p[7]), ping_p99=float(p[8]),
+                             ping_max=float(p[9]), pings=int(p[10]))
+                rounds[int(p[1])][rnd][p[0]] = d
+            elif p[0] == "py-naive-first":
+                rounds[int(p[1])][rnd][p[0]] = {"wall": float(p[2])}
+            elif p[0] == "ceiling-first":
+                rounds[int(p[1])][rnd][p[0]] = {"rows": int(p[2]), "wall": float(p[3]),
+                                                "rate": float(p[4])}
+    return rounds
+
+
+def first_pass_main(path):
+    rounds = first_pass_rounds(path)
+    out = ["| N | rounds | ftmond s | CPU s | points/s | naive Python s | Python / ftmond "
+           "| SQLite ceiling rows/s | ftmond / ceiling | ping median ms | ping p99 ms "
+           "| ping max ms |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n in sorted(rounds):
+        rs = rounds[n]
+        ft = "ftmond-first"
+        full = [r for r in rs.values() if ft in r and "py-naive-first" in r and
+                "ceiling-first" in r]
+        rate = lambda r: r[ft]["points"] / r[ft]["wall"]
+        out.append("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, len(full), stat([r[ft]["wall"] for r in full], 2),
+            stat([r[ft]["cpu"] for r in full], 2), stat([rate(r) for r in full]),
+            stat([r["py-naive-first"]["wall"] for r in full], 2),
+            stat([r["py-naive-first"]["wall"] / r[ft]["wall"] for r in full], 2),
+            stat([r["ceiling-first"]["rate"] for r in full]),
+            stat([rate(r) / r["ceiling-first"]["rate"] for r in full], 2),
+            stat([r[ft].get("ping_med") for r in full], 2),
+            stat([r[ft].get("ping_p99") for r in full], 1),
+            stat([r[ft].get("ping_max") for r in full], 1)))
+        refs = [r for r in rs.values() if ft in r and "ref-first" in r]
+        if refs:
+            out.append("| %d | %d | reference build: %s s | %s | this / reference wall %s "
+                       "| CPU %s | | | | %s | %s | %s |" % (
+                           n, len(refs), stat([r["ref-first"]["wall"] for r in refs], 2),
+                           stat([r["ref-first"]["cpu"] for r in refs], 2),
+                           stat([r[ft]["wall"] / r["ref-first"]["wall"] for r in refs], 2),
+                           stat([r[ft]["cpu"] / r["ref-first"]["cpu"] for r in refs], 2),
+                           stat([r["ref-first"].get("ping_med") for r in refs], 2),
+                           stat([r["ref-first"].get("ping_p99") for r in refs], 1),
+                           stat([r["ref-first"].get("ping_max") for r in refs], 1)))
+    print("\n".join(out))
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--first-pass":
+        first_pass_main(sys.argv[2])
+        return
     machine = sys.argv[2] if len(sys.argv) > 2 else None
     window = window_of(machine)
     rounds, sweep, prime = parse(sys.argv[1], window)
