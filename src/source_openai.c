@@ -360,7 +360,7 @@ soai_poll_now(struct source *src, int64_t job_id)
 
 	if (job_id == 0) {
 		for (j = s->jobs; j; j = j->next)
-			if (!j->req && !j->missing)
+			if (!soai_watch_busy(j) && !j->missing)
 				soai_job_schedule(j, 0);
 		if (!s->discover_req && soai_conf(s)->discover)
 			soai_discover_schedule(s, 1);
@@ -370,7 +370,7 @@ soai_poll_now(struct source *src, int64_t job_id)
 	if ((j = soai_watch_find(s, job_id)) == NULL)
 		return -ENOENT;
 	soai_watch_forget(j);
-	if (!j->req)
+	if (!soai_watch_busy(j))
 		soai_job_schedule(j, 0);
 	soai_pump(s);
 	return 0;
@@ -399,7 +399,7 @@ soai_probe_store(struct soai_src *s, const char *external_id, const struct oai_j
 	if ((j = soai_watch_find(s, *job_id)) == NULL)
 		j = soai_watch_add(s, *job_id, external_id, job->status, NULL, false);
 	soai_watch_forget(j);
-	if (!j->req)
+	if (!soai_watch_busy(j))
 		soai_job_schedule(j, 0);
 	return 0;
 }
@@ -614,6 +614,7 @@ soai_status(struct source *src)
 	cJSON_AddNumberToObject(c, "auth_failures", (double)s->auth_failures);
 	cJSON_AddNumberToObject(c, "not_found", (double)s->not_found);
 	cJSON_AddNumberToObject(c, "walks_cut", (double)s->walks_cut);
+	cJSON_AddNumberToObject(c, "pages_parsed_off_loop", (double)s->parsed_away);
 	if (s->last_walk_cut)
 		cJSON_AddStringToObject(o, "last_walk_cut", s->last_walk_cut);
 	else
@@ -640,7 +641,7 @@ soai_reload(struct source *src)
 		log_info("source %s: retrying with the reloaded key", src->name);
 		s->unauthorized = false;
 		for (struct soai_watch *j = s->jobs; j; j = j->next)
-			if (!j->req && !j->missing)
+			if (!soai_watch_busy(j) && !j->missing)
 				soai_job_schedule(j, 0);
 		soai_discover_schedule(s, 1);
 		soai_pump(s);

@@ -472,7 +472,7 @@ soai_enqueue(struct soai_watch *j)
 {
 	struct soai_src *s = j->src;
 
-	if (j->req || j->untracked || s->destroying)
+	if (soai_watch_busy(j) || j->untracked || s->destroying)
 		return;
 	workq_push(&s->queue, &j->qitem);
 }
@@ -514,7 +514,7 @@ soai_pump(struct soai_src *s)
 	}
 	while ((it = workq_take(&s->queue)) != NULL) {
 		struct soai_watch *j = soai_watch_of(it);
-		if (j->untracked || j->req)
+		if (j->untracked || soai_watch_busy(j))
 			continue;
 		soai_job_request(j);
 	}
@@ -590,6 +590,7 @@ soai_watch_remove(struct soai_watch *j)
 		j->req = NULL;
 		workq_done(&s->queue);
 	}
+	soai_parse_orphan(j);
 	/* Unlink it so the queue never points at freed memory. */
 	workq_remove(&s->queue, &j->qitem);
 	uv_close((uv_handle_t *)&j->timer, soai_watch_closed_cb);
@@ -614,6 +615,7 @@ soai_watch_restart(struct soai_watch *j, int64_t id)
 		j->req = NULL;
 		workq_done(&s->queue);
 	}
+	soai_parse_orphan(j);
 	workq_remove(&s->queue, &j->qitem);
 	j->id = id;
 	free(j->cursor);

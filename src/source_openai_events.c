@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <uv.h>
+
+#include "buf.h"
 #include "http.h"
 #include "ingest.h"
 #include "openai_parse.h"
@@ -210,12 +213,139 @@ soai_job_walk_done(struct soai_watch *j)
 	soai_job_after_events(j);
 }
 
+/* What a parsed page means for the walk: feed it, store it, go on. */
+static void
+soai_job_on_page(struct soai_watch *j, int parsed, struct oai_event_page *page, const char *why,
+                 size_t body_len)
+{
+	struct soai_src *s = j->src;
+	int rc;
+
+	if (parsed < 0) {
+		soai_malformed(s, j, "events page", why);
+		return;
+	}
+	if (page->n == 0 && page->has_more) {
+		/* Ending the walk here would move the cursor past events never
+		 * read; ask for the same page again instead. */
+		oai_event_page_clear(page);
+		soai_malformed(s, j, "events page", "empty page with has_more");
+		return;
+	}
+	if (page->nbad)
+		soai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
+		           page->nbad);
+	if (page->nrefused) {
+		s->malformed += page->nrefused;
+		soai_error(s,
+		           "job %s: %zu values of events refused (a NUL in a key or text, or a "
+		           "step that is not an integer below 2^53)",
+		           j->external_id, page->nrefused);
+	}
+	if (oai_walk_feed(&j->walk, page, body_len) == OAI_WALK_DONE) {
+		oai_event_page_clear(page);
+		soai_job_walk_done(j);
+		return;
+	}
+	oai_event_page_clear(page);
+	/* Store each page as it comes, so the walk holds one page at a time. */
+	if ((rc = soai_store_batch(j, NULL)) < 0) {
+		soai_walk_failed(j, rc);
+		return;
+	}
+	j->attempt = 0;
+	soai_job_request(j); /* next page, same phase */
+}
+
+/* ---- parsing off the loop ---- */
+
+/* One events page in the thread pool.  The worker touches only body,
+ * page, why and rc (openai_parse is pure); the loop owns the rest. */
+struct soai_parse {
+	uv_work_t req;
+	struct soai_src *src; /* kept alive by open_handles until the end */
+	struct soai_watch *j; /* NULL once orphaned (the watch went away) */
+	char *body;           /* owned: the response body, NUL-terminated */
+	size_t len;
+	struct oai_event_page page; /* owned */
+	const char *why;
+	int rc;
+};
+
+static void
+soai_parse_work_cb(uv_work_t *req)
+{
+	struct soai_parse *p = req->data;
+
+	p->rc = oai_parse_event_page(p->body, p->len, &p->page, &p->why);
+}
+
+static void
+soai_parse_after_cb(uv_work_t *req, int status)
+{
+	struct soai_parse *p = req->data;
+	struct soai_src *s = p->src;
+	struct soai_watch *j = p->j;
+
+	s->parsing--;
+	if (j != NULL) {
+		j->parse = NULL;
+		if (status < 0) /* cancelled: not done here, but be safe */
+			soai_malformed(s, j, "events page", "parse cancelled");
+		else
+			soai_job_on_page(j, p->rc, &p->page, p->why, p->len);
+		soai_pump(s);
+	}
+	oai_event_page_clear(&p->page);
+	free(p->body);
+	free(p);
+	soai_src_unref(s);
+}
+
+/* Hand r's body to the thread pool; false when it must be parsed here. */
+static bool
+soai_parse_away(struct soai_watch *j, struct http_response *r)
+{
+	struct soai_src *s = j->src;
+	struct soai_parse *p;
+
+	if (r->body.len < SOAI_PARSE_AWAY_BYTES || s->parsing >= SOAI_MAX_PARSING || s->destroying)
+		return false;
+	p = xcalloc(1, sizeof(*p));
+	p->src = s;
+	p->j = j;
+	p->len = r->body.len;
+	p->body = buf_steal(&r->body);
+	p->req.data = p;
+	if (uv_queue_work(s->env->loop, &p->req, soai_parse_work_cb, soai_parse_after_cb) < 0) {
+		/* Give the body back: the loop parses it. */
+		r->body.data = p->body;
+		r->body.len = p->len;
+		r->body.cap = p->len + 1;
+		free(p);
+		return false;
+	}
+	s->parsing++;
+	s->parsed_away++;
+	s->open_handles++;
+	j->parse = p;
+	return true;
+}
+
+void
+soai_parse_orphan(struct soai_watch *j)
+{
+	if (j->parse) {
+		j->parse->j = NULL;
+		j->parse = NULL;
+	}
+}
+
 void
 soai_job_on_events(struct soai_watch *j, struct http_response *r)
 {
-	struct soai_src *s = j->src;
 	struct oai_event_page page;
-	const char *why;
+	const char *why = NULL;
 	int rc;
 
 	if (j->walk.pages == 0 && j->resume_after == NULL) {
@@ -228,38 +358,8 @@ soai_job_on_events(struct soai_watch *j, struct http_response *r)
 			return;
 		}
 	}
-	if (oai_parse_event_page(r->body.data, r->body.len, &page, &why) < 0) {
-		soai_malformed(s, j, "events page", why);
+	if (soai_parse_away(j, r))
 		return;
-	}
-	if (page.n == 0 && page.has_more) {
-		/* Ending the walk here would move the cursor past events never
-		 * read; ask for the same page again instead. */
-		oai_event_page_clear(&page);
-		soai_malformed(s, j, "events page", "empty page with has_more");
-		return;
-	}
-	if (page.nbad)
-		soai_error(s, "job %s: %zu events could not be read, skipped", j->external_id,
-		           page.nbad);
-	if (page.nrefused) {
-		s->malformed += page.nrefused;
-		soai_error(s,
-		           "job %s: %zu values of events refused (a NUL in a key or text, or a "
-		           "step that is not an integer below 2^53)",
-		           j->external_id, page.nrefused);
-	}
-	if (oai_walk_feed(&j->walk, &page, r->body.len) == OAI_WALK_DONE) {
-		oai_event_page_clear(&page);
-		soai_job_walk_done(j);
-		return;
-	}
-	oai_event_page_clear(&page);
-	/* Store each page as it comes, so the walk holds one page at a time. */
-	if ((rc = soai_store_batch(j, NULL)) < 0) {
-		soai_walk_failed(j, rc);
-		return;
-	}
-	j->attempt = 0;
-	soai_job_request(j); /* next page, same phase */
+	rc = oai_parse_event_page(r->body.data, r->body.len, &page, &why);
+	soai_job_on_page(j, rc, &page, why, r->body.len);
 }

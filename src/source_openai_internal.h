@@ -44,6 +44,11 @@ struct store_job_info;
  * this much per poll, in memory only the ids seen (a few MiB). */
 #define SOAI_MAX_WALK_EVENTS 50000
 #define SOAI_MAX_WALK_BYTES  (64 * 1024 * 1024)
+/* An events page at least this big is parsed in libuv's thread pool, at
+ * most SOAI_MAX_PARSING at a time per source (the others on the loop): a
+ * full page is ~150 us of cJSON, a quarter of a first pass's loop time. */
+#define SOAI_PARSE_AWAY_BYTES (16 * 1024)
+#define SOAI_MAX_PARSING      8
 /* Rows (events + points) per transaction when a page is stored. */
 #define SOAI_TXN_ROWS 5000
 /* A walk cut again and again backs off up to this between polls. */
@@ -111,10 +116,12 @@ struct soai_watch {
 	char *ckpt_after;
 	struct oai_walk walk;
 	struct http_request *req; /* in flight, or NULL */
+	struct soai_parse *parse; /* its events page in the thread pool, or NULL */
 	uv_timer_t timer;
 };
 
 struct soai_probe; /* a pending track request: source_openai.c */
+struct soai_parse; /* an events page parsed off the loop: source_openai_events.c */
 struct soai_act;   /* a pending act request: source_openai_act.c */
 
 #define SOAI_REFUSED_LOGGED 256
@@ -132,7 +139,8 @@ struct soai_src {
 	bool auth_logged; /* the refusal was logged; quiet until it clears */
 	bool destroying;
 	bool store_failing;     /* the last write failed; cleared by a full cycle */
-	int open_handles;       /* timers still to close on destroy */
+	int open_handles;       /* timers (and parses) still to close on destroy */
+	unsigned parsing;       /* events pages in the thread pool */
 	struct retry_hold hold; /* 429 and outage holds, monotonic ms */
 	uv_timer_t discover_timer;
 	uv_timer_t pump_timer;
@@ -152,7 +160,8 @@ struct soai_src {
 	int64_t failing_since, unauthorized_since, store_failing_since, key_error_at;
 	uint64_t requests, errors, malformed, retries, auth_failures, not_found;
 	uint64_t walks_cut;
-	char *last_walk_cut; /* why and where the last walk was cut, or NULL */
+	uint64_t parsed_away; /* events pages parsed in the thread pool */
+	char *last_walk_cut;  /* why and where the last walk was cut, or NULL */
 	uint64_t last_warn_ms;
 	/* Hashes of the job list ids refused and logged, so each is logged
 	 * once (a ring: past its size an old one may be logged again). */
@@ -201,6 +210,14 @@ soai_poll_delay(struct soai_src *s)
 	uint64_t iv = soai_conf(s)->poll_interval_ms;
 	/* poll_interval +-10% so jobs found together drift apart. */
 	return iv - iv / 10 + soai_jitter(s, iv / 5 + 1);
+}
+
+/* A request or a parse of its answer is under way: nothing else may start
+ * the job's next step. */
+static inline bool
+soai_watch_busy(const struct soai_watch *j)
+{
+	return j->req != NULL || j->parse != NULL;
 }
 
 /* ---- source_openai.c: requests and their outcome ---- */
@@ -268,8 +285,12 @@ void soai_job_start_events(struct soai_watch *j);
 /* Forget where a cut walk was to resume: the next walk starts from the top. */
 void soai_resume_clear(struct soai_watch *j);
 /* An events page arrived: feed the walk, store the page, ask for the next
- * one or end the phase (soai_job_after_events). */
+ * one or end the phase (soai_job_after_events).  A big page is parsed in
+ * the thread pool first (j->parse; it takes r's body). */
 void soai_job_on_events(struct soai_watch *j, struct http_response *r);
+/* The watch goes away or starts over: a page of it being parsed is
+ * dropped when its parse ends. */
+void soai_parse_orphan(struct soai_watch *j);
 
 /* ---- source_openai_discover.c: the job list ---- */
 

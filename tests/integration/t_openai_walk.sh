@@ -126,6 +126,9 @@ check "the other jobs' points equal the truth" truthcheck ftjob-n1 ftjob-n2
 
 st=$(ctl --json status)
 like "$(jget "$st" 'j["sources"][0]["counters"]["walks_cut"]')" '^[1-9]' "status counts the cut walks"
+# The flood's pages (5,000 events each) are parsed in the thread pool.
+like "$(jget "$st" 'j["sources"][0]["counters"]["pages_parsed_off_loop"]')" '^[1-9]' \
+	"big pages are parsed off the loop"
 like "$(jget "$st" 'j["sources"][0]["last_walk_cut"]')" "^job $FLOOD: (event|byte|page) cap after" \
 	"status gives the last cut's reason"
 like "$(grep 'event walk cut' "$T/ftmond.log" | head -1)" "job $FLOOD: .* cap after .*cursor kept" \
