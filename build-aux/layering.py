@@ -104,6 +104,8 @@ MODULES = {
     "sdnotify": mod("infra", PURE_SYS | SYSTEMD, PURE_ONLY),
     # hookexec: one exec hook run with uv_spawn (no shell).
     "hookexec": mod("infra", PURE_SYS | UV, PURE_ONLY),
+    # walckpt: the store's WAL checkpoints in libuv's thread pool.
+    "walckpt": mod("infra", PURE_SYS | SQLITE | UV, ["store", "pure"]),
     # ingest: what sources write, through the store.
     "ingest": mod("ingest", PURE_SYS, ["store", "pure"]),
     "rules": mod("ingest", PURE_SYS | UV, ["ingest", "store", "pure"]),

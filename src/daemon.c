@@ -28,6 +28,7 @@
 #include "sources.h"
 #include "store.h"
 #include "util.h"
+#include "walckpt.h"
 #include "xmalloc.h"
 
 #define DAEMON_STATUS_INTERVAL_MS 10000
@@ -39,6 +40,7 @@ struct daemon {
 	uv_loop_t *loop;         /* borrowed from main() */
 	struct conf *conf;       /* owned; replaced whole on a successful reload */
 	struct store *store;     /* owned */
+	struct walckpt *walckpt; /* owned: the WAL's checkpoints, off the loop */
 	struct ingest *ingest;   /* owned: the one write path */
 	struct rules *rules;     /* owned: the rules engine (a txn observer) */
 	struct http *http;       /* owned: the one HTTP engine */
@@ -421,6 +423,28 @@ daemon_host_source_at(void *data, size_t i)
 }
 
 static void
+daemon_describe_checkpoints(struct daemon *d, cJSON *db)
+{
+	struct walckpt_stats s;
+	cJSON *c;
+
+	if (d->walckpt == NULL)
+		return;
+	walckpt_stats(d->walckpt, &s);
+	c = cJSON_AddObjectToObject(db, "checkpoints");
+	cJSON_AddNumberToObject(c, "runs", (double)s.runs);
+	cJSON_AddNumberToObject(c, "frames", (double)s.frames);
+	cJSON_AddNumberToObject(c, "last_us", (double)s.last_us);
+	cJSON_AddNumberToObject(c, "errors", (double)s.errors);
+	if (s.last_error[0])
+		cJSON_AddStringToObject(c, "last_error", s.last_error);
+	else
+		cJSON_AddNullToObject(c, "last_error");
+	cJSON_AddNumberToObject(c, "backstops", (double)s.backstops);
+	cJSON_AddNumberToObject(c, "wal_frames", s.wal_frames);
+}
+
+static void
 daemon_host_describe(void *data, cJSON *res)
 {
 	struct daemon *d = data;
@@ -447,6 +471,7 @@ daemon_host_describe(void *data, cJSON *res)
 	cJSON_AddStringToObject(db, "path", d->conf->database);
 	cJSON_AddNumberToObject(db, "size_bytes", (double)store_size_bytes(d->store));
 	cJSON_AddNumberToObject(db, "schema_version", store_schema_version());
+	daemon_describe_checkpoints(d, db);
 	if (d->db_error) {
 		cJSON_AddStringToObject(db, "error", d->db_error);
 		cJSON_AddNumberToObject(db, "error_at", (double)d->db_error_at);
@@ -502,6 +527,10 @@ daemon_stop(struct daemon *d)
 	d->rules = NULL;
 	http_free(d->http);
 	d->http = NULL;
+	/* Before the store closes (daemon_free, after uv_run drained its
+	 * timer and a checkpoint in flight). */
+	walckpt_free(d->walckpt);
+	d->walckpt = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -610,6 +639,7 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 	d->started_at = util_now();
 	if ((d->store = store_open(conf->database, err)) == NULL)
 		goto fail;
+	d->walckpt = walckpt_new(loop, d->store);
 	d->ingest = ingest_new(d->store, &clock_system);
 	d->watch = watch_new(d->ingest, d->store, &clock_system);
 	if (daemon_open_control(d, err) < 0)
@@ -627,6 +657,8 @@ daemon_new(uv_loop_t *loop, struct conf *conf, bool verbose, char **err)
 		goto fail;
 	return d;
 fail:
+	/* Its timer and a job in flight end when main() runs the loop. */
+	walckpt_free(d->walckpt);
 	cmds_free(d->cmds);
 	watch_free(d->watch);
 	ingest_free(d->ingest);

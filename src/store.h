@@ -55,6 +55,26 @@ int store_check_file(struct store *st);
  * *err as store_errmsg) until a reopen succeeds. */
 int store_reopen(struct store *st, char **err);
 
+/* ---- the WAL (walckpt.h runs the checkpoints) ---- */
+
+/* Call cb(arg, frames) after every commit of the writer connection, on the
+ * committing thread, with the number of frames the WAL holds.  This
+ * replaces SQLite's automatic checkpoint (every 1000 frames, inside the
+ * commit that crosses them): the hook's owner checkpoints instead.  Kept
+ * across store_reopen.  cb NULL restores the automatic checkpoint.  arg is
+ * borrowed. */
+void store_set_wal_hook(struct store *st, void (*cb)(void *arg, int frames), void *arg);
+/* A PASSIVE checkpoint on the writer connection, on the caller's thread
+ * (it may sync the disk; the hook may call it): *log frames in the WAL,
+ * *ckpt of them in the main file.  0, -EBUSY (another checkpoint runs) or
+ * a negative errno (store_errmsg). */
+int store_checkpoint(struct store *st, int *log, int *ckpt);
+/* The database path (borrowed, as long as st lives). */
+const char *store_path(struct store *st);
+/* Bumped by every successful open and reopen: another connection to the
+ * path opened at an older generation may hold a file that is gone. */
+unsigned store_generation(struct store *st);
+
 /* Every write below needs an open transaction (-EINVAL otherwise): the
  * sources write through ingest.h, which opens one per step. */
 int store_begin(struct store *st);
@@ -154,8 +174,7 @@ cJSON *store_query_job(struct store *st, int64_t job_id, int *rc);
  * for no bound; max_points 0 for no downsampling.  totals (borrowed, may be
  * NULL) gets {name: points in the range before downsampling}. */
 cJSON *store_query_metrics(struct store *st, int64_t job_id, const char *const *metrics,
-                           int64_t since, int64_t until, size_t max_points, cJSON *totals,
-                           int *rc);
+                           int64_t since, int64_t until, size_t max_points, cJSON *totals, int *rc);
 /* The names of a job's metrics, sorted: a JSON array of strings. */
 cJSON *store_query_metric_names(struct store *st, int64_t job_id, int *rc);
 cJSON *store_query_events(struct store *st, int64_t job_id, int64_t limit, int *rc);

@@ -76,6 +76,11 @@ struct store {
 	size_t nmetrics;
 	struct store_pending pending[STORE_PENDING_MAX];
 	size_t npending;
+	/* store_set_wal_hook's callback (NULL: SQLite's own checkpoints), put
+	 * on every connection store_connect opens. */
+	void (*wal_cb)(void *arg, int frames);
+	void *wal_arg;
+	unsigned generation; /* successful opens so far */
 };
 
 /* The statement of slot, prepared from sql on first use; reset it after

@@ -22,6 +22,9 @@
 #include "store_internal.h"
 #include "xmalloc.h"
 
+/* SQLite's default, for when no WAL hook replaces it. */
+#define STORE_AUTOCHECKPOINT 1000
+
 int
 store_schema_version(void)
 {
@@ -185,6 +188,60 @@ store_lazy(struct store *st, int slot, const char *sql, int *rc)
 	return st->lazy[slot];
 }
 
+static int
+store_wal_cb(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_cb(st->wal_arg, frames);
+	return SQLITE_OK;
+}
+
+/* sqlite3_wal_autocheckpoint is itself a WAL hook: installing ours
+ * removes it, removing ours puts it back. */
+static void
+store_install_wal_hook(struct store *st)
+{
+	if (st->db == NULL)
+		return;
+	if (st->wal_cb)
+		sqlite3_wal_hook(st->db, store_wal_cb, st);
+	else
+		sqlite3_wal_autocheckpoint(st->db, STORE_AUTOCHECKPOINT);
+}
+
+void
+store_set_wal_hook(struct store *st, void (*cb)(void *arg, int frames), void *arg)
+{
+	st->wal_cb = cb;
+	st->wal_arg = arg;
+	store_install_wal_hook(st);
+}
+
+int
+store_checkpoint(struct store *st, int *log, int *ckpt)
+{
+	*log = *ckpt = 0;
+	if (st->db == NULL)
+		return store_rc(st, SQLITE_CANTOPEN);
+	return store_rc(
+	        st, sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, ckpt));
+}
+
+const char *
+store_path(struct store *st)
+{
+	return st->path;
+}
+
+unsigned
+store_generation(struct store *st)
+{
+	return st->generation;
+}
+
 /* Open st->path: pragmas, a write probe, migrations, statements. */
 static int
 store_connect(struct store *st, char **err)
@@ -230,6 +287,8 @@ store_connect(struct store *st, char **err)
 			goto fail;
 		}
 	}
+	store_install_wal_hook(st);
+	st->generation++;
 	return 0;
 fail:
 	store_disconnect(st);
