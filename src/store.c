@@ -409,6 +409,30 @@ store_metric_id(struct store *st, const char *name, int64_t *id)
 
 /* Write the pending newest points: per (job, metric) one latest_metrics
  * upsert and one last_step update (which only ever raises it). */
+/* jobs.last_step once per job: from the first pending entry of each job,
+ * the newest step (and time) of all its entries. */
+static int
+store_flush_last_step(struct store *st, size_t first)
+{
+	const struct store_pending *p = &st->pending[first];
+	int64_t step = p->step, now = p->now;
+	sqlite3_stmt *s = st->stmt[ST_JOB_LAST_STEP];
+
+	for (size_t i = 0; i < first; i++)
+		if (st->pending[i].job_id == p->job_id)
+			return 0; /* done with that entry */
+	for (size_t i = first + 1; i < st->npending; i++) {
+		if (st->pending[i].job_id != p->job_id)
+			continue;
+		step = st->pending[i].step > step ? st->pending[i].step : step;
+		now = st->pending[i].now > now ? st->pending[i].now : now;
+	}
+	sqlite3_bind_int64(s, 1, p->job_id);
+	sqlite3_bind_int64(s, 2, step);
+	sqlite3_bind_int64(s, 3, now);
+	return store_exec(st, ST_JOB_LAST_STEP);
+}
+
 static int
 store_flush_pending(struct store *st)
 {
@@ -421,14 +445,10 @@ store_flush_pending(struct store *st)
 		sqlite3_bind_int64(s, 2, p->metric_id);
 		sqlite3_bind_int64(s, 3, p->step);
 		store_bind_value(s, 4, p->value);
-		if ((rc = store_exec(st, ST_LATEST_UPSERT)) < 0)
-			break;
-		s = st->stmt[ST_JOB_LAST_STEP];
-		sqlite3_bind_int64(s, 1, p->job_id);
-		sqlite3_bind_int64(s, 2, p->step);
-		sqlite3_bind_int64(s, 3, p->now);
-		rc = store_exec(st, ST_JOB_LAST_STEP);
+		rc = store_exec(st, ST_LATEST_UPSERT);
 	}
+	for (size_t i = 0; i < st->npending && rc == 0; i++)
+		rc = store_flush_last_step(st, i);
 	st->npending = 0;
 	return rc;
 }
