@@ -441,6 +441,7 @@ daemon_describe_checkpoints(struct daemon *d, cJSON *db)
 	else
 		cJSON_AddNullToObject(c, "last_error");
 	cJSON_AddNumberToObject(c, "backstops", (double)s.backstops);
+	cJSON_AddNumberToObject(c, "tails", (double)s.tails);
 	cJSON_AddNumberToObject(c, "wal_frames", s.wal_frames);
 }
 

@@ -46,7 +46,7 @@ struct walckpt {
 	uv_timer_t *timer;         /* owned; freed by its close callback */
 	struct walckpt_conn *conn; /* owned when no job runs */
 	struct walckpt_job *job;   /* in flight, or NULL */
-	int limit, hard;
+	int limit, hard, tail;
 	uint64_t idle_ms;
 	int frames;     /* in the WAL after the last commit */
 	int backfilled; /* of those, known to be in the main file */
@@ -200,9 +200,29 @@ walckpt_after_cb(uv_work_t *req, int status)
 	free(j->path);
 	free(j);
 	/* The writer committed meanwhile: fold the rest in now, so the next
-	 * write finds a complete checkpoint and starts the WAL again. */
-	if (!w->stalled && w->frames >= w->limit && w->frames > w->backfilled)
+	 * write finds a complete checkpoint and starts the WAL again.  A
+	 * small rest is left to the next commit's hook (walckpt_tail). */
+	if (!w->stalled && w->frames >= w->limit && w->frames - w->backfilled > w->tail)
 		walckpt_queue(w);
+}
+
+/* On the loop, from the hook: fold in the few frames the worker's last
+ * checkpoint could not see, so the next write starts the WAL again. */
+static void
+walckpt_tail(struct walckpt *w)
+{
+	int log = 0, ckpt = 0, rc;
+
+	w->stats.tails++;
+	rc = store_checkpoint(w->st, &log, &ckpt);
+	if (rc == 0 && ckpt > w->backfilled)
+		w->backfilled = ckpt;
+	else if (rc < 0 && rc != -EBUSY)
+		walckpt_fail(w, "tail", store_errmsg(w->st));
+	/* A reader may still hold the tail back; the worker and the timer go
+	 * on from here as before. */
+	if (rc == 0 && ckpt < log)
+		w->stalled = true;
 }
 
 /* What SQLite did before, at a much higher mark: a WAL that checkpoints
@@ -243,6 +263,9 @@ walckpt_wal_cb(void *arg, int frames)
 		return;
 	if (frames >= w->hard)
 		walckpt_backstop(w);
+	else if (frames >= w->limit && w->backfilled > 0 && frames > w->backfilled &&
+	         frames - w->backfilled <= w->tail && !w->stalled)
+		walckpt_tail(w);
 	else if (frames >= w->limit && frames > w->backfilled && !w->stalled)
 		walckpt_queue(w);
 }
@@ -270,6 +293,7 @@ walckpt_new(uv_loop_t *loop, struct store *st)
 	w->st = st;
 	w->limit = WALCKPT_FRAMES;
 	w->hard = WALCKPT_HARD_FRAMES;
+	w->tail = WALCKPT_TAIL_FRAMES;
 	w->idle_ms = WALCKPT_IDLE_MS;
 	w->timer = xmalloc(sizeof(*w->timer));
 	uv_timer_init(loop, w->timer);
@@ -310,8 +334,11 @@ walckpt_stats(const struct walckpt *w, struct walckpt_stats *out)
 }
 
 void
-walckpt_set_limits(struct walckpt *w, int frames, int hard_frames, uint64_t idle_ms)
+walckpt_set_limits(struct walckpt *w, int frames, int hard_frames, int tail_frames,
+                   uint64_t idle_ms)
 {
+	if (tail_frames > 0)
+		w->tail = tail_frames;
 	if (frames > 0)
 		w->limit = frames;
 	if (hard_frames > 0)

@@ -15,7 +15,8 @@
  * an idle daemon's WAL is folded into the main file too.  Should the WAL
  * still reach WALCKPT_HARD_FRAMES (checkpoints failing, or a reader's old
  * snapshot holding them back), the hook checkpoints on the loop as SQLite
- * did, and says so once in the log.
+ * did, and says so once in the log.  When the worker has left only a tail
+ * of at most WALCKPT_TAIL_FRAMES, the hook folds that in on the loop.
  *
  * Runs on the loop's thread; only the checkpoint itself runs in the
  * worker, which never logs: failures are counted, kept as text and logged
@@ -34,6 +35,12 @@
 #define WALCKPT_FRAMES      1000 /* SQLite's default threshold */
 #define WALCKPT_HARD_FRAMES (16 * WALCKPT_FRAMES)
 #define WALCKPT_IDLE_MS     2000 /* no commit for this long: fold the WAL in */
+/* A worker checkpoint copies what the WAL held when it began; under steady
+ * writes the frames committed meanwhile stay, and the WAL cannot start
+ * again until they are in.  A tail this small is folded in by the hook on
+ * the loop (what SQLite did for the whole WAL), and the next write starts
+ * the WAL from its beginning. */
+#define WALCKPT_TAIL_FRAMES 512
 
 struct walckpt;
 
@@ -43,6 +50,7 @@ struct walckpt_stats {
 	uint64_t last_us;     /* how long the last one took, in microseconds */
 	uint64_t errors;      /* failed checkpoints (worker or backstop) */
 	uint64_t backstops;   /* checkpoints run on the loop at the hard limit */
+	uint64_t tails;       /* small tails folded in on the loop after the worker */
 	int wal_frames;       /* frames in the WAL after the last commit */
 	bool running;         /* a checkpoint is in flight */
 	char last_error[256]; /* the last failure's message, "" before any */
@@ -60,6 +68,7 @@ struct walckpt *walckpt_new(uv_loop_t *loop, struct store *st);
 void walckpt_free(struct walckpt *w);
 void walckpt_stats(const struct walckpt *w, struct walckpt_stats *out);
 /* Tests: other thresholds and idle interval (0 keeps a value). */
-void walckpt_set_limits(struct walckpt *w, int frames, int hard_frames, uint64_t idle_ms);
+void walckpt_set_limits(struct walckpt *w, int frames, int hard_frames, int tail_frames,
+                        uint64_t idle_ms);
 
 #endif

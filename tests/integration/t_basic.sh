@@ -19,7 +19,7 @@ is "$(jget "$st" 'j["pid"]')" "$DAEMON_PID" "status names the daemon pid"
 is "$(jget "$st" '[s["name"] for s in j["sources"]]')" "['push']" "status lists the configured source"
 is "$(jget "$st" 'j["config_error"]')" "None" "no config error after start"
 is "$(jget "$st" 'sorted(j["database"]["checkpoints"])')" \
-	"['backstops', 'errors', 'frames', 'last_error', 'last_us', 'runs', 'wal_frames']" \
+	"['backstops', 'errors', 'frames', 'last_error', 'last_us', 'runs', 'tails', 'wal_frames']" \
 	"status shows the WAL checkpoints"
 out=$(ctl status)
 like "$out" 'push' "human status output mentions the source"

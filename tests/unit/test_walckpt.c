@@ -273,7 +273,7 @@ test_worker(void)
 	is_int(sql_int(st, "SELECT count(*) FROM t"), 40 * TEST_ROWS_PER_TXN, "every row is there");
 
 	/* Nothing above the threshold: the idle timer folds it in. */
-	walckpt_set_limits(w, 0, 0, 50);
+	walckpt_set_limits(w, 0, 0, 0, 50);
 	runs = s.runs;
 	frames = s.frames;
 	is_int(test_fill(st, 50), 0, "50 more pages");
@@ -314,13 +314,59 @@ test_free_in_flight(void)
 	if (!ok(st != NULL, "a store on a file"))
 		return;
 	w = walckpt_new(&test_loop, st);
-	walckpt_set_limits(w, TEST_ROWS_PER_TXN, 0, 0);
+	walckpt_set_limits(w, TEST_ROWS_PER_TXN, 0, 0, 0);
 	is_int(test_fill(st, 2 * TEST_ROWS_PER_TXN), 0, "200 pages committed");
 	ok(test_stats(w).running, "a checkpoint is in flight");
 	walckpt_free(w);
 	is_int(test_fill(st, TEST_ROWS_PER_TXN), 0, "the store still writes");
 	ok(test_drain(), "the loop drains the checkpoint and the timer");
 	is_int(sql_int(st, "SELECT count(*) FROM t"), 3 * TEST_ROWS_PER_TXN, "every row is there");
+	store_close(st);
+	test_remove(path);
+}
+
+/*
+ * Steady writes: the loop never waits for the worker, so every worker
+ * checkpoint ends with frames it could not see, and without the tail
+ * folded in on the loop the WAL would never start again and would grow to
+ * the hard limit (the backstop).  It must start again, stay bounded and
+ * keep every row.
+ */
+static void
+test_steady(void)
+{
+	char *path;
+	struct store *st = test_open("steady.db", &path);
+	struct walckpt *w;
+	struct walckpt_stats s;
+	int rc = 0, max_frames = 0, restarts = 0, last = 0;
+
+	if (!ok(st != NULL, "a store on a file"))
+		return;
+	w = walckpt_new(&test_loop, st);
+	walckpt_set_limits(w, 200, 6000, 3000, 0);
+	for (int i = 0; i < 2400 && rc == 0; i++) {
+		rc = test_fill(st, 5);
+		uv_run(&test_loop, UV_RUN_NOWAIT);
+		s = test_stats(w);
+		if (s.wal_frames < last)
+			restarts++;
+		last = s.wal_frames;
+		if (s.wal_frames > max_frames)
+			max_frames = s.wal_frames;
+	}
+	is_int(rc, 0, "2400 commits, the loop never waiting for the worker");
+	s = test_stats(w);
+	is_int(s.backstops, 0, "the backstop never ran");
+	ok(restarts >= 2, "the WAL started again %d times", restarts);
+	ok(max_frames < 6000, "the WAL stayed below the hard limit (at most %d frames)",
+	   max_frames);
+	TAP_DIAG("worker checkpoints %llu, tails folded in on the loop %llu",
+	         (unsigned long long)s.runs, (unsigned long long)s.tails);
+	is_int(s.errors, 0, "no checkpoint failed");
+	is_int(sql_int(st, "SELECT count(*) FROM t"), 2400 * 5, "every row is there");
+	walckpt_free(w);
+	ok(test_drain(), "the loop drains");
 	store_close(st);
 	test_remove(path);
 }
@@ -341,7 +387,7 @@ test_backstop(void)
 	if (!ok(st != NULL, "a store on a file"))
 		return;
 	w = walckpt_new(&test_loop, st);
-	walckpt_set_limits(w, 100, 400, 0);
+	walckpt_set_limits(w, 100, 400, 0, 0);
 	is_int(test_fill(st, 50), 0, "50 pages");
 	before = sql_int(st, "SELECT count(*) FROM t");
 	rc = sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL);
@@ -397,6 +443,7 @@ main(void)
 	test_store_hook();
 	test_worker();
 	test_free_in_flight();
+	test_steady();
 	test_backstop();
 	ok(test_drain(), "nothing left on the loop");
 	is_int(uv_loop_close(&test_loop), 0, "the loop closes");
