@@ -52,7 +52,9 @@ struct walckpt {
 	int backfilled; /* of those, known to be in the main file */
 	unsigned epoch; /* bumped when the WAL starts again from its beginning */
 	uint64_t commits, tick_commits;
-	bool stalled;     /* no progress last time: retry from the timer only */
+	bool stalled;     /* no progress last time: retry later (walckpt_stall) */
+	int stall_at;     /* frames in the WAL when it stalled */
+	bool tail_failed; /* the last tail was held back: the worker's turn */
 	bool hard_logged; /* the backstop was logged since the WAL restarted */
 	bool err_logged;  /* a failure was logged since the last success */
 	struct walckpt_stats stats;
@@ -115,6 +117,17 @@ walckpt_work_cb(uv_work_t *req)
 	j->us = (uv_hrtime() - t0) / 1000;
 }
 
+/* Trying again at every commit would find the same reader or failure:
+ * again from the timer, or once the WAL grew by another threshold (a
+ * reader's snapshot is usually brief, and waiting for the timer under
+ * steady writes would let the WAL run into the backstop). */
+static void
+walckpt_stall(struct walckpt *w)
+{
+	w->stalled = true;
+	w->stall_at = w->frames;
+}
+
 static void
 walckpt_fail(struct walckpt *w, const char *what, const char *msg)
 {
@@ -124,7 +137,7 @@ walckpt_fail(struct walckpt *w, const char *what, const char *msg)
 		log_warn("WAL checkpoint (%s) of %s failed: %s; retrying every %llu ms", what,
 		         store_path(w->st), msg, (unsigned long long)w->idle_ms);
 	w->err_logged = true;
-	w->stalled = true;
+	walckpt_stall(w);
 }
 
 static void walckpt_after_cb(uv_work_t *req, int status);
@@ -163,7 +176,7 @@ walckpt_account(struct walckpt *w, const struct walckpt_job *j)
 	/* Another checkpoint runs (a reader closing the last connection, the
 	 * backstop): not a failure, and not worth an immediate retry. */
 	if ((j->rc & 0xff) == SQLITE_BUSY) {
-		w->stalled = true;
+		walckpt_stall(w);
 		return;
 	}
 	if (j->rc != SQLITE_OK) {
@@ -178,7 +191,10 @@ walckpt_account(struct walckpt *w, const struct walckpt_job *j)
 		w->backfilled = j->ckpt;
 	/* Incomplete without progress: a reader's snapshot holds the rest
 	 * back, and trying at every commit would find the same. */
-	w->stalled = j->ckpt < j->log && j->ckpt <= j->backfilled;
+	if (j->ckpt < j->log && j->ckpt <= j->backfilled)
+		walckpt_stall(w);
+	else
+		w->stalled = false;
 }
 
 static void
@@ -195,6 +211,7 @@ walckpt_after_cb(uv_work_t *req, int status)
 	}
 	w->job = NULL;
 	w->conn = j->conn;
+	w->tail_failed = false;
 	if (status == 0)
 		walckpt_account(w, j);
 	free(j->path);
@@ -219,10 +236,9 @@ walckpt_tail(struct walckpt *w)
 		w->backfilled = ckpt;
 	else if (rc < 0 && rc != -EBUSY)
 		walckpt_fail(w, "tail", store_errmsg(w->st));
-	/* A reader may still hold the tail back; the worker and the timer go
-	 * on from here as before. */
-	if (rc == 0 && ckpt < log)
-		w->stalled = true;
+	/* A reader may still hold the tail back: the worker goes on from here
+	 * (not another tail at every commit, each with its sync). */
+	w->tail_failed = rc < 0 || ckpt < log;
 }
 
 /* What SQLite did before, at a much higher mark: a WAL that checkpoints
@@ -259,12 +275,14 @@ walckpt_wal_cb(void *arg, int frames)
 		w->hard_logged = false;
 	}
 	w->frames = frames;
+	if (w->stalled && frames >= w->stall_at + w->limit)
+		w->stalled = false;
 	if (w->job != NULL)
 		return;
 	if (frames >= w->hard)
 		walckpt_backstop(w);
 	else if (frames >= w->limit && w->backfilled > 0 && frames > w->backfilled &&
-	         frames - w->backfilled <= w->tail && !w->stalled)
+	         frames - w->backfilled <= w->tail && !w->stalled && !w->tail_failed)
 		walckpt_tail(w);
 	else if (frames >= w->limit && frames > w->backfilled && !w->stalled)
 		walckpt_queue(w);
