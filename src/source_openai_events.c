@@ -290,7 +290,8 @@ soai_parse_after_cb(uv_work_t *req, int status)
 	s->parsing--;
 	if (j != NULL) {
 		j->parse = NULL;
-		if (status < 0) /* cancelled: not done here, but be safe */
+		workq_done(&s->queue); /* before on_page: its next page goes first */
+		if (status < 0)        /* cancelled: not done here, but be safe */
 			soai_malformed(s, j, "events page", "parse cancelled");
 		else
 			soai_job_on_page(j, p->rc, &p->page, p->why, p->len);
@@ -328,6 +329,11 @@ soai_parse_away(struct soai_watch *j, struct http_response *r)
 	s->parsing++;
 	s->parsed_away++;
 	s->open_handles++;
+	/* The parse holds a slot of the queue, as the request did: the walk
+	 * then goes on at once when it ends, instead of queueing behind every
+	 * other job's, which would keep all of them mid-walk (each with its
+	 * seen ids) at the same time. */
+	workq_start(&s->queue);
 	j->parse = p;
 	return true;
 }
@@ -338,6 +344,7 @@ soai_parse_orphan(struct soai_watch *j)
 	if (j->parse) {
 		j->parse->j = NULL;
 		j->parse = NULL;
+		workq_done(&j->src->queue);
 	}
 }
 
