@@ -142,6 +142,24 @@ walckpt_fail(struct walckpt *w, const char *what, const char *msg)
 
 static void walckpt_after_cb(uv_work_t *req, int status);
 
+/* Another threshold of frames since the last checkpoint's end: as often
+ * as SQLite would have checkpointed, each with its sync (in the worker). */
+static bool
+walckpt_due(const struct walckpt *w, int frames)
+{
+	return frames >= w->limit && frames - w->backfilled >= w->limit && !w->stalled;
+}
+
+/* Is the WAL long enough, and its unfolded tail short enough, for the
+ * hook to fold the tail in on the loop? */
+static bool
+walckpt_tail_due(const struct walckpt *w, int frames)
+{
+	return frames >= WALCKPT_TAIL_AT * w->limit && w->backfilled > 0 &&
+	       frames > w->backfilled && frames - w->backfilled <= w->tail && !w->stalled &&
+	       !w->tail_failed;
+}
+
 static void
 walckpt_queue(struct walckpt *w)
 {
@@ -219,7 +237,7 @@ walckpt_after_cb(uv_work_t *req, int status)
 	/* The writer committed meanwhile: fold the rest in now, so the next
 	 * write finds a complete checkpoint and starts the WAL again.  A
 	 * small rest is left to the next commit's hook (walckpt_tail). */
-	if (!w->stalled && w->frames >= w->limit && w->frames - w->backfilled > w->tail)
+	if (walckpt_due(w, w->frames) && !walckpt_tail_due(w, w->frames))
 		walckpt_queue(w);
 }
 
@@ -281,10 +299,9 @@ walckpt_wal_cb(void *arg, int frames)
 		return;
 	if (frames >= w->hard)
 		walckpt_backstop(w);
-	else if (frames >= w->limit && w->backfilled > 0 && frames > w->backfilled &&
-	         frames - w->backfilled <= w->tail && !w->stalled && !w->tail_failed)
+	else if (walckpt_tail_due(w, frames))
 		walckpt_tail(w);
-	else if (frames >= w->limit && frames > w->backfilled && !w->stalled)
+	else if (walckpt_due(w, frames))
 		walckpt_queue(w);
 }
 

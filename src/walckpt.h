@@ -37,10 +37,12 @@
 #define WALCKPT_IDLE_MS     2000 /* no commit for this long: fold the WAL in */
 /* A worker checkpoint copies what the WAL held when it began; under steady
  * writes the frames committed meanwhile stay, and the WAL cannot start
- * again until they are in.  A tail this small is folded in by the hook on
- * the loop (what SQLite did for the whole WAL), and the next write starts
- * the WAL from its beginning. */
+ * again until they are in.  Once the WAL holds WALCKPT_TAIL_AT thresholds,
+ * a tail this small is folded in by the hook on the loop (what SQLite did
+ * for the whole WAL), and the next write starts the WAL from its
+ * beginning: each costs a sync on the loop, so not every threshold. */
 #define WALCKPT_TAIL_FRAMES 512
+#define WALCKPT_TAIL_AT     4
 
 struct walckpt;
 
