@@ -241,6 +241,20 @@ walckpt_after_cb(uv_work_t *req, int status)
 		walckpt_queue(w);
 }
 
+/* A PASSIVE checkpoint on the writer, from the hook (no transaction is
+ * open there); what it folded in is known to be in the main file. */
+static int
+walckpt_on_loop(struct walckpt *w, const char *what, int *log, int *ckpt)
+{
+	int rc = store_checkpoint(w->st, log, ckpt);
+
+	if (rc == 0 && *ckpt > w->backfilled)
+		w->backfilled = *ckpt;
+	else if (rc < 0 && rc != -EBUSY)
+		walckpt_fail(w, what, store_errmsg(w->st));
+	return rc;
+}
+
 /* On the loop, from the hook: fold in the few frames the worker's last
  * checkpoint could not see, so the next write starts the WAL again. */
 static void
@@ -249,11 +263,7 @@ walckpt_tail(struct walckpt *w)
 	int log = 0, ckpt = 0, rc;
 
 	w->stats.tails++;
-	rc = store_checkpoint(w->st, &log, &ckpt);
-	if (rc == 0 && ckpt > w->backfilled)
-		w->backfilled = ckpt;
-	else if (rc < 0 && rc != -EBUSY)
-		walckpt_fail(w, "tail", store_errmsg(w->st));
+	rc = walckpt_on_loop(w, "tail", &log, &ckpt);
 	/* A reader may still hold the tail back: the worker goes on from here
 	 * (not another tail at every commit, each with its sync). */
 	w->tail_failed = rc < 0 || ckpt < log;
@@ -264,7 +274,7 @@ walckpt_tail(struct walckpt *w)
 static void
 walckpt_backstop(struct walckpt *w)
 {
-	int log = 0, ckpt = 0, rc;
+	int log = 0, ckpt = 0;
 
 	if (!w->hard_logged)
 		log_notice("the WAL of %s holds %d frames (checkpoints fail, or a reader holds an "
@@ -272,11 +282,7 @@ walckpt_backstop(struct walckpt *w)
 		           store_path(w->st), w->frames);
 	w->hard_logged = true;
 	w->stats.backstops++;
-	rc = store_checkpoint(w->st, &log, &ckpt);
-	if (rc == 0 && ckpt > w->backfilled)
-		w->backfilled = ckpt;
-	else if (rc < 0 && rc != -EBUSY)
-		walckpt_fail(w, "backstop", store_errmsg(w->st));
+	walckpt_on_loop(w, "backstop", &log, &ckpt);
 }
 
 /* After every commit of the store's writer, on the loop. */
