@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -291,10 +292,11 @@ soai_parse_after_cb(uv_work_t *req, int status)
 	if (j != NULL) {
 		j->parse = NULL;
 		workq_done(&s->queue); /* before on_page: its next page goes first */
-		if (status < 0)        /* cancelled: not done here, but be safe */
-			soai_malformed(s, j, "events page", "parse cancelled");
-		else
-			soai_job_on_page(j, p->rc, &p->page, p->why, p->len);
+		if (status < 0) {      /* nothing cancels a parse; were it done, a retry */
+			p->rc = -ECANCELED;
+			p->why = "parse cancelled";
+		}
+		soai_job_on_page(j, p->rc, &p->page, p->why, p->len);
 		soai_pump(s);
 	}
 	oai_event_page_clear(&p->page);

@@ -407,8 +407,6 @@ store_metric_id(struct store *st, const char *name, int64_t *id)
 	return 0;
 }
 
-/* Write the pending newest points: per (job, metric) one latest_metrics
- * upsert and one last_step update (which only ever raises it). */
 /* jobs.last_step once per job: from the first pending entry of each job,
  * the newest step (and time) of all its entries. */
 static int
@@ -433,6 +431,8 @@ store_flush_last_step(struct store *st, size_t first)
 	return store_exec(st, ST_JOB_LAST_STEP);
 }
 
+/* Write the pending newest points: per (job, metric) one latest_metrics
+ * upsert, per job one last_step update (which only ever raises it). */
 static int
 store_flush_pending(struct store *st)
 {
